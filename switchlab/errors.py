@@ -1,0 +1,68 @@
+"""Exceptions raised by switchlab.
+
+Every error names what went wrong and what to do about it. The lowest layer
+(the wire protocol) imports this module, so it imports nothing of switchlab.
+"""
+from __future__ import annotations
+
+
+class SwitchlabError(Exception):
+    """Base class of every switchlab error."""
+
+
+class ProtocolError(SwitchlabError):
+    """Bytes from the peer do not follow the event-socket framing.
+
+    ``data`` holds the offending bytes (nothing is silently dropped).
+    """
+
+    def __init__(self, message: str, data: bytes = b"") -> None:
+        super().__init__(message)
+        self.data = data
+
+
+class CommandError(SwitchlabError, ValueError):
+    """A command or one of its values cannot be sent safely.
+
+    Raised before anything reaches the socket, e.g. for a value carrying a
+    newline that would let it forge a second ESL command.
+    """
+
+
+class ConnectionFailed(SwitchlabError, ConnectionError):
+    """The event socket could not be reached (refused, timed out, unknown host)."""
+
+
+class AuthenticationError(SwitchlabError):
+    """FreeSWITCH refused the event-socket password."""
+
+
+class Disconnected(SwitchlabError, ConnectionError):
+    """The connection closed (peer close, disconnect notice or local close)."""
+
+
+class CommandFailed(SwitchlabError):
+    """A ``command/reply`` came back with ``-ERR``; ``reply`` holds FreeSWITCH's text."""
+
+    def __init__(self, command: str, reply: str) -> None:
+        super().__init__(f"{command!r} failed: {reply}")
+        self.command = command
+        self.reply = reply
+
+
+class APIError(SwitchlabError):
+    """An ``api``/``bgapi`` body started with ``-ERR`` (or another error text).
+
+    ``text`` is FreeSWITCH's text without the ``-ERR`` prefix, e.g.
+    ``NORMAL_TEMPORARY_FAILURE`` for a failed originate, so it doubles as the
+    hangup cause.
+    """
+
+    def __init__(self, command: str, body: str) -> None:
+        text = body.strip()
+        if text.startswith("-ERR"):
+            text = text[4:].strip()
+        super().__init__(f"{command!r} failed: {text}")
+        self.command = command
+        self.body = body
+        self.text = text

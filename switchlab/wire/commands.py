@@ -1,0 +1,175 @@
+"""Encoders for the commands a client sends to ``mod_event_socket``.
+
+Every function returns the exact bytes to write. Values are checked first: a
+line break (or, where the grammar forbids it, whitespace) inside a value would
+let it end the command early and smuggle a second one, so it raises
+:class:`~switchlab.errors.CommandError` instead of being sent.
+
+>>> api("status")
+b'api status\\n\\n'
+>>> bgapi("originate loopback/1 &park()", job_uuid="j1")
+b'bgapi originate loopback/1 &park()\\nJob-UUID: j1\\n\\n'
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from ..errors import CommandError
+
+EVENT_FORMATS = ("plain", "json", "xml")
+
+
+def _check_line(what: str, value: str) -> str:
+    if not isinstance(value, str):
+        raise CommandError(f"{what} must be a str, not {type(value).__name__}")
+    if "\n" in value or "\r" in value:
+        raise CommandError(
+            f"{what} {value[:60]!r} contains a line break, which would end the ESL command "
+            "early and inject another one; remove it")
+    if "\x00" in value:
+        raise CommandError(f"{what} {value[:60]!r} contains a NUL byte; remove it")
+    return value
+
+
+def _check_word(what: str, value: str) -> str:
+    _check_line(what, value)
+    if not value or any(c.isspace() for c in value):
+        raise CommandError(f"{what} {value!r} must be one non-empty word without whitespace")
+    return value
+
+
+def command(line: str, headers: Mapping[str, str] | None = None, body: bytes | None = None) -> bytes:
+    """Any command: first line, optional headers, optional body (adds Content-Length)."""
+    _check_line("command", line)
+    parts = [line]
+    for name, value in (headers or {}).items():
+        _check_word("header name", name)
+        if ":" in name:
+            raise CommandError(f"header name {name!r} must not contain ':'")
+        parts.append(f"{name}: {_check_line(f'header {name}', str(value))}")
+    if body:
+        parts.append(f"Content-Length: {len(body)}")
+        return ("\n".join(parts) + "\n\n").encode("utf-8") + body
+    return ("\n".join(parts) + "\n\n").encode("utf-8")
+
+
+def auth(password: str) -> bytes:
+    """``auth <password>`` (the password itself must be one line)."""
+    _check_line("password", password)
+    return f"auth {password}\n\n".encode("utf-8")
+
+
+def api(cmd: str) -> bytes:
+    """``api <cmd>``: run an API command, answer in an ``api/response``."""
+    if not cmd.strip():
+        raise CommandError("api command is empty; give e.g. 'status'")
+    return command(f"api {cmd}")
+
+
+def bgapi(cmd: str, job_uuid: str | None = None) -> bytes:
+    """``bgapi <cmd>`` with an optional client-chosen ``Job-UUID``."""
+    if not cmd.strip():
+        raise CommandError("bgapi command is empty; give e.g. 'originate ...'")
+    if job_uuid is None:
+        return command(f"bgapi {cmd}")
+    return command(f"bgapi {cmd}", {"Job-UUID": _check_word("Job-UUID", job_uuid)})
+
+
+def event(names: Iterable[str] = ("ALL",), fmt: str = "plain") -> bytes:
+    """``event <fmt> <names...>``: subscribe (``fmt`` is plain, json or xml)."""
+    if fmt not in EVENT_FORMATS:
+        raise CommandError(f"event format {fmt!r} is not one of {', '.join(EVENT_FORMATS)}")
+    words = [_check_word("event name", n) for n in names]
+    if not words:
+        raise CommandError("no event names given; use ['ALL'] for everything")
+    return command(f"event {fmt} {' '.join(words)}")
+
+
+def nixevent(names: Iterable[str]) -> bytes:
+    """``nixevent <names...>``: unsubscribe some events."""
+    words = [_check_word("event name", n) for n in names]
+    if not words:
+        raise CommandError("nixevent needs at least one event name")
+    return command(f"nixevent {' '.join(words)}")
+
+
+def noevents() -> bytes:
+    return b"noevents\n\n"
+
+
+def filter_add(header: str, value: str) -> bytes:
+    """``filter <header> <value>`` (value may contain spaces, not line breaks)."""
+    return command(f"filter {_check_word('filter header', header)} {_check_line('filter value', value)}")
+
+
+def filter_delete(header: str, value: str | None = None) -> bytes:
+    """``filter delete <header> [<value>]``."""
+    line = f"filter delete {_check_word('filter header', header)}"
+    if value is not None:
+        line += f" {_check_line('filter value', value)}"
+    return command(line)
+
+
+def myevents(uuid: str, fmt: str = "plain") -> bytes:
+    """``myevents <uuid> <fmt>``: attach the socket to one session."""
+    if fmt not in EVENT_FORMATS:
+        raise CommandError(f"event format {fmt!r} is not one of {', '.join(EVENT_FORMATS)}")
+    return command(f"myevents {_check_word('uuid', uuid)} {fmt}")
+
+
+def linger(seconds: int | None = None) -> bytes:
+    """``linger [seconds]``: keep the socket open after the session hangs up."""
+    return b"linger\n\n" if seconds is None else command(f"linger {int(seconds)}")
+
+
+def nolinger() -> bytes:
+    return b"nolinger\n\n"
+
+
+def log(level: int | str = 7) -> bytes:
+    return command(f"log {_check_word('log level', str(level))}")
+
+
+def nolog() -> bytes:
+    return b"nolog\n\n"
+
+
+def exit_() -> bytes:
+    """``exit``: FreeSWITCH answers ``+OK bye``, sends a disconnect notice and closes."""
+    return b"exit\n\n"
+
+
+def sendmsg(uuid: str, headers: Mapping[str, str], body: bytes | None = None) -> bytes:
+    """``sendmsg <uuid>`` with its headers (``call-command``, ...)."""
+    return command(f"sendmsg {_check_word('uuid', uuid)}", headers, body)
+
+
+def execute(uuid: str, app: str, arg: str = "", event_lock: bool = False,
+            loops: int = 1, event_uuid: str | None = None) -> bytes:
+    """``sendmsg`` with ``call-command: execute`` for dialplan application ``app``.
+
+    An argument with a line break is sent as a ``text/plain`` body, as
+    FreeSWITCH allows, so it cannot be read as further headers.
+
+    >>> execute("u1", "playback", "tone_stream://%(100,0,440)")
+    b'sendmsg u1\\ncall-command: execute\\nexecute-app-name: playback\\nexecute-app-arg: tone_stream://%(100,0,440)\\n\\n'
+    """
+    headers = {"call-command": "execute", "execute-app-name": _check_word("app name", app)}
+    body = None
+    if "\n" in arg or "\r" in arg:
+        headers["content-type"] = "text/plain"
+        body = arg.encode("utf-8")
+    elif arg:
+        headers["execute-app-arg"] = arg
+    if loops != 1:
+        headers["loops"] = str(int(loops))
+    if event_lock:
+        headers["event-lock"] = "true"
+    if event_uuid:
+        headers["Event-UUID"] = _check_word("Event-UUID", event_uuid)
+    return sendmsg(uuid, headers, body)
+
+
+def hangup(uuid: str, cause: str = "NORMAL_CLEARING") -> bytes:
+    """``sendmsg`` with ``call-command: hangup``."""
+    return sendmsg(uuid, {"call-command": "hangup", "hangup-cause": _check_word("cause", cause)})
