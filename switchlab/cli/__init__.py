@@ -1,0 +1,30 @@
+"""The ``switchlab`` command line: one module per sub-command."""
+from __future__ import annotations
+
+import importlib
+
+import click
+
+#: sub-command name -> module defining a click command called ``command``
+SUBCOMMANDS = {
+    "sim": "switchlab.cli.sim",
+    "dial": "switchlab.cli.dial",
+    "demo": "switchlab.cli.demo",
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module = SUBCOMMANDS.get(name)
+        if module is None:
+            return None
+        return importlib.import_module(module).command
+
+
+@click.group(cls=_LazyGroup)
+@click.version_option(package_name="switchlab")
+def main() -> None:
+    """switchlab: drive FreeSWITCH call generators and measure every call."""
