@@ -1,0 +1,126 @@
+"""Helpers shared by the sub-commands: one-line errors, app specs, checks, progress."""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import re
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+#: exit code for usage and connection problems (click's own usage errors use 2 too)
+EXIT_SETUP = 2
+
+BUILTIN_APPS = {"TonePlay": "switchlab.apps.players:TonePlay"}
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``Error: message`` on stderr and exit 2, with no traceback."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(EXIT_SETUP)
+
+
+def load_app_spec(spec: str) -> tuple[str, Any, float]:
+    """``Name[=weight]``, ``module:Class[=weight]`` or ``path.py:Class[=weight]``
+    → ``(app_id, class, weight)``."""
+    target, _, weight_text = spec.partition("=")
+    try:
+        weight = float(weight_text) if weight_text else 1.0
+    except ValueError:
+        raise click.BadParameter(f"app weight in {spec!r} must be a number") from None
+    if weight <= 0:
+        raise click.BadParameter(f"app weight in {spec!r} must be > 0")
+    target = BUILTIN_APPS.get(target, target)
+    path, sep, attr = target.rpartition(":")
+    if not sep:
+        known = ", ".join(sorted(BUILTIN_APPS))
+        raise click.BadParameter(f"unknown app {spec!r}: use a built-in ({known}), "
+                                 "module:Class or path/to/file.py:Class")
+    try:
+        if path.endswith(".py"):
+            file = Path(path).expanduser()
+            if not file.is_file():
+                raise click.BadParameter(f"app file {file} does not exist")
+            module_spec = importlib.util.spec_from_file_location(file.stem, file)
+            assert module_spec is not None and module_spec.loader is not None
+            module = importlib.util.module_from_spec(module_spec)
+            module_spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(path)
+        cls = getattr(module, attr)
+    except (ImportError, AttributeError) as exc:
+        raise click.BadParameter(f"cannot load app {spec!r}: {exc}") from None
+    return attr, cls, weight
+
+
+_CHECK = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*((?:<=|>=|==|!=|<|>).+)$")
+
+
+def parse_checks(checks: tuple[str, ...]) -> dict[str, str]:
+    """``("asr>=0.99", "setup_latency.p95<200ms")`` → ``{"asr": ">=0.99", ...}``."""
+    out: dict[str, str] = {}
+    for item in checks:
+        m = _CHECK.match(item)
+        if not m:
+            raise click.BadParameter(f"check {item!r} must look like 'asr>=0.99' or "
+                                     "'setup_latency.p95<200ms'")
+        out[m.group(1)] = m.group(2).strip()
+    return out
+
+
+def format_stats(stats: dict[str, Any]) -> str:
+    asr = stats["asr"]
+    return (f"{stats['state']:<11} offered={stats['offered']} answered={stats['answered']} "
+            f"failed={stats['failed']} active={stats['active']} "
+            f"cps={stats['achieved_cps']:.1f}/{stats['target_rate']:g} "
+            f"asr={'n/a' if asr is None else f'{asr:.1%}'}")
+
+
+@asynccontextmanager
+async def progress_reporter(orig: Any, *, live: bool, interval: float = 1.0
+                            ) -> AsyncIterator[None]:
+    """Show the originator's counters while the body runs: a rich live table on
+    a terminal, else one plain line every ``interval`` seconds."""
+    stop = asyncio.Event()
+
+    async def plain() -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), interval)
+            except asyncio.TimeoutError:
+                click.echo(format_stats(orig.stats()))
+
+    async def rich_live() -> None:
+        from rich.live import Live
+        from rich.table import Table
+
+        def table() -> Table:
+            s = orig.stats()
+            t = Table(title=f"switchlab dial  {time.strftime('%H:%M:%S')}")
+            for col in ("state", "offered", "answered", "failed", "active", "cps", "ASR"):
+                t.add_column(col, justify="right")
+            asr = "n/a" if s["asr"] is None else f"{s['asr']:.1%}"
+            t.add_row(s["state"], str(s["offered"]), str(s["answered"]), str(s["failed"]),
+                      str(s["active"]), f"{s['achieved_cps']:.1f}/{s['target_rate']:g}", asr)
+            return t
+
+        with Live(table(), refresh_per_second=4, transient=False) as view:
+            while not stop.is_set():
+                try:
+                    await asyncio.wait_for(stop.wait(), min(interval, 0.25))
+                except asyncio.TimeoutError:
+                    view.update(table())
+            view.update(table())
+
+    task = asyncio.get_running_loop().create_task(rich_live() if live else plain())
+    try:
+        yield
+    finally:
+        stop.set()
+        await task

@@ -1,0 +1,183 @@
+"""``switchlab dial``: an auto-dialer on one or many FreeSWITCH hosts.
+
+Each host calls its own SIP address back through ``--proxy`` (the device
+under test), as switchio's ``dial`` did; every attempt is measured and the run
+directory (``--metrics-file``) holds the per-call rows, KPIs and parameters.
+"""
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import APIError, AuthenticationError, ConnectionFailed, SwitchlabError
+from .common import fail, load_app_spec, parse_checks, progress_reporter
+
+DEFAULT_USER = "switchlab"
+
+
+def _host_port(spec: str) -> tuple[str, int]:
+    host, sep, port = spec.rpartition(":")
+    if not sep or host.endswith(":") or "]" in port:  # bare host or IPv6 without port
+        return spec.strip("[]"), 8021
+    if not port.isdigit():
+        raise click.BadParameter(f"{spec!r}: the ESL port must be a number, as in 10.0.0.5:8022")
+    return host.strip("[]"), int(port)
+
+
+@click.command("dial")
+@click.argument("hosts", nargs=-1)
+@click.option("--proxy", default=None, help="SIP address (host[:port]) of the device under test; "
+              "calls go through it and back to the calling host.  [default: no proxy]")
+@click.option("--dest-user", default=DEFAULT_USER, show_default=True,
+              help="user part of the Request-URI each host calls")
+@click.option("--dest-url", default=None,
+              help="full destination user@host:port instead of each host's own SIP address")
+@click.option("--profile", default="external", show_default=True,
+              help="sofia profile to originate from")
+@click.option("--rate", type=float, default=1.0, show_default=True, help="calls per second")
+@click.option("--limit", type=int, default=1, show_default=True, help="maximum concurrent calls")
+@click.option("--max-offered", type=int, default=None,
+              help="stop after this many calls  [default: rate x 10 s]")
+@click.option("--duration", type=float, default=None,
+              help="seconds each answered call is held  [default: limit / rate]")
+@click.option("--app", "apps", multiple=True, default=("TonePlay",), show_default=True,
+              help="app to run on the calls: a built-in name, module:Class or path.py:Class, "
+              "optionally '=weight' (repeat for a weighted mix)")
+@click.option("--password", default="ClueCon", show_default=True, help="ESL password")
+@click.option("--metrics-file", type=click.Path(path_type=Path), default=None,
+              help="run directory to write (open it with switchlab.load(PATH))")
+@click.option("--csv", "write_csv", is_flag=True, help="also write calls.csv in the run directory")
+@click.option("--check", "checks", multiple=True, metavar="KPI<OP>VALUE",
+              help="threshold, e.g. 'asr>=0.99' or 'setup_latency.p95<200ms'; a failed "
+              "one makes the exit code 1")
+@click.option("--sim", is_flag=True, help="run against an embedded FreeSWITCH emulator "
+              "(no HOST needed)")
+@click.option("--sim-hosts", type=int, default=1, show_default=True,
+              help="with --sim: how many emulated hosts")
+@click.option("--progress/--no-progress", default=None,
+              help="live display (default: on a terminal); plain lines otherwise")
+@click.option("--interval", type=float, default=1.0, show_default=True,
+              help="seconds between progress lines")
+def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url: str | None,
+            profile: str, rate: float, limit: int, max_offered: int | None,
+            duration: float | None, apps: tuple[str, ...], password: str,
+            metrics_file: Path | None, write_csv: bool, checks: tuple[str, ...], sim: bool,
+            sim_hosts: int, progress: bool | None, interval: float) -> None:
+    """Spin up an auto-dialer on HOST... (ESL addresses, host[:port])."""
+    if not hosts and not sim:
+        fail("give at least one FreeSWITCH host (ESL address host[:port]), or --sim")
+    if hosts and sim:
+        fail("--sim runs its own emulated hosts; drop the HOST arguments or --sim")
+    try:
+        addresses = [_host_port(h) for h in hosts]
+        app_specs = [load_app_spec(a) for a in apps]
+        thresholds = parse_checks(checks)
+    except click.BadParameter as exc:
+        fail(str(exc))
+    if max_offered is None:
+        max_offered = max(1, int(round(rate * 10)))
+    emulator = None
+    if sim:
+        from ..sim import DUTModel, Emulator
+
+        emulator = Emulator(hosts=sim_hosts, port=0, password=password,
+                            dut=DUTModel()).start_background()
+        addresses = list(emulator.esl_addresses)
+        proxy = proxy or "{}:{}".format(*emulator.dut_address)
+    live = sys.stdout.isatty() if progress is None else progress
+    try:
+        code = asyncio.run(_dial(addresses, proxy, dest_user, dest_url, profile, rate, limit,
+                                 max_offered, duration, app_specs, password, metrics_file,
+                                 write_csv, thresholds, live, interval))
+    finally:
+        if emulator is not None:
+            emulator.stop()
+    sys.exit(code)
+
+
+async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: str,
+                dest_url: str | None, profile: str, rate: float, limit: int, max_offered: int,
+                duration: float | None, app_specs: list[tuple[str, Any, float]], password: str,
+                metrics_file: Path | None, write_csv: bool, thresholds: dict[str, str],
+                live: bool, interval: float) -> int:
+    from ..client import Client
+    from ..originator import Originator
+
+    clients = [Client(h, p, password) for h, p in addresses]
+    for client in clients:
+        try:
+            await client.connect()
+        except AuthenticationError:
+            fail(f"{client.address} refused the ESL password; pass the right one with --password")
+        except ConnectionFailed as exc:
+            fail(str(exc))
+    dests: dict[str, str] = {}
+    for client in clients:
+        try:
+            ip, port = await client.sip_address(profile)
+        except APIError:
+            fail(f"host {client.address} has no SIP profile named {profile!r} running; "
+                 "choose one with --profile (see 'sofia status' on that host)")
+        click.echo(f"Slave {client.host} SIP address is at {ip}:{port}")
+        dests[client.address] = dest_url or f"{dest_user}@{ip}:{port}"
+    try:
+        orig = Originator(clients, dest=lambda c: dests[c.address], profile=profile, proxy=proxy,
+                          rate=rate, limit=limit, duration=duration, max_offered=max_offered,
+                          apps={app_id: (cls, w) for app_id, cls, w in app_specs},
+                          run_dir=None if metrics_file is None else str(metrics_file))
+    except (SwitchlabError, ValueError) as exc:
+        fail(str(exc))
+    await orig.connect()
+    click.echo(f"Starting load test for server {proxy or 'none'} at {orig.rate:g}cps "
+               f"using {len(clients)} slaves")
+    click.echo(repr(orig))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    interrupted = False
+
+    def on_sigint() -> None:
+        nonlocal interrupted
+        if interrupted:  # second Ctrl-C: hang up everything now
+            loop.create_task(orig.hupall())
+        interrupted = True
+        orig.stop()
+        stop.set()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+        loop.add_signal_handler(signal.SIGTERM, on_sigint)
+    except (NotImplementedError, RuntimeError):
+        pass
+    orig.start()
+    async with progress_reporter(orig, live=live, interval=interval):
+        while not await orig.wait(interval, calls=False):
+            if stop.is_set():
+                break
+        last = 0.0
+        while orig.count_active > 0:
+            now = loop.time()
+            if now - last >= interval:
+                click.echo(f"Waiting on {orig.count_active} active calls to finish")
+                last = now
+            if not await orig.wait(min(interval, 0.2)):
+                if interrupted and stop.is_set() and orig.count_active and now - last > 30:
+                    await orig.hupall()
+    run = await orig.close()
+    click.echo(repr(orig))
+    code = 0
+    if metrics_file is not None:
+        if write_csv:
+            run.to_csv(metrics_file / "calls.csv")
+        run.save(metrics_file)
+        click.echo(f"Stored the run ({len(run)} calls) in {metrics_file}")
+    if thresholds:
+        result = run.check(thresholds)
+        click.echo(str(result))
+        code = 0 if result.passed else 1
+    click.echo("Dialing session completed!")
+    return code

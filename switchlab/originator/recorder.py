@@ -1,0 +1,163 @@
+"""The recorder: ties every host's channel events and bgapi results to one
+:class:`~switchlab.measure.CallRecord` per call attempt and hands finished
+rows to the :class:`~switchlab.measure.Run`.
+
+Both legs carry the tracking variable set at originate
+(``variable_sip_h_X-switchlab_call_id``), so a callee leg on another host of
+the pool (a cluster behind a proxy) is tied to its caller as well.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..connection import Job
+from ..errors import APIError, Disconnected
+from ..measure import CallRecord, Run
+from ..state.listener import EventListener
+from ..wire.events import Event
+
+log = logging.getLogger(__name__)
+
+#: channel events a row is built from
+RECORDED_EVENTS = ("CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA",
+                   "CHANNEL_ANSWER", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE")
+
+
+class Recorder:
+    """Collects open call attempts and writes each one's row when it is over.
+
+    ``on_answer(record)`` is called when a caller leg answers (the originator
+    uses it to schedule the hangup); ``on_done(record, row)`` after a row was
+    written. ``grace`` seconds after its caller leg completed, an attempt whose
+    callee leg never finished (lost on another host, or on a host that went
+    away) is written with what is known.
+    """
+
+    def __init__(self, run: Run, *, grace: float = 10.0,
+                 on_answer: Callable[[CallRecord], Any] | None = None,
+                 on_done: Callable[[CallRecord, dict[str, Any]], Any] | None = None) -> None:
+        self.run = run
+        self.grace = grace
+        self.on_answer = on_answer
+        self.on_done = on_done
+        self.open: dict[str, CallRecord] = {}
+        self._caller_done: dict[str, float] = {}
+        self._listeners: list[tuple[EventListener, Callable[[Event], None]]] = []
+        self.answered_open = 0
+        self.offered = 0
+        self.answered = 0
+        self.failed = 0
+        self.finished = 0
+
+    # -- wiring -------------------------------------------------------------
+    def attach(self, listener: EventListener) -> None:
+        """Receive the recorded events of one host's listener."""
+        header = listener.call_tracking_header
+
+        def on_event(ev: Event, header: str = header) -> None:
+            call_id = ev.get(header)
+            if call_id is None:
+                return
+            rec = self.open.get(call_id)
+            if rec is not None:
+                self._on_event(rec, ev)
+
+        for name in RECORDED_EVENTS:
+            listener.add_handler(name, on_event)
+        self._listeners.append((listener, on_event))
+
+    def detach(self) -> None:
+        for listener, fn in self._listeners:
+            for name in RECORDED_EVENTS:
+                listener.remove_handler(name, fn)
+        self._listeners.clear()
+
+    # -- input --------------------------------------------------------------
+    def launched(self, record: CallRecord, job: Job) -> None:
+        """Track a new attempt; its job's result is recorded when it arrives."""
+        self.open[record.call_id] = record
+        self.offered += 1
+        job.future.add_done_callback(lambda fut, rec=record, job=job: self._on_job(rec, job, fut))
+
+    def _on_job(self, rec: CallRecord, job: Job, fut: asyncio.Future[str]) -> None:
+        if fut.cancelled() or isinstance(fut.exception(), Disconnected):
+            rec.fail_locally("HOST_DISCONNECTED")
+        elif isinstance(fut.exception(), (APIError, type(None))):
+            rec.job_result(job.body or "", job.done_at or time.monotonic())
+        else:  # a local error (e.g. a timeout): keep it, named
+            rec.fail_locally(type(fut.exception()).__name__.upper())
+        self._maybe_done(rec)
+
+    def _on_event(self, rec: CallRecord, ev: Event) -> None:
+        was_answered = rec.answered
+        if not rec.add_event(ev):
+            return
+        name = ev.name
+        if name == "CHANNEL_ANSWER" and not was_answered and rec.answered:
+            self.answered_open += 1
+            if self.on_answer is not None:
+                self.on_answer(rec)
+        elif name == "CHANNEL_HANGUP_COMPLETE" and ev.uuid == rec.call_id:
+            self._caller_done[rec.call_id] = time.monotonic()
+        self._maybe_done(rec)
+
+    def hung_up_locally(self, call_id: str) -> None:
+        rec = self.open.get(call_id)
+        if rec is not None:
+            rec.hung_up_locally()
+
+    def fail_host(self, host: str, cause: str = "HOST_DISCONNECTED") -> int:
+        """Write every open attempt of ``host`` as failed locally; returns how many."""
+        gone = [r for r in self.open.values() if r.host == host]
+        for rec in gone:
+            rec.fail_locally(cause)
+            self._maybe_done(rec)
+        return len(gone)
+
+    # -- output -------------------------------------------------------------
+    def _maybe_done(self, rec: CallRecord) -> None:
+        if rec.complete:
+            self._finish(rec)
+
+    def _finish(self, rec: CallRecord) -> None:
+        if self.open.pop(rec.call_id, None) is None:
+            return
+        self._caller_done.pop(rec.call_id, None)
+        if rec.answered:
+            self.answered_open -= 1
+        row = self.run.add_record(rec)
+        self.finished += 1
+        if row["failed"]:
+            self.failed += 1
+        else:
+            self.answered += 1
+        if self.on_done is not None:
+            self.on_done(rec, row)
+
+    def sweep(self, now: float | None = None) -> int:
+        """Write attempts whose caller leg completed ``grace`` seconds ago."""
+        now = time.monotonic() if now is None else now
+        late = [cid for cid, t in self._caller_done.items() if now - t >= self.grace]
+        for cid in late:
+            rec = self.open.get(cid)
+            if rec is not None:
+                self._finish(rec)
+            else:
+                self._caller_done.pop(cid, None)
+        return len(late)
+
+    def flush(self) -> int:
+        """Write every attempt still open (at the end of a run); returns how many."""
+        pending = list(self.open.values())
+        for rec in pending:
+            self._finish(rec)
+        return len(pending)
+
+    @property
+    def active(self) -> int:
+        """Attempts in progress (launched, row not written yet)."""
+        return len(self.open)
