@@ -63,14 +63,26 @@ _CHECK = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*((?:<=|>=|==|!=|<|>).+)$")
 
 
 def parse_checks(checks: tuple[str, ...]) -> dict[str, str]:
-    """``("asr>=0.99", "setup_latency.p95<200ms")`` → ``{"asr": ">=0.99", ...}``."""
+    """``("asr>=0.99", "setup_latency.p95<200ms")`` → ``{"asr": ">=0.99", ...}``,
+    validated before the run starts (KPI names against an empty run's KPIs)."""
+    from ..measure import check, empty_frame
+
     out: dict[str, str] = {}
     for item in checks:
         m = _CHECK.match(item)
         if not m:
             raise click.BadParameter(f"check {item!r} must look like 'asr>=0.99' or "
                                      "'setup_latency.p95<200ms'")
+        try:
+            check.parse_condition(m.group(2).strip())
+        except ValueError as exc:
+            raise click.BadParameter(f"check {item!r}: {exc}") from None
         out[m.group(1)] = m.group(2).strip()
+    if out:
+        try:
+            empty_frame().calls.check(out)
+        except ValueError as exc:  # UnknownKPIError names the known KPIs
+            raise click.BadParameter(str(exc)) from None
     return out
 
 
