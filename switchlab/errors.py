@@ -66,3 +66,42 @@ class APIError(SwitchlabError):
         self.command = command
         self.body = body
         self.text = text
+
+
+class MeasurementError(SwitchlabError):
+    """Per-call measurement data is not what the measurement layer expects
+    (an unknown row column, a DataFrame without the call columns, ...)."""
+
+
+class UnknownKPIError(MeasurementError, ValueError):
+    """A threshold or lookup names a KPI that does not exist; the message lists the known names."""
+
+
+class RunDirectoryError(MeasurementError, OSError):
+    """A run directory cannot be created, written or loaded (already holds a run,
+    missing files, unreadable metadata)."""
+
+
+class SessionGone(SwitchlabError):
+    """A channel ended (or its events were lost in a connection gap) before an
+    awaited event arrived, e.g. ``await sess.recv("CHANNEL_ANSWER")`` on a call
+    that failed. ``session_uuid`` names the channel."""
+
+    def __init__(self, message: str, session_uuid: str | None = None) -> None:
+        super().__init__(message)
+        self.session_uuid = session_uuid
+
+
+class MalformedFrameError(ProtocolError):
+    """A wire parser met bytes that are not a frame (bad ``Content-Length``, a
+    header line without a colon, a header block that never ends).
+
+    ``frames`` holds the complete frames (or commands) parsed before the bad
+    bytes in the same ``feed`` call and ``data`` the bytes from the bad frame
+    on, so nothing received is lost. The stream cannot be resynchronised:
+    close the connection.
+    """
+
+    def __init__(self, message: str, data: bytes = b"", frames: list | None = None) -> None:
+        super().__init__(message, data)
+        self.frames = list(frames or [])

@@ -1,0 +1,345 @@
+"""``EventListener``: consumes a connection's events, keeps sessions and calls,
+dispatches to handlers and apps, and releases what is finished.
+
+Bookkeeping per event (the hot path) reads only ``Event-Name``,
+``Unique-ID`` and ``Event-Date-Timestamp``; a new channel also reads the
+tracking and app-id variables once. A session is released at
+``CHANNEL_DESTROY`` (or ``release_after_hangup`` seconds after
+``CHANNEL_HANGUP_COMPLETE`` when no destroy comes, as on a ``myevents``
+socket), a call once all its legs are released, a job when its
+``BACKGROUND_JOB`` arrives: registries do not grow with the calls made.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import Counter, deque
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from ..connection import Connection, Gap, Job, State
+from ..errors import APIError, CommandFailed, Disconnected, SessionGone
+from ..wire.events import Event
+from .call import Call
+from .session import Session
+
+log = logging.getLogger(__name__)
+
+#: default names of the tracking and app-id variables (as set at originate)
+CALL_TRACKING_VAR = "sip_h_X-switchlab_call_id"
+APP_ID_VAR = "sip_h_X-switchlab_app"
+
+#: events that must not create a session for an unknown uuid (trailing events)
+_NO_CREATE = frozenset({"CHANNEL_DESTROY", "CHANNEL_HANGUP_COMPLETE"})
+#: events that carry the channel variables (CHANNEL_STATE, CODEC, CHANNEL_OUTGOING and
+#: CHANNEL_CALLSTATE carry none): a session is tied to its call by the first of these
+_FULL = frozenset({"CHANNEL_CREATE", "CHANNEL_ORIGINATE", "CHANNEL_PROGRESS",
+                   "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER", "CHANNEL_EXECUTE", "CHANNEL_PARK",
+                   "CHANNEL_BRIDGE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE",
+                   "CHANNEL_DESTROY", "CALL_UPDATE"})
+
+#: channel events the listener needs by default (Client subscribes to these)
+DEFAULT_EVENTS = (
+    "CHANNEL_CREATE", "CHANNEL_OUTGOING", "CHANNEL_ORIGINATE", "CHANNEL_PROGRESS",
+    "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER", "CHANNEL_PARK", "CHANNEL_UNPARK",
+    "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE",
+    "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY", "BACKGROUND_JOB",
+    "PLAYBACK_START", "PLAYBACK_STOP", "DTMF", "HEARTBEAT",
+)
+
+EventFn = Callable[[Event], Any]
+ModelFn = Callable[[Any], Any]
+CoroFn = Callable[[Any], Coroutine[Any, Any, Any]]
+
+
+def header_of(var: str) -> str:
+    """The event header of a channel variable: ``variable_<var>`` (idempotent)."""
+    return var if var.startswith("variable_") else f"variable_{var}"
+
+
+class EventListener:
+    """Keeps ``sessions`` (uuid → :class:`Session`) and ``calls`` (call id →
+    :class:`Call`) for one connection and dispatches events.
+
+    Dispatch order for each event: state update, then low-level handlers
+    (``add_handler(name, fn)``: ``fn(event)``, name ``"*"`` for every event),
+    then the app callbacks (``fn(session)``) and coroutines (``async
+    fn(session)``) registered for the session's app id (``"default"`` for
+    sessions without one). ``BACKGROUND_JOB`` callbacks get the :class:`Job`.
+    """
+
+    def __init__(self, conn: Connection, *, call_tracking_var: str = CALL_TRACKING_VAR,
+                 app_id_var: str = APP_ID_VAR, release_after_hangup: float = 30.0) -> None:
+        self.conn = conn
+        self.call_tracking_header = header_of(call_tracking_var)
+        self.app_id_header = header_of(app_id_var)
+        self.release_after_hangup = release_after_hangup
+        self.sessions: dict[str, Session] = {}
+        self.calls: dict[str, Call] = {}
+        self._handlers: dict[str, list[EventFn]] = {}
+        self._callbacks: dict[str, dict[str, list[ModelFn]]] = {}
+        self._coroutines: dict[str, dict[str, list[CoroFn]]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._call_end: list[Callable[[Call], Any]] = []
+        self._released: set[str] = set()
+        self._released_order: deque[str] = deque()
+        # statistics
+        self.total_sessions = 0
+        self.total_calls = 0
+        self.answered_sessions = 0
+        self.hangup_causes: Counter[str] = Counter()
+        self.failed_jobs: Counter[str] = Counter()
+        self.gaps: list[Gap] = []
+        conn.add_event_handler(self.handle_event)
+        conn.add_handler("job", self._job_done)
+        conn.add_handler("disconnect", self._on_disconnect)
+        conn.add_handler("reconnect", self._on_reconnect)
+
+    @property
+    def host(self) -> str:
+        return self.conn.host
+
+    def __repr__(self) -> str:
+        return (f"<EventListener {self.conn.address} sessions={len(self.sessions)} "
+                f"calls={len(self.calls)}>")
+
+    def count_sessions(self) -> int:
+        return len(self.sessions)
+
+    def count_calls(self) -> int:
+        return len(self.calls)
+
+    def count_jobs(self) -> int:
+        return self.conn.pending_jobs
+
+    def count_failed(self) -> int:
+        """Sessions that hung up with a cause other than NORMAL_CLEARING."""
+        return sum(self.hangup_causes.values()) - self.hangup_causes["NORMAL_CLEARING"]
+
+    # -- registration ---------------------------------------------------------
+    def add_handler(self, name: str, fn: EventFn) -> None:
+        """Call ``fn(event)`` for every ``name`` event (``"*"``: every event)."""
+        self._handlers.setdefault(name, []).append(fn)
+
+    def remove_handler(self, name: str, fn: EventFn) -> None:
+        self._handlers[name].remove(fn)
+        if not self._handlers[name]:
+            del self._handlers[name]
+
+    def add_call_end_handler(self, fn: Callable[[Call], Any]) -> None:
+        """Call ``fn(call)`` once every leg of a call is released (the call is complete)."""
+        self._call_end.append(fn)
+
+    def remove_call_end_handler(self, fn: Callable[[Call], Any]) -> None:
+        self._call_end.remove(fn)
+
+    def add_callback(self, name: str, app_id: str, fn: ModelFn, prepend: bool = False) -> None:
+        """Call ``fn(session)`` for ``name`` events of sessions of app ``app_id``."""
+        chain = self._callbacks.setdefault(app_id, {}).setdefault(name, [])
+        chain.insert(0, fn) if prepend else chain.append(fn)
+
+    def add_coroutine(self, name: str, app_id: str, fn: CoroFn, prepend: bool = False) -> None:
+        """Start ``fn(session)`` as a task for ``name`` events of app ``app_id``'s sessions."""
+        chain = self._coroutines.setdefault(app_id, {}).setdefault(name, [])
+        chain.insert(0, fn) if prepend else chain.append(fn)
+
+    def remove_callback(self, name: str, app_id: str, fn: Any) -> None:
+        for table in (self._callbacks, self._coroutines):
+            chain = table.get(app_id, {}).get(name)
+            if chain and fn in chain:
+                chain.remove(fn)
+                if not chain:
+                    del table[app_id][name]
+                if not table[app_id]:
+                    del table[app_id]
+
+    # -- the hot path -----------------------------------------------------------
+    def handle_event(self, ev: Event) -> None:
+        """Update state from ``ev`` and dispatch it (connected to the connection)."""
+        name = ev.name
+        if name == "CUSTOM":
+            name = ev.subclass or name
+        uuid = ev.uuid
+        sess = None
+        if uuid is not None:
+            sess = self.sessions.get(uuid)
+            if sess is None and name not in _NO_CREATE and uuid not in self._released \
+                    and ev.get("Channel-State") != "CS_DESTROY":
+                sess = Session(uuid, self.conn, ev.host)
+                sess.created = ev.received
+                self.sessions[uuid] = sess
+                self.total_sessions += 1
+            if sess is not None:
+                sess._update(ev, name)
+                if not sess._tied:
+                    self._tie(sess, ev, name)
+                if name == "CHANNEL_ANSWER":
+                    if not sess.answered:
+                        sess.answered = True
+                        self.answered_sessions += 1
+                elif name == "CHANNEL_HANGUP":
+                    self._hungup(sess, ev)
+                elif name == "CHANNEL_HANGUP_COMPLETE":
+                    self._hungup(sess, ev)
+                    if sess._release_handle is None and self.release_after_hangup is not None:
+                        sess._release_handle = self.conn.loop.call_later(
+                            self.release_after_hangup, self._release, sess,
+                            "no CHANNEL_DESTROY after CHANNEL_HANGUP_COMPLETE")
+        handlers = self._handlers
+        if handlers:
+            for fn in handlers.get(name, ()):
+                self._call(fn, ev)
+            for fn in handlers.get("*", ()):
+                self._call(fn, ev)
+        if sess is not None:
+            app_id = sess.app_id or "default"
+            cbs = self._callbacks.get(app_id)
+            if cbs:
+                for fn in cbs.get(name, ()):
+                    self._call(fn, sess)
+            cos = self._coroutines.get(app_id)
+            if cos:
+                for fn in cos.get(name, ()):
+                    self._spawn(fn, sess)
+            if name == "CHANNEL_DESTROY":
+                self._release(sess)
+
+    def _call(self, fn: Callable[[Any], Any], arg: Any) -> None:
+        try:
+            fn(arg)
+        except Exception:
+            log.exception("%s: %r failed on %r", self.conn.address, fn, arg)
+
+    def _spawn(self, fn: CoroFn, model: Any) -> None:
+        try:
+            coro = fn(model)
+        except Exception:
+            log.exception("%s: coroutine %r failed to start on %r", self.conn.address, fn, model)
+            return
+        task = self.conn.loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        self.conn.request_yield()  # let it run up to its first await before the next event
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if isinstance(exc, (SessionGone, Disconnected)):
+            log.debug("%s: app coroutine ended: %s", self.conn.address, exc)
+        elif exc is not None:
+            log.error("%s: app coroutine %r failed", self.conn.address, task, exc_info=exc)
+
+    def _tie(self, sess: Session, ev: Event, name: str) -> None:
+        call_id = ev.get(self.call_tracking_header)
+        if call_id is None and name not in _FULL:
+            return  # this event has no variables; try again with the next one
+        sess._tied = True
+        app_id = ev.get(self.app_id_header)
+        sess.app_id = app_id
+        key = call_id or sess.uuid
+        call = self.calls.get(key)
+        if call is None:
+            call = Call(key)
+            self.calls[key] = call
+            self.total_calls += 1
+        call.append(sess)
+        if call.app_id is None:
+            call.app_id = app_id
+        sess.call = call
+
+    def _hungup(self, sess: Session, ev: Event) -> None:
+        if not sess.hungup:
+            sess.hungup = True
+            cause = ev.get("Hangup-Cause")
+            sess.hangup_cause = cause
+            self.hangup_causes[cause or "UNKNOWN"] += 1
+
+    def _release(self, sess: Session, reason: str | None = None) -> None:
+        uuid = sess.uuid
+        if self.sessions.get(uuid) is not sess:
+            return
+        del self.sessions[uuid]
+        if reason:
+            sess.lost = True
+        sess._end(reason)
+        released, order = self._released, self._released_order
+        released.add(uuid)
+        order.append(uuid)
+        if len(order) > 4096:
+            released.discard(order.popleft())
+        call = sess.call
+        if call is not None and all(leg.destroyed for leg in call.legs):
+            if self.calls.get(call.uuid) is call:
+                del self.calls[call.uuid]
+            call._end()
+            for fn in self._call_end:
+                self._call(fn, call)
+
+    # -- jobs and connection state ----------------------------------------------
+    def _job_done(self, job: Job) -> None:
+        if job.sess_uuid:
+            sess = self.sessions.get(job.sess_uuid)
+            if sess is not None:
+                sess.job = job
+        if job.call_id:
+            call = self.calls.get(job.call_id)
+            if call is not None:
+                call.job = job
+        if job.failed:
+            self.failed_jobs[job.cause or "UNKNOWN"] += 1
+        app_id = job.app_id or "default"
+        cbs = self._callbacks.get(app_id)
+        if cbs:
+            for fn in cbs.get("BACKGROUND_JOB", ()):
+                self._call(fn, job)
+        cos = self._coroutines.get(app_id)
+        if cos:
+            for fn in cos.get("BACKGROUND_JOB", ()):
+                self._spawn(fn, job)
+
+    def _on_disconnect(self, reason: str, reconnecting: bool) -> None:
+        if reconnecting:
+            return  # reconciled after the reconnect
+        for sess in list(self.sessions.values()):
+            self._release(sess, f"connection closed: {reason}")
+
+    def _on_reconnect(self, gap: Gap) -> None:
+        self.gaps.append(gap)
+        if self.sessions:
+            task = self.conn.loop.create_task(self.reconcile(f"ended during a connection gap of "
+                                                             f"{gap.duration:.3f} s"))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def reconcile(self, reason: str = "not on the server any more") -> int:
+        """Release sessions FreeSWITCH no longer has (after a gap); returns how many."""
+        try:
+            body = await self.conn.api("show channels as json")
+            rows = json.loads(body).get("rows") or []
+        except (APIError, CommandFailed, Disconnected, ValueError) as exc:
+            log.warning("%s: could not reconcile sessions after a gap: %s", self.conn.address, exc)
+            return 0
+        alive = {row.get("uuid") for row in rows}
+        gone = [s for s in self.sessions.values() if s.uuid not in alive]
+        for sess in gone:
+            self._release(sess, reason)
+        return len(gone)
+
+    def close(self) -> None:
+        """Detach from the connection and release everything."""
+        try:
+            self.conn.remove_event_handler(self.handle_event)
+            self.conn.remove_handler("job", self._job_done)
+            self.conn.remove_handler("disconnect", self._on_disconnect)
+            self.conn.remove_handler("reconnect", self._on_reconnect)
+        except ValueError:
+            pass
+        reason = "listener closed" if self.conn.state is not State.CLOSED else \
+            f"connection closed: {self.conn.closed_reason}"
+        for sess in list(self.sessions.values()):
+            self._release(sess, reason)
+        for task in list(self._tasks):
+            task.cancel()
