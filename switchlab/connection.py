@@ -180,15 +180,6 @@ def _silence(fut: asyncio.Future[Any]) -> None:
         fut.exception()
 
 
-def _api_error(what: str, body: str) -> APIError:
-    exc = APIError(what, body)
-    stripped = body.strip()
-    if stripped.startswith("-ERROR"):  # e.g. uuid_answer on an unknown uuid
-        exc.text = stripped[6:].strip() or "ERROR"
-        exc.args = (f"{what!r} failed: {stripped}",)
-    return exc
-
-
 class Job:
     """A ``bgapi`` job: awaitable, resolved by the matching ``BACKGROUND_JOB``.
 
@@ -272,7 +263,7 @@ class Job:
         if fut.done():
             return
         if body.startswith(_ERROR_PREFIXES):
-            fut.set_exception(_api_error(self.command, body))
+            fut.set_exception(APIError(self.command, body))
         else:
             text = body[3:] if body.startswith("+OK") else body
             fut.set_result(text.strip())
@@ -861,7 +852,7 @@ class Connection:
                 return
             body = f.text
             if kind == _API and body.startswith(_ERROR_PREFIXES):
-                fut.set_exception(_api_error(what, body))
+                fut.set_exception(APIError(what, body))
             else:
                 fut.set_result(body)
         elif kind == _CMD:

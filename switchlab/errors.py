@@ -60,9 +60,11 @@ class APIError(SwitchlabError):
 
     def __init__(self, command: str, body: str) -> None:
         text = body.strip()
-        if text.startswith("-ERR"):
+        if text.startswith("-ERROR"):  # e.g. uuid_answer on an unknown uuid
+            text = text[6:].strip() or "ERROR"
+        elif text.startswith("-ERR"):
             text = text[4:].strip()
-        super().__init__(f"{command!r} failed: {text}")
+        super().__init__(f"{command!r} failed: {body.strip() or 'empty answer'}")
         self.command = command
         self.body = body
         self.text = text

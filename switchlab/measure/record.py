@@ -1,0 +1,381 @@
+"""`CallRecord`: the events of one call attempt in, one row dict out.
+
+A pure object: no I/O, no clock reads unless you leave the launch times out.
+Feed it the caller leg's and the callee leg's channel events (anything that
+behaves like :class:`switchlab.wire.Event`: a mapping of header → str with
+``.name``, ``.uuid``, ``.received`` and ``.timestamp_us``) and the bgapi
+originate's result, then ask for :meth:`CallRecord.row`.
+
+>>> from switchlab.wire import Event
+>>> rec = CallRecord("c1", launch=1_700_000_000.0, launch_monotonic=100.0, host="fs1")
+>>> ev = Event.from_headers({"Event-Name": "CHANNEL_CREATE", "Unique-ID": "c1",
+...                          "Event-Date-Timestamp": "1700000000010000"})
+>>> rec.add_event(ev)
+True
+>>> rec.job_result("-ERR USER_BUSY\\n", received=100.05)
+>>> row = rec.row()
+>>> row["hangup_cause"], row["failed"], row["originate_latency"]
+('USER_BUSY', True, 0.05)
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from .schema import COLUMNS, SIDE_CALLEE, SIDE_CALLER, SIDE_LOCAL
+
+CREATE = "CHANNEL_CREATE"
+PROGRESS = "CHANNEL_PROGRESS"
+PROGRESS_MEDIA = "CHANNEL_PROGRESS_MEDIA"
+ANSWER = "CHANNEL_ANSWER"
+HANGUP = "CHANNEL_HANGUP"
+HANGUP_COMPLETE = "CHANNEL_HANGUP_COMPLETE"
+#: The channel events a CallRecord uses; it ignores every other event.
+RECORDED_EVENTS = frozenset({CREATE, PROGRESS, PROGRESS_MEDIA, ANSWER, HANGUP, HANGUP_COMPLETE})
+
+#: ``sip_hangup_disposition`` values meaning "this leg's FreeSWITCH ended the call".
+SENT_DISPOSITIONS = frozenset({"send_bye", "send_cancel", "send_refuse"})
+#: ... and "the SIP peer of this leg ended it".
+RECEIVED_DISPOSITIONS = frozenset({"recv_bye", "recv_cancel", "recv_refuse"})
+
+
+class EventLike(Protocol):
+    """What a CallRecord needs of an event (``switchlab.wire.Event`` fits)."""
+
+    received: float
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def uuid(self) -> str | None: ...
+    @property
+    def timestamp_us(self) -> int | None: ...
+    def get(self, name: str, default: Any = None) -> Any: ...
+
+
+class _Leg:
+    """What one leg's events told us."""
+
+    __slots__ = (
+        "answer",
+        "cause",
+        "complete",
+        "create",
+        "disposition",
+        "early_media",
+        "hangup",
+        "hangup_seen",
+        "progress",
+        "rx_answer",
+        "rx_create",
+        "rx_hangup",
+        "sip_code",
+    )
+
+    def __init__(self) -> None:
+        self.create: int | None = None
+        self.progress: int | None = None
+        self.early_media: int | None = None
+        self.answer: int | None = None
+        self.hangup: int | None = None
+        self.rx_create: float | None = None
+        self.rx_answer: float | None = None
+        self.rx_hangup: float | None = None
+        self.cause: str | None = None
+        self.sip_code: int | None = None
+        self.disposition: str | None = None
+        self.complete = False
+        self.hangup_seen = False
+
+    def add(self, ev: EventLike) -> bool:
+        name = ev.name
+        if name not in RECORDED_EVENTS:
+            return False
+        ts = ev.timestamp_us
+        rx = getattr(ev, "received", None) or None
+        if name == CREATE:
+            if self.create is None:
+                self.create, self.rx_create = ts, rx
+        elif name == PROGRESS:
+            if self.progress is None:
+                self.progress = ts
+        elif name == PROGRESS_MEDIA:
+            if self.early_media is None:
+                self.early_media = ts
+        elif name == ANSWER:
+            if self.answer is None:
+                self.answer, self.rx_answer = ts, rx
+        else:  # HANGUP or HANGUP_COMPLETE
+            # CHANNEL_HANGUP's stamp is the hangup time, whatever the arrival order;
+            # CHANNEL_HANGUP_COMPLETE's stands in until (unless) it arrives
+            if name == HANGUP and not self.hangup_seen:
+                self.hangup_seen = True
+                self.hangup = ts
+            elif self.hangup is None:
+                self.hangup = ts
+            if rx is not None and (self.rx_hangup is None or rx < self.rx_hangup):
+                self.rx_hangup = rx
+            self._outcome(ev, overwrite=name == HANGUP_COMPLETE)
+            if name == HANGUP_COMPLETE:
+                self.complete = True
+        return True
+
+    def _outcome(self, ev: EventLike, overwrite: bool) -> None:
+        # CHANNEL_HANGUP_COMPLETE carries the final variables (e.g. a cancelled
+        # call's sip_hangup_disposition only appears there), so it wins.
+        cause = ev.get("Hangup-Cause") or ev.get("variable_hangup_cause")
+        if cause and (overwrite or self.cause is None):
+            self.cause = cause
+        code = sip_code_of(ev)
+        if code is not None and (overwrite or self.sip_code is None):
+            self.sip_code = code
+        disp = ev.get("variable_sip_hangup_disposition")
+        if disp and (overwrite or self.disposition is None):
+            self.disposition = disp
+
+
+def sip_code_of(headers: Mapping[str, str]) -> int | None:
+    """The SIP status that ended a leg: ``variable_sip_term_status``, else
+    ``variable_sip_invite_failure_status`` (e.g. 487 for a call FreeSWITCH
+    cancelled on ``originate_timeout``), else None (answered calls hung up
+    by FreeSWITCH carry neither)."""
+    for key in ("variable_sip_term_status", "variable_sip_invite_failure_status"):
+        value = headers.get(key)
+        if value:
+            try:
+                code = int(value)
+            except ValueError:
+                continue
+            if 100 <= code <= 699:
+                return code
+    return None
+
+
+def parse_job_result(body: str | bytes) -> tuple[bool, str | None]:
+    """``(ok, cause)`` from an originate bgapi result body.
+
+    >>> parse_job_result("+OK 3d4bb68e-4970-47c8-beee-0eb783d7ae3e\\n")
+    (True, None)
+    >>> parse_job_result(b"-ERR NO_ANSWER\\n")
+    (False, 'NO_ANSWER')
+    """
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = text.strip()
+    if text.startswith("+OK"):
+        return True, None
+    if text.startswith("-ERR"):
+        text = text[4:].strip()
+    return False, (text or "UNKNOWN_ERROR")
+
+
+def side_from_dispositions(caller: str | None, callee: str | None) -> str | None:
+    """Which side ended the call, from ``sip_hangup_disposition`` of each leg.
+
+    The caller leg's own view wins: ``send_*`` means FreeSWITCH's caller leg
+    ended it (``"caller"``), ``recv_*`` means the far side did (``"callee"``).
+    Without it, the callee leg's view is mirrored.
+    """
+    if caller in SENT_DISPOSITIONS:
+        return SIDE_CALLER
+    if caller in RECEIVED_DISPOSITIONS:
+        return SIDE_CALLEE
+    if callee in SENT_DISPOSITIONS:
+        return SIDE_CALLEE
+    if callee in RECEIVED_DISPOSITIONS:
+        return SIDE_CALLER
+    return None
+
+
+def _sec(a: float | None, b: float | None) -> float | None:
+    """``(a - b)`` µs as seconds, or None."""
+    if a is None or b is None:
+        return None
+    return (a - b) / 1e6
+
+
+def derive(row: dict[str, Any]) -> dict[str, Any]:
+    """Fill the derived latency columns of ``row`` that are missing or None
+    (in place; returns ``row``). Times are µs, results float seconds.
+
+    * ``originate_latency`` = ``rx_job - rx_launch`` (local monotonic clock)
+    * ``invite_latency`` = ``callee_create - caller_create``
+    * ``post_dial_delay`` = first of progress / early media / answer
+      ``- caller_create``; for a call the far end refused before any of
+      them, ``caller_hangup - caller_create`` (RFC 6076 session request delay)
+    * ``early_media_latency`` = ``caller_early_media - caller_create``
+    * ``setup_latency`` = ``caller_answer - caller_create``
+    * ``answer_latency`` = ``caller_answer - callee_answer``
+    * ``duration`` = ``caller_hangup - caller_answer``
+    """
+    g = row.get
+    create = g("caller_create")
+
+    def put(col: str, value: float | None) -> None:
+        if g(col) is None:
+            row[col] = value
+
+    rx_job, rx_launch = g("rx_job"), g("rx_launch")
+    put("originate_latency", None if rx_job is None or rx_launch is None
+        else round(rx_job - rx_launch, 9))
+    put("invite_latency", _sec(g("callee_create"), create))
+    firsts = [t for t in (g("caller_progress"), g("caller_early_media"), g("caller_answer"))
+              if t is not None]
+    if firsts:
+        pdd = _sec(min(firsts), create)
+    elif g("hangup_disposition") == "recv_refuse":
+        pdd = _sec(g("caller_hangup"), create)
+    else:
+        pdd = None
+    put("post_dial_delay", pdd)
+    put("early_media_latency", _sec(g("caller_early_media"), create))
+    put("setup_latency", _sec(g("caller_answer"), create))
+    put("answer_latency", _sec(g("caller_answer"), g("callee_answer")))
+    put("duration", _sec(g("caller_hangup"), g("caller_answer")))
+    return row
+
+
+class CallRecord:
+    """Collects one call attempt and builds its row.
+
+    ``launch`` is the local wall clock (``time.time()`` seconds) and
+    ``launch_monotonic`` the local ``time.monotonic()`` at launch; both
+    default to now. ``job_done`` is derived from the monotonic clock, so a
+    wall-clock step during the call cannot distort it.
+    """
+
+    __slots__ = (
+        "active_calls",
+        "app",
+        "call_id",
+        "callee",
+        "caller",
+        "dest",
+        "erlangs",
+        "host",
+        "job_cause",
+        "job_ok",
+        "launch_us",
+        "local_cause",
+        "local_hangup",
+        "run_id",
+        "rx_job",
+        "rx_launch",
+        "target_rate",
+    )
+
+    def __init__(self, call_id: str, *, launch: float | None = None,
+                 launch_monotonic: float | None = None, run_id: str | None = None,
+                 host: str | None = None, app: str | None = None, dest: str | None = None,
+                 active_calls: float | None = None, erlangs: float | None = None,
+                 target_rate: float | None = None) -> None:
+        self.call_id = call_id
+        self.run_id = run_id
+        self.host = host
+        self.app = app
+        self.dest = dest
+        if launch is None:
+            launch = time.time()
+        self.launch_us = round(launch * 1e6)
+        self.rx_launch = time.monotonic() if launch_monotonic is None else launch_monotonic
+        self.active_calls = active_calls
+        self.erlangs = erlangs
+        self.target_rate = target_rate
+        self.caller = _Leg()
+        self.callee = _Leg()
+        self.job_ok: bool | None = None
+        self.job_cause: str | None = None
+        self.rx_job: float | None = None
+        self.local_hangup = False
+        self.local_cause: str | None = None
+
+    # -- input --------------------------------------------------------------
+    def add_event(self, ev: EventLike, leg: str | None = None) -> bool:
+        """Record a channel event of the ``"caller"`` or ``"callee"`` leg
+        (by default: the caller leg when ``ev.uuid`` is :attr:`call_id`, else
+        the callee leg). Returns False for events the row does not use."""
+        if leg is None:
+            leg = "caller" if ev.uuid == self.call_id else "callee"
+        if leg == "caller":
+            return self.caller.add(ev)
+        if leg == "callee":
+            return self.callee.add(ev)
+        raise ValueError(f"leg must be 'caller' or 'callee', not {leg!r}")
+
+    def job_result(self, body: str | bytes, received: float) -> None:
+        """Record the bgapi originate result (``+OK <uuid>`` or ``-ERR CAUSE``)
+        and the local monotonic time it arrived."""
+        self.job_ok, self.job_cause = parse_job_result(body)
+        self.rx_job = received
+
+    def hung_up_locally(self) -> None:
+        """Say that switchlab itself ended this call (``uuid_kill``, ``hupall``,
+        an app's hangup): ``hangup_side`` becomes ``"local"``."""
+        self.local_hangup = True
+
+    def fail_locally(self, cause: str) -> None:
+        """Record a failure switchlab detected itself (e.g. ``HOST_DISCONNECTED``
+        when the host went away mid-call). Used as the cause only when
+        FreeSWITCH gave none."""
+        self.local_cause = cause
+        self.local_hangup = True
+
+    # -- state --------------------------------------------------------------
+    @property
+    def answered(self) -> bool:
+        return self.caller.answer is not None
+
+    @property
+    def complete(self) -> bool:
+        """True once nothing more is expected: the job result is in, and every
+        leg that was created has completed its hangup (a ``-ERR`` job with no
+        caller channel is complete at once)."""
+        if self.local_cause is not None:
+            return True
+        if self.job_ok is None:
+            return False
+        caller, callee = self.caller, self.callee
+        if caller.create is not None and not caller.complete:
+            return False
+        if self.job_ok and caller.create is None and not caller.complete:
+            return False
+        return callee.create is None or callee.complete
+
+    # -- output -------------------------------------------------------------
+    def row(self) -> dict[str, Any]:
+        """The row dict (every column of :data:`~switchlab.measure.schema.COLUMNS`)."""
+        c, e = self.caller, self.callee
+        cause = c.cause
+        if cause is None and self.job_ok is False:
+            cause = self.job_cause
+        if cause is None:
+            cause = e.cause or self.local_cause
+        side = SIDE_LOCAL if self.local_hangup else side_from_dispositions(
+            c.disposition, e.disposition)
+        job_done = None
+        if self.rx_job is not None:
+            job_done = self.launch_us + round((self.rx_job - self.rx_launch) * 1e6)
+        failed = c.answer is None or self.job_ok is False
+        row = {
+            "run_id": self.run_id, "call_id": self.call_id, "host": self.host,
+            "app": self.app, "dest": self.dest,
+            "launch": self.launch_us, "job_done": job_done,
+            "caller_create": c.create, "caller_progress": c.progress,
+            "caller_early_media": c.early_media, "caller_answer": c.answer,
+            "caller_hangup": c.hangup,
+            "callee_create": e.create, "callee_answer": e.answer, "callee_hangup": e.hangup,
+            "rx_launch": self.rx_launch, "rx_job": self.rx_job,
+            "rx_caller_create": c.rx_create, "rx_caller_answer": c.rx_answer,
+            "rx_caller_hangup": c.rx_hangup,
+            "hangup_cause": cause, "sip_code": c.sip_code, "hangup_side": side,
+            "hangup_disposition": c.disposition, "failed": bool(failed),
+            "active_calls": self.active_calls, "erlangs": self.erlangs,
+            "target_rate": self.target_rate,
+        }
+        for col in COLUMNS:
+            row.setdefault(col, None)
+        return derive(row)
+
+    def __repr__(self) -> str:
+        state = "complete" if self.complete else "open"
+        return f"<CallRecord {self.call_id} {state} answered={self.answered}>"

@@ -1,0 +1,291 @@
+"""`RowStore`: finished rows kept compactly in memory, one typed array per column.
+
+A row dict costs about 2 KB in Python; here a row costs about 250 bytes:
+times are int64 µs in ``array('q')``, floats ``array('d')``, categories are
+dictionary-encoded (``array('i')`` codes + one list of distinct values), the
+call id is UTF-8 bytes in one ``bytearray`` with int64 offsets. Turning the
+store into a DataFrame copies each array once (no per-row Python work except
+for the call id, which becomes an Arrow string array directly).
+"""
+from __future__ import annotations
+
+import math
+import operator
+from array import array
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import MeasurementError
+from .record import derive
+from .schema import (
+    BOOL,
+    CATEGORY,
+    COLUMN_NAMES,
+    COLUMNS,
+    LATENCY_COLUMNS,
+    LOAD,
+    MONO,
+    SECONDS,
+    SIP,
+    STRING,
+    TIME,
+)
+
+#: int64 sentinel for a missing time (it is numpy's NaT).
+NAT = np.iinfo(np.int64).min
+#: int16 sentinel for a missing SIP code.
+NO_SIP = -1
+_NAN = float("nan")
+
+
+class _Categories:
+    """Dictionary encoder: value → small int code (``-1`` for None)."""
+
+    __slots__ = ("codes", "index", "values")
+
+    def __init__(self) -> None:
+        self.codes = array("i")
+        self.values: list[str] = []
+        self.index: dict[str, int] = {}
+
+    def append(self, value: Any) -> None:
+        if value is None:
+            self.codes.append(-1)
+            return
+        code = self.index.get(value)
+        if code is None:
+            value = str(value)
+            code = self.index.get(value)
+            if code is None:
+                code = self.index[value] = len(self.values)
+                self.values.append(value)
+        self.codes.append(code)
+
+    def pop(self) -> None:
+        self.codes.pop()
+
+    def nbytes(self) -> int:
+        return self.codes.itemsize * len(self.codes)
+
+
+class _Strings:
+    """UTF-8 strings in one buffer with int64 offsets (Arrow's large_string layout)."""
+
+    __slots__ = ("data", "offsets", "valid")
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.offsets = array("q", [0])
+        self.valid = bytearray()
+
+    def append(self, value: Any) -> None:
+        if value is None:
+            self.valid.append(0)
+        else:
+            self.data += str(value).encode("utf-8")
+            self.valid.append(1)
+        self.offsets.append(len(self.data))
+
+    def pop(self) -> None:
+        self.offsets.pop()
+        self.valid.pop()
+        del self.data[self.offsets[-1]:]
+
+    def nbytes(self) -> int:
+        return len(self.data) + 8 * len(self.offsets) + len(self.valid)
+
+    def to_arrow(self, n: int) -> pa.Array:
+        offsets = np.frombuffer(self.offsets, dtype=np.int64, count=n + 1).copy()
+        data = bytes(self.data[: int(offsets[-1])])
+        valid = np.frombuffer(bytes(self.valid[:n]), dtype=np.uint8).astype(bool)
+        mask_buf = None
+        nulls = int(n - valid.sum())
+        if nulls:
+            mask_buf = pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
+        return pa.LargeStringArray.from_buffers(
+            n, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data), mask_buf, nulls)
+
+
+def _time_value(value: Any) -> int:
+    if value is None:
+        return NAT
+    if isinstance(value, float):
+        if math.isnan(value):
+            return NAT
+        return round(value)
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise MeasurementError(
+            f"time value {value!r} is not integer microseconds since the epoch") from None
+
+
+def _float_value(value: Any) -> float:
+    return _NAN if value is None else float(value)
+
+
+def _sip_value(value: Any) -> int:
+    return NO_SIP if value is None else int(value)
+
+
+def _bool_value(value: Any) -> int:
+    return 1 if value else 0
+
+
+_CONVERT = {TIME: _time_value, MONO: _float_value, SECONDS: _float_value,
+            LOAD: _float_value, SIP: _sip_value, BOOL: _bool_value}
+
+
+def checked_derive(row: dict[str, Any]) -> dict[str, Any]:
+    """:func:`~switchlab.measure.record.derive`, with a
+    :class:`~switchlab.errors.MeasurementError` naming the column when a value
+    has the wrong type."""
+    try:
+        return derive(row)
+    except (TypeError, ValueError, OverflowError):
+        for name, kind in COLUMNS.items():
+            conv = _CONVERT.get(kind)
+            if conv is not None:
+                try:
+                    conv(row.get(name))
+                except (TypeError, ValueError, OverflowError, MeasurementError) as exc:
+                    raise MeasurementError(
+                        f"row column {name!r}: bad value {row.get(name)!r} ({exc}); "
+                        "nothing was stored") from None
+        raise MeasurementError(f"row cannot be derived: {row!r}") from None
+
+
+class RowStore:
+    """Append-only, columnar, compact store of finished rows.
+
+    >>> s = RowStore()
+    >>> s.append({"call_id": "a", "caller_create": 1_000_000, "caller_answer": 1_020_000})
+    >>> len(s), float(s.column("setup_latency")[0])
+    (1, 0.02)
+    """
+
+    def __init__(self) -> None:
+        self._n = 0
+        self._cols: dict[str, Any] = {}
+        for name, kind in COLUMNS.items():
+            if kind == CATEGORY:
+                self._cols[name] = _Categories()
+            elif kind == STRING:
+                self._cols[name] = _Strings()
+            elif kind == TIME:
+                self._cols[name] = array("q")
+            elif kind in (MONO, SECONDS, LOAD):
+                self._cols[name] = array("d")
+            elif kind == SIP:
+                self._cols[name] = array("h")
+            elif kind == BOOL:
+                self._cols[name] = array("b")
+            else:  # pragma: no cover - schema and store disagree
+                raise AssertionError(kind)
+        self._kinds = [(name, COLUMNS[name], self._cols[name]) for name in COLUMN_NAMES]
+        self._appenders = [(name, _CONVERT.get(kind), col.append)
+                           for name, kind, col in self._kinds]
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, row: Mapping[str, Any], *, derived: bool = False) -> None:
+        """Append one row (a mapping of column → plain value, see
+        :mod:`~switchlab.measure.schema`). Missing columns are None; derived
+        latencies that are missing are computed. Raises
+        :class:`~switchlab.errors.MeasurementError` for an unknown column or a
+        value of the wrong type, leaving the store unchanged. ``derived=True``:
+        the caller already ran :func:`checked_derive` on ``row``."""
+        unknown = [k for k in row if k not in COLUMNS]
+        if unknown:
+            raise MeasurementError(
+                f"unknown row column(s) {unknown}; the columns are {list(COLUMN_NAMES)}")
+        if not derived and any(row.get(c) is None for c in LATENCY_COLUMNS):
+            row = checked_derive(dict(row))
+        get = row.get
+        done = 0
+        try:
+            for name, conv, add in self._appenders:
+                value = get(name)
+                add(value if conv is None else conv(value))
+                done += 1
+        except (TypeError, ValueError, OverflowError, MeasurementError) as exc:
+            for _name, _kind, col in self._kinds[:done]:
+                col.pop()
+            bad = self._kinds[done][0]
+            raise MeasurementError(
+                f"row column {bad!r}: bad value {get(bad)!r} ({exc}); nothing was stored") \
+                from None
+        self._n += 1
+
+    def extend(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        for row in rows:
+            self.append(row)
+
+    def nbytes(self) -> int:
+        """Bytes held by the column buffers (the per-row cost, without the
+        few Python objects of the category dictionaries)."""
+        total = 0
+        for _name, kind, col in self._kinds:
+            if kind in (CATEGORY, STRING):
+                total += col.nbytes()
+            else:
+                total += col.itemsize * len(col)
+        return total
+
+    def column(self, name: str) -> np.ndarray:
+        """One column as a numpy array (a copy): times int64 µs (NAT when
+        missing), floats with NaN, SIP int16 (-1 missing), categories as
+        object arrays."""
+        kind = COLUMNS[name]
+        col = self._cols[name]
+        n = self._n
+        if kind == CATEGORY:
+            codes = np.frombuffer(col.codes, dtype=np.int32, count=n)
+            cats = np.array(col.values + [None], dtype=object)
+            return cats[codes]
+        if kind == STRING:
+            return np.array(col.to_arrow(n).to_pylist(), dtype=object)
+        return np.array(col[:n]) if n else np.array([], dtype=col.typecode)
+
+    def raw_columns(self, start: int = 0) -> dict[str, Any]:
+        """Columns of rows ``start:`` as copied numpy arrays (categories as
+        ``(codes, values)``, the call id as an Arrow array), for
+        :func:`switchlab.measure.frame.frame_from_raw`. Only this copy needs
+        the store to stand still; building the DataFrame from it does not."""
+        n = self._n
+        start = max(0, min(start, n))
+        out: dict[str, Any] = {}
+        for name, kind, col in self._kinds:
+            if kind == CATEGORY:
+                out[name] = (np.frombuffer(col.codes, dtype=np.int32, count=n)[start:].copy(),
+                             list(col.values))
+            elif kind == STRING:
+                out[name] = col.to_arrow(n).slice(start) if start else col.to_arrow(n)
+            else:
+                dtype = {"q": np.int64, "d": np.float64, "h": np.int16, "b": np.int8}[col.typecode]
+                out[name] = np.frombuffer(col, dtype=dtype, count=n)[start:].copy()
+        return out
+
+    def rows(self, start: int = 0) -> list[dict[str, Any]]:
+        """Rows from ``start`` as plain dicts (slow; for tests and small runs)."""
+        cols = {name: self.column(name)[start:] for name in COLUMN_NAMES}
+        out = []
+        for i in range(self._n - start):
+            row: dict[str, Any] = {}
+            for name, kind in COLUMNS.items():
+                v = cols[name][i]
+                if kind == TIME:
+                    v = None if v == NAT else int(v)
+                elif kind in (MONO, SECONDS, LOAD):
+                    v = None if math.isnan(v) else float(v)
+                elif kind == SIP:
+                    v = None if v == NO_SIP else int(v)
+                elif kind == BOOL:
+                    v = bool(v)
+                row[name] = v
+            out.append(row)
+        return out
