@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Set up a virtualenv with everything the tests need, then run the whole suite.
-# Extra arguments go to pytest (e.g. --fshost 10.0.0.5).
+# Set up a virtualenv with everything the tests need, then run the whole suite
+# (what CI runs). Extra arguments go to pytest, e.g. --fshost 10.0.0.5 to run
+# the live tests against real FreeSWITCH servers instead of the emulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+source scripts/venv.sh
+ensure_venv '.[test]'
 exec .venv/bin/python -m pytest "$@"

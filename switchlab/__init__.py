@@ -10,10 +10,36 @@ from .pool import ClientPool, get_pool
 from .state import Call, EventListener, Session
 from .sync import SyncClient, sync_caller, sync_client
 
-__version__ = '0.1.0'
+__version__ = "0.1.0"
+
+#: heavier parts (pandas, the emulator) load on first use
+_LAZY = {
+    "Originator": ("switchlab.originator", "Originator"),
+    "get_originator": ("switchlab.originator", "get_originator"),
+    "Run": ("switchlab.measure", "Run"),
+    "load": ("switchlab.measure", "load"),
+    "Emulator": ("switchlab.sim", "Emulator"),
+    "DUTModel": ("switchlab.sim", "DUTModel"),
+}
+
+
+_SUBMODULES = ("plots", "ui", "sim", "measure", "originator", "loadshapes", "demo")
+
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name in _SUBMODULES:
+        return importlib.import_module(f"switchlab.{name}")
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'switchlab' has no attribute {name!r}")
 
 __all__ = [
-    "Call", "Client", "ClientPool", "Connection", "EventListener", "Job", "Reconnect", "Session",
-    "SyncClient", "callback", "connect", "coroutine", "get_client", "get_pool", "handler",
+    "Call", "Client", "ClientPool", "Connection", "DUTModel", "Emulator", "EventListener", "Job",
+    "Originator", "Reconnect", "Run", "Session", "SyncClient", "get_originator", "load", "callback", "connect", "coroutine", "get_client", "get_pool", "handler",
     "sync_caller", "sync_client",
 ]

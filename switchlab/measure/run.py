@@ -336,6 +336,18 @@ class Run:
         row = self.kpis().iloc[0]
         return evaluate(row.to_dict(), thresholds, tick=self.tick.label, **limits)
 
+    def report(self, html: str | os.PathLike[str] | None = None) -> Any:
+        """One figure summarising the run (KPIs, load, latency, failures), or,
+        with ``html=path``, one self-contained HTML page written there.
+
+        Like ``DataFrame.plot`` in pandas, this convenience loads the plotting
+        layer (:mod:`switchlab.plots`) only when called."""
+        from .. import plots  # the one upward import: lazy, for convenience
+
+        if html is not None:
+            return plots.report_html(self, html)
+        return plots.report(self)
+
     # -- persistence ----------------------------------------------------------
     def metadata(self) -> dict[str, Any]:
         """Everything but the rows, as saved in ``run.json``."""

@@ -358,6 +358,12 @@ class Originator:
         self.run.close()
         return self.run
 
+    def panel(self) -> Any:
+        """The live ipywidgets panel for this originator (see :mod:`switchlab.ui`)."""
+        from ..ui import panel
+
+        return panel(self)
+
     def _poke(self) -> None:
         if self._wake is not None:
             self._wake.set()
@@ -463,3 +469,9 @@ class Originator:
         while True:
             await asyncio.sleep(1.0)
             self.recorder.sweep()
+
+
+async def get_originator(hosts: ClientPool | Iterable[str | Client] | str,
+                         dest: str | Callable[[Client], str], **kwargs: Any) -> Originator:
+    """A connected :class:`Originator` (switchio's ``get_originator``), ready to ``start()``."""
+    return await Originator(hosts, dest, **kwargs).connect()
