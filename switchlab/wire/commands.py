@@ -38,37 +38,65 @@ def _check_word(what: str, value: str) -> str:
     return value
 
 
+def _utf8(what: str, text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CommandError(f"{what} cannot be encoded as UTF-8 ({exc.reason}); "
+                           "remove lone surrogate characters") from None
+
+
 def command(line: str, headers: Mapping[str, str] | None = None, body: bytes | None = None) -> bytes:
-    """Any command: first line, optional headers, optional body (adds Content-Length)."""
+    """Any command: first line, optional headers, optional body (adds Content-Length).
+
+    ``mod_event_socket`` reads a header as ``name:value`` and skips the spaces
+    after the colon, so a value starting with a space could not arrive intact
+    and is refused; so is a ``Content-Length`` header (the encoder adds it for
+    ``body``: another one would make FreeSWITCH read the next command as a body).
+    """
     _check_line("command", line)
+    if not line:
+        raise CommandError("command line is empty; FreeSWITCH would skip it and read the "
+                           "next command's lines as this one's")
     parts = [line]
     for name, value in (headers or {}).items():
         _check_word("header name", name)
         if ":" in name:
             raise CommandError(f"header name {name!r} must not contain ':'")
-        parts.append(f"{name}: {_check_line(f'header {name}', str(value))}")
+        if name.lower() == "content-length":
+            raise CommandError("do not pass a Content-Length header: give the body instead "
+                               "and its length is added")
+        value = _check_line(f"header {name}", str(value))
+        if value.startswith(" "):
+            raise CommandError(f"header {name} value {value[:60]!r} starts with a space, which "
+                               "FreeSWITCH strips; strip it or send the value as a body")
+        parts.append(f"{name}: {value}")
     if body:
+        if not isinstance(body, (bytes, bytearray)):
+            raise CommandError(f"body must be bytes, not {type(body).__name__}")
+        if b"\x00" in body:
+            raise CommandError("body contains a NUL byte, where FreeSWITCH would cut it; remove it")
         parts.append(f"Content-Length: {len(body)}")
-        return ("\n".join(parts) + "\n\n").encode("utf-8") + body
-    return ("\n".join(parts) + "\n\n").encode("utf-8")
+        return _utf8("command", "\n".join(parts) + "\n\n") + bytes(body)
+    return _utf8("command", "\n".join(parts) + "\n\n")
 
 
 def auth(password: str) -> bytes:
     """``auth <password>`` (the password itself must be one line)."""
     _check_line("password", password)
-    return f"auth {password}\n\n".encode("utf-8")
+    return _utf8("password", f"auth {password}\n\n")
 
 
 def api(cmd: str) -> bytes:
     """``api <cmd>``: run an API command, answer in an ``api/response``."""
-    if not cmd.strip():
+    if not _check_line("api command", cmd).strip():
         raise CommandError("api command is empty; give e.g. 'status'")
     return command(f"api {cmd}")
 
 
 def bgapi(cmd: str, job_uuid: str | None = None) -> bytes:
     """``bgapi <cmd>`` with an optional client-chosen ``Job-UUID``."""
-    if not cmd.strip():
+    if not _check_line("bgapi command", cmd).strip():
         raise CommandError("bgapi command is empty; give e.g. 'originate ...'")
     if job_uuid is None:
         return command(f"bgapi {cmd}")
@@ -98,7 +126,14 @@ def noevents() -> bytes:
 
 
 def filter_add(header: str, value: str) -> bytes:
-    """``filter <header> <value>`` (value may contain spaces, not line breaks)."""
+    """``filter <header> <value>`` (value may contain spaces, not line breaks).
+
+    ``delete`` and ``add`` are refused as header names: FreeSWITCH reads
+    ``filter delete ...`` / ``filter add ...`` as sub-commands.
+    """
+    if isinstance(header, str) and header.lower() in ("delete", "add"):
+        raise CommandError(f"filter header {header!r} would be read as 'filter {header.lower()} "
+                           "...' by FreeSWITCH; use filter_delete() to remove a filter")
     return command(f"filter {_check_word('filter header', header)} {_check_line('filter value', value)}")
 
 
@@ -110,8 +145,11 @@ def filter_delete(header: str, value: str | None = None) -> bytes:
     return command(line)
 
 
-def myevents(uuid: str, fmt: str = "plain") -> bytes:
-    """``myevents <uuid> <fmt>``: attach the socket to one session."""
+def myevents(uuid: str, fmt: str | None = "plain") -> bytes:
+    """``myevents <uuid> [<fmt>]``: attach the socket to one session
+    (``fmt=None`` sends no format: FreeSWITCH then uses plain)."""
+    if fmt is None:
+        return command(f"myevents {_check_word('uuid', uuid)}")
     if fmt not in EVENT_FORMATS:
         raise CommandError(f"event format {fmt!r} is not one of {', '.join(EVENT_FORMATS)}")
     return command(f"myevents {_check_word('uuid', uuid)} {fmt}")
@@ -148,17 +186,20 @@ def execute(uuid: str, app: str, arg: str = "", event_lock: bool = False,
             loops: int = 1, event_uuid: str | None = None) -> bytes:
     """``sendmsg`` with ``call-command: execute`` for dialplan application ``app``.
 
-    An argument with a line break is sent as a ``text/plain`` body, as
-    FreeSWITCH allows, so it cannot be read as further headers.
+    An argument with a line break (or a leading space, which a header would
+    lose) is sent as a ``text/plain`` body, as FreeSWITCH allows, so it cannot
+    be read as further headers.
 
     >>> execute("u1", "playback", "tone_stream://%(100,0,440)")
     b'sendmsg u1\\ncall-command: execute\\nexecute-app-name: playback\\nexecute-app-arg: tone_stream://%(100,0,440)\\n\\n'
     """
     headers = {"call-command": "execute", "execute-app-name": _check_word("app name", app)}
     body = None
-    if "\n" in arg or "\r" in arg:
+    if not isinstance(arg, str):
+        raise CommandError(f"application argument must be a str, not {type(arg).__name__}")
+    if "\n" in arg or "\r" in arg or arg.startswith(" "):
         headers["content-type"] = "text/plain"
-        body = arg.encode("utf-8")
+        body = _utf8("application argument", arg)
     elif arg:
         headers["execute-app-arg"] = arg
     if loops != 1:

@@ -6,6 +6,11 @@ is decoded on its own *after* the body was split into lines, so an encoded
 newline (``%0A``) can never forge a header and the CR LF inside SDP values
 survives.
 
+Reading one header of a plain event costs a search of the raw bytes for
+``\\nName: `` and the decoding of that one value; nothing else is decoded.
+Whatever is read this way is exactly what the full decoding (``headers``,
+iteration) gives: the first line named ``Name`` wins in both.
+
 >>> ev = Event.from_plain(b"Event-Name: API\\nX-Sdp: v=0%0D%0Ao=-\\n\\n")
 >>> ev.name, ev["X-Sdp"]
 ('API', 'v=0\\r\\no=-')
@@ -19,9 +24,68 @@ from xml.etree import ElementTree
 
 from ..errors import ProtocolError
 from .frames import EVENT_JSON, EVENT_PLAIN, EVENT_XML, Frame
-from .urlcodec import fs_url_decode
+from .urlcodec import _unquote_bytes, decode_value, fs_url_decode
 
 _PLAIN, _JSON, _XML, _DECODED = 0, 1, 2, 3
+
+#: ``switch_event_serialize`` writes the body's Content-Length as the last header line.
+_CL_FIRST = b"Content-Length: "
+_CL_LINE = b"\nContent-Length: "
+
+#: Events up to this size are searched whole by a lookup (cheaper than first
+#: finding the end of their headers); larger ones (big job bodies) are not.
+_UNBOUNDED_MAX = 32768
+
+_MISS = object()
+# name -> (b"Name: ", b"\nName: "), the byte patterns a lookup searches for.
+_KEYS: dict[str, tuple[bytes, bytes] | None] = {}
+_KEYS_MAX = 4096
+
+
+def _search_keys(name: str) -> tuple[bytes, bytes] | None:
+    keys = _KEYS.get(name, _MISS)
+    if keys is not _MISS:
+        return keys  # type: ignore[return-value]
+    keys = None
+    # A name with a line break or ": " can never be a header name: lines are
+    # split at the first ": ".
+    if isinstance(name, str) and "\n" not in name and ": " not in name:
+        try:
+            first = name.encode("utf-8") + b": "
+        except UnicodeEncodeError:
+            first = None
+        if first is not None:
+            keys = (first, b"\n" + first)
+    if len(_KEYS) >= _KEYS_MAX:
+        _KEYS.clear()
+    _KEYS[name] = keys
+    return keys
+
+
+class _Pairs(list):
+    """The members of one JSON object, in order, duplicates kept."""
+
+
+def _keep_pairs(pairs: list[tuple[str, Any]]) -> _Pairs:
+    return _Pairs(pairs)
+
+
+def _json_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "ARRAY::" + "|:".join(value)  # what plain events carry for arrays
+    if isinstance(value, _Pairs):
+        value = dict(value)
+    return json.dumps(value)
+
+
+def _content_length(value: str | None, raw: bytes) -> int:
+    if value is None:
+        return 0
+    if not (value.isascii() and value.isdigit()):
+        raise ProtocolError(f"event body Content-Length {value[:40]!r} is not a number", raw)
+    return int(value)
 
 
 class Event(Mapping[str, str]):
@@ -41,7 +105,7 @@ class Event(Mapping[str, str]):
         self._raw = raw
         self._kind = kind
         self._hdr_end = -1
-        self._decoded: dict[str, str] = {}
+        self._decoded: dict[str, str | None] = {}
         self._all: dict[str, str] | None = None
         self._body: bytes | None = None
         self.received: float = 0.0
@@ -83,63 +147,143 @@ class Event(Mapping[str, str]):
         ev._body = body or b""
         return ev
 
-    # -- decoding -----------------------------------------------------------
+    # -- plain layout -------------------------------------------------------
     def _plain_header_end(self) -> int:
+        """Offset where the header block ends (after its last line, before ``\\n``).
+
+        FreeSWITCH writes ``Content-Length`` as the last header line when the
+        event has a body: if that line is followed by a blank line, the block
+        ends there and the body follows. Otherwise the block is everything but
+        the trailing blank line. (Searching for the long ``\\nContent-Length: ``
+        pattern is several times cheaper than for ``\\n\\n``.)
+        """
         end = self._hdr_end
-        if end < 0:
-            raw = self._raw
-            end = raw.find(b"\n\n")
-            if end < 0:
-                end = len(raw)
-            self._hdr_end = end
+        if end >= 0:
+            return end
+        raw = self._raw
+        if raw.startswith(_CL_FIRST):
+            i = 0
+        else:
+            i = raw.find(_CL_LINE)
+            if i >= 0:
+                i += 1
+        if i >= 0:
+            j = raw.find(b"\n", i)
+            if j >= 0 and raw[j + 1 : j + 2] == b"\n":
+                self._hdr_end = j
+                return j
+        end = len(raw)
+        while end > 0 and raw[end - 1] == 10:
+            end -= 1
+        self._hdr_end = end
         return end
 
+    def _plain_body(self) -> bytes:
+        end = self._plain_header_end()
+        raw = self._raw
+        n = _content_length(self._lookup("Content-Length"), raw)
+        if n == 0:
+            return b""
+        body = raw[end + 2 : end + 2 + n]
+        if len(body) != n or raw[end : end + 2] != b"\n\n":
+            raise ProtocolError(
+                f"event declares a {n}-byte body but carries {len(body)} bytes after its headers",
+                raw)
+        return body
+
+    def _plain_headers(self) -> dict[str, str]:
+        end = self._plain_header_end()
+        block = self._raw[:end]
+        allh: dict[str, str] = {}
+        if not block:
+            return allh
+        if block.isascii():
+            for line in block.decode("ascii").split("\n"):
+                name, sep, value = line.partition(": ")
+                if not sep:
+                    self._malformed(line)
+                if name not in allh:
+                    allh[name] = value
+            # Values are replaced in place (the size never changes while iterating).
+            for name, value in allh.items():
+                if "%" in value:
+                    allh[name] = _unquote_bytes(value.encode("ascii")).decode("utf-8", "replace")
+            return allh
+        for bline in block.split(b"\n"):
+            bname, bsep, bvalue = bline.partition(b": ")
+            if not bsep:
+                self._malformed(bline.decode("utf-8", "replace"))
+            name = bname.decode("utf-8", "replace")
+            if name not in allh:
+                allh[name] = decode_value(bvalue)
+        return allh
+
+    def _malformed(self, line: str) -> None:
+        raise ProtocolError(
+            f"malformed event header line {line[:80]!r}: expected 'Name: value'", self._raw)
+
+    # -- decoding -----------------------------------------------------------
     def _load_all(self) -> dict[str, str]:
         allh = self._all
         if allh is not None:
             return allh
         kind = self._kind
         if kind == _PLAIN:
-            end = self._plain_header_end()
-            text = self._raw[:end].decode("utf-8", "replace")
+            allh = self._plain_headers()
+            self._all = allh
+            if self._body is None:
+                self._body = self._plain_body()
+            return allh
+        if kind == _JSON:
             allh = {}
-            for line in text.split("\n"):
-                name, sep, value = line.partition(": ")
-                if not sep:
-                    name, sep, value = line.partition(":")
-                    if not sep:
-                        raise ProtocolError(f"malformed event header line {line[:80]!r}", self._raw)
+            for name, value in self._json_pairs():
                 if name not in allh:
-                    allh[name] = fs_url_decode(value)
-            if "Content-Length" in allh:
-                n = int(allh["Content-Length"])
-                self._body = self._raw[end + 2 : end + 2 + n]
-            else:
-                self._body = b""
-        elif kind == _JSON:
-            try:
-                obj = json.loads(self._raw)
-            except ValueError as exc:
-                raise ProtocolError(f"text/event-json body is not JSON: {exc}", self._raw) from None
-            if not isinstance(obj, dict):
-                raise ProtocolError("text/event-json body is not a JSON object", self._raw)
-            body = obj.pop("_body", None)
-            allh = {k: v if isinstance(v, str) else json.dumps(v) for k, v in obj.items()}
-            self._body = body.encode("utf-8") if isinstance(body, str) else b""
+                    allh[name] = value
         else:
             allh = self._parse_xml()
         self._all = allh
         return allh
 
-    def _parse_xml(self) -> dict[str, str]:
+    def _json_pairs(self) -> list[tuple[str, str]]:
+        """Every header of a JSON event in wire order (duplicates kept), and the body.
+
+        FreeSWITCH writes every value as a string, except array headers
+        (``variable_DP_MATCH``), written as JSON arrays: they are returned as
+        the text plain events carry, ``ARRAY::a|:b``.
+        """
+        try:
+            pairs = json.loads(self._raw, object_pairs_hook=_keep_pairs)
+        except ValueError as exc:
+            raise ProtocolError(f"text/event-json body is not JSON: {exc}", self._raw) from None
+        if not isinstance(pairs, _Pairs):
+            raise ProtocolError("text/event-json body is not a JSON object", self._raw)
+        out = []
+        body = b""
+        for name, value in pairs:
+            if name == "_body":
+                if isinstance(value, str) and not body:
+                    body = value.encode("utf-8")
+                continue
+            out.append((name, _json_text(value)))
+        if self._body is None:
+            self._body = body
+        return out
+
+    def _xml_headers(self) -> tuple[ElementTree.Element, list[tuple[str, str]]]:
         try:
             root = ElementTree.fromstring(self._raw)
         except ElementTree.ParseError as exc:
             raise ProtocolError(f"text/event-xml body is not XML: {exc}", self._raw) from None
-        allh: dict[str, str] = {}
         headers = root.find("headers")
-        for el in headers if headers is not None else ():
-            allh.setdefault(el.tag, fs_url_decode(el.text or ""))
+        pairs = [(el.tag, fs_url_decode(el.text or "")) for el in
+                 (headers if headers is not None else ())]
+        return root, pairs
+
+    def _parse_xml(self) -> dict[str, str]:
+        root, pairs = self._xml_headers()
+        allh: dict[str, str] = {}
+        for name, value in pairs:
+            allh.setdefault(name, value)
         body_el = root.find("body")
         body = (body_el.text or "").encode("utf-8") if body_el is not None else b""
         cl = root.findtext("Content-Length")
@@ -157,25 +301,51 @@ class Event(Mapping[str, str]):
             return allh.get(name)
         if self._kind != _PLAIN:
             return self._load_all().get(name)
-        got = self._decoded.get(name)
-        if got is not None:
-            return got
+        cache = self._decoded
+        got = cache.get(name, _MISS)
+        if got is not _MISS:
+            return got  # type: ignore[return-value]
+        keys = _KEYS.get(name) or _search_keys(name)
+        if keys is None:
+            return None
+        first, nl_key = keys
         raw = self._raw
-        end = self._plain_header_end()
-        key = name.encode("utf-8") + b": "
-        if raw.startswith(key):
-            start = len(key)
-        else:
-            i = raw.find(b"\n" + key, 0, end)
-            if i < 0:
-                return None
-            start = i + 1 + len(key)
-        stop = raw.find(b"\n", start, end + 1)
-        if stop < 0:
-            stop = end
-        value = fs_url_decode(raw[start:stop].decode("utf-8", "replace"))
-        self._decoded[name] = value
-        return value
+        end = self._hdr_end
+        start = -1
+        if end < 0 and len(raw) <= _UNBOUNDED_MAX:
+            # Search the whole event; the match is a header unless a
+            # Content-Length line (the last header line) comes before it.
+            if raw.startswith(first):
+                start = len(first)
+            else:
+                i = raw.find(nl_key)
+                if i < 0:
+                    cache[name] = None
+                    return None
+                if raw.find(_CL_LINE, 0, i) < 0 and not raw.startswith(_CL_FIRST):
+                    start = i + len(nl_key)
+            if start >= 0:
+                stop = raw.find(b"\n", start)
+                if stop < 0:
+                    stop = len(raw)
+        if start < 0:
+            if end < 0:
+                end = self._plain_header_end()
+            if raw.startswith(first, 0, end):
+                start = len(first)
+            else:
+                i = raw.find(nl_key, 0, end)
+                if i < 0:
+                    cache[name] = None
+                    return None
+                start = i + len(nl_key)
+            stop = raw.find(b"\n", start, end)
+            if stop < 0:
+                stop = end
+        value = raw[start:stop]
+        text = (_unquote_bytes(value) if b"%" in value else value).decode("utf-8", "replace")
+        cache[name] = text
+        return text
 
     # -- Mapping API --------------------------------------------------------
     def __getitem__(self, name: str) -> str:
@@ -208,25 +378,31 @@ class Event(Mapping[str, str]):
         name return the first occurrence, as FreeSWITCH's own ESL does."""
         kind = self._kind
         if kind == _PLAIN:
-            end = self._plain_header_end()
+            block = self._raw[: self._plain_header_end()]
             pairs = []
-            for line in self._raw[:end].decode("utf-8", "replace").split("\n"):
-                name, _, value = line.partition(": ")
-                pairs.append((name, fs_url_decode(value)))
+            for line in block.split(b"\n") if block else ():
+                name, sep, value = line.partition(b": ")
+                if not sep:
+                    self._malformed(line.decode("utf-8", "replace"))
+                pairs.append((name.decode("utf-8", "replace"), decode_value(value)))
             return pairs
         if kind == _XML:
-            root = ElementTree.fromstring(self._raw)
-            headers = root.find("headers")
-            return [(el.tag, fs_url_decode(el.text or "")) for el in
-                    (headers if headers is not None else ())]
+            return self._xml_headers()[1]
+        if kind == _JSON:
+            return self._json_pairs()
         return list(self._load_all().items())
 
     @property
     def body(self) -> bytes:
         """The event's own body (e.g. a BACKGROUND_JOB result), raw bytes."""
-        if self._body is None:
-            self._load_all()
-        return self._body or b""
+        body = self._body
+        if body is None:
+            if self._kind == _PLAIN:
+                body = self._body = self._plain_body()
+            else:
+                self._load_all()
+                body = self._body or b""
+        return body
 
     @property
     def raw(self) -> bytes:

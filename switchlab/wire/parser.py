@@ -6,6 +6,11 @@
 chunks and a chunk may hold many frames. Framing uses ``Content-Length`` only;
 no frame is ever dropped.
 
+When the bytes stop making sense, ``feed`` raises
+:class:`~switchlab.errors.MalformedFrameError` (a ``ProtocolError``): its
+``frames`` are the complete frames that preceded the bad bytes in that call
+and its ``data`` the bytes from the bad frame on, so nothing is lost.
+
 >>> p = FrameParser()
 >>> p.feed(b"Content-Type: auth/request\\n\\nContent-Type: api/resp")
 [<Frame auth/request ''>]
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import ProtocolError
+from ..errors import MalformedFrameError, ProtocolError
 from .frames import Frame
 
 #: Refuse a header block larger than this without its blank line (a peer that
@@ -24,6 +29,11 @@ from .frames import Frame
 MAX_HEADER_BLOCK = 1 << 20
 #: Refuse a single body larger than this (FreeSWITCH's events are a few KB).
 MAX_BODY = 1 << 28
+
+# Outer header blocks repeat (``Content-Length: N\nContent-Type: text/event-plain``
+# differs only by N): parsed blocks are remembered, bounded.
+_BLOCK_CACHE_MAX = 2048
+_BLOCK_CACHE_KEY_MAX = 256
 
 
 def parse_header_block(block: bytes, offset: int = 0) -> dict[str, str]:
@@ -44,42 +54,121 @@ def parse_header_block(block: bytes, offset: int = 0) -> dict[str, str]:
     return headers
 
 
+def parse_content_length(raw: str | None, at: int = 0) -> int:
+    """The body length a header block announces (0 without ``Content-Length``).
+
+    Only plain decimal digits are accepted: a sign, spaces or ``1_000`` would be
+    read differently by different peers, so they are a framing error.
+    """
+    if raw is None:
+        return 0
+    if not (raw.isascii() and raw.isdigit()):
+        raise ProtocolError(
+            f"Content-Length {raw[:40]!r} at byte {at} is not a non-negative decimal number")
+    n = int(raw)
+    if n > MAX_BODY:
+        raise ProtocolError(f"Content-Length {n} at byte {at} is larger than {MAX_BODY} bytes")
+    return n
+
+
 class _Buffered:
-    """Shared buffering for both directions."""
+    """Shared buffering for both directions.
+
+    The unparsed tail is kept as a list of chunks: while a body of known size
+    (or the blank line ending a header block) is still missing, a new chunk is
+    only appended, and the chunks are joined once the frame can be complete.
+    A multi-megabyte body arriving in small chunks thus costs one join, not one
+    copy of the whole buffer per chunk.
+    """
 
     def __init__(self) -> None:
-        self._buf = b""
+        self._parts: list[bytes] = []
+        self._have = 0  # bytes in _parts
+        self._need = 0  # total size of the frame at the start of _parts, 0 if unknown
         self._consumed = 0  # total bytes consumed, for error offsets
+        self._broken = False  # bad bytes are buffered: every feed raises again
 
     @property
     def pending(self) -> int:
         """Bytes received but not yet part of a complete frame."""
-        return len(self._buf)
+        return self._have
 
-    def _content_length(self, headers: dict[str, str], at: int) -> int:
-        raw = headers.get("Content-Length")
-        if raw is None:
-            return 0
-        try:
-            n = int(raw)
-        except ValueError:
-            raise ProtocolError(f"Content-Length {raw!r} at byte {at} is not a number") from None
-        if n < 0 or n > MAX_BODY:
-            raise ProtocolError(f"Content-Length {n} at byte {at} is out of range")
-        return n
+    def _may_end_headers(self, data: bytes, before: bytes) -> bool:
+        """Whether ``data`` (after ``before``) may complete a header block."""
+        return b"\n" in data
+
+    def _take(self, data: bytes) -> bytes | None:
+        """Append ``data``; return the buffer to parse, or None to wait for more."""
+        if type(data) is not bytes:
+            data = bytes(data)
+        parts = self._parts
+        if not parts:
+            return data
+        parts.append(data)
+        self._have += len(data)
+        if self._broken:
+            pass
+        elif self._need:
+            if self._have < self._need:
+                return None
+        elif self._have <= MAX_HEADER_BLOCK and not self._may_end_headers(data, parts[-2]):
+            return None
+        buf = b"".join(parts)
+        self._parts = []
+        self._have = 0
+        return buf
+
+    def _keep(self, buf: bytes, pos: int, need: int) -> None:
+        """Remember the unparsed tail ``buf[pos:]``; ``need`` is its known total size."""
+        self._consumed += pos
+        if pos < len(buf):
+            tail = buf[pos:] if pos else buf
+            self._parts = [tail]
+            self._have = len(tail)
+        self._need = need
+
+    def _fail(self, buf: bytes, pos: int, message: str, done: list) -> MalformedFrameError:
+        """The error for bad bytes at ``buf[pos]``: keeps them buffered, carries ``done``."""
+        self._keep(buf, pos, 0)
+        self._broken = True
+        return MalformedFrameError(message, buf[pos:], done)
 
 
 class FrameParser(_Buffered):
     """Parse FreeSWITCH's side of the stream into :class:`Frame` objects."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._blocks: dict[bytes, tuple[dict[str, str], int]] = {}
+
+    def _may_end_headers(self, data: bytes, before: bytes) -> bool:
+        # the tail kept so far holds no blank line: only the new bytes can end it
+        return b"\n\n" in data or (data[:1] == b"\n" and before[-1:] == b"\n")
+
+    def _parse_block(self, block: bytes, at: int) -> tuple[dict[str, str], int]:
+        headers = parse_header_block(block, at)
+        n = parse_content_length(headers.get("Content-Length"), at)
+        if len(block) <= _BLOCK_CACHE_KEY_MAX:
+            if len(self._blocks) >= _BLOCK_CACHE_MAX:
+                self._blocks.clear()
+            self._blocks[block] = (headers, n)
+        return headers, n
+
     def feed(self, data: bytes) -> list[Frame]:
-        """Add ``data`` and return every frame it completes (possibly none)."""
-        buf = self._buf + data if self._buf else bytes(data)
+        """Add ``data`` and return every frame it completes (possibly none).
+
+        Raises :class:`~switchlab.errors.MalformedFrameError` for bytes that are
+        not a frame (its ``frames`` hold what was complete before them).
+        """
+        buf = self._take(data)
         frames: list[Frame] = []
+        if buf is None:
+            return frames
         pos = 0
         end = len(buf)
         append = frames.append
         find = buf.find
+        blocks = self._blocks
         while pos < end:
             if buf[pos] == 10:  # tolerate stray newlines between frames
                 pos += 1
@@ -87,24 +176,28 @@ class FrameParser(_Buffered):
             i = find(b"\n\n", pos)
             if i < 0:
                 if end - pos > MAX_HEADER_BLOCK:
-                    raise ProtocolError(
-                        f"no end of headers within {MAX_HEADER_BLOCK} bytes at byte "
-                        f"{self._consumed + pos}", buf[pos : pos + 200])
-                break
-            headers = parse_header_block(buf[pos:i], self._consumed + pos)
-            cl = headers.get("Content-Length")
-            if cl is None:
-                append(Frame(headers, b""))
-                pos = i + 2
-                continue
-            n = self._content_length(headers, self._consumed + pos)
+                    raise self._fail(
+                        buf, pos,
+                        f"no end of headers (blank line) within {MAX_HEADER_BLOCK} bytes at byte "
+                        f"{self._consumed + pos}: the peer is not speaking the event socket "
+                        "protocol", frames)
+                self._keep(buf, pos, 0)
+                return frames
+            block = buf[pos:i]
+            cached = blocks.get(block)
+            if cached is None:
+                try:
+                    cached = self._parse_block(block, self._consumed + pos)
+                except ProtocolError as exc:
+                    raise self._fail(buf, pos, str(exc), frames) from None
+            headers, n = cached
             body_end = i + 2 + n
             if body_end > end:
-                break
-            append(Frame(headers, buf[i + 2 : body_end]))
+                self._keep(buf, pos, body_end - pos)
+                return frames
+            append(Frame(headers.copy(), buf[i + 2 : body_end] if n else b""))
             pos = body_end
-        self._consumed += pos
-        self._buf = buf[pos:] if pos < end else b""
+        self._keep(buf, pos, 0)
         return frames
 
 
@@ -113,7 +206,7 @@ class Command:
     """One client command as the server reads it: first line, headers, body.
 
     ``sendmsg <uuid>\\ncall-command: execute\\n...`` gives ``line='sendmsg <uuid>'``
-    and the lower-cased-as-sent headers in ``headers``.
+    and the headers with their names as sent in ``headers``.
     """
 
     line: str
@@ -131,41 +224,73 @@ class Command:
         return self.line.partition(" ")[2]
 
 
+def _command_block_end(buf: bytes, pos: int) -> tuple[int, int]:
+    """(end of the header block, start of the body) as ``mod_event_socket`` reads
+    it: the block ends at the second ``\\n`` with only ``\\r`` between the two."""
+    find = buf.find
+    start = pos
+    while True:
+        i = find(b"\n", start)
+        if i < 0:
+            return -1, -1
+        j = i + 1
+        while j < len(buf) and buf[j] == 13:
+            j += 1
+        if j < len(buf) and buf[j] == 10:
+            return i, j + 1
+        if j >= len(buf):
+            return -1, -1
+        start = j
+
+
 class CommandParser(_Buffered):
-    """Parse a client's commands (what ``mod_event_socket`` reads)."""
+    """Parse a client's commands the way ``mod_event_socket`` reads them.
+
+    The first line (up to CR or LF) is the command; each further line is a
+    header ``name:value`` (spaces after the colon skipped, the name kept as
+    sent); ``Content-Length`` (any case) announces a body after the blank line.
+    """
 
     def feed(self, data: bytes) -> list[Command]:
         """Add ``data`` and return the commands it completes."""
-        buf = self._buf + data if self._buf else bytes(data)
+        buf = self._take(data)
         out: list[Command] = []
+        if buf is None:
+            return out
         pos = 0
         end = len(buf)
         while pos < end:
             if buf[pos] in (10, 13):
                 pos += 1
                 continue
-            i = buf.find(b"\n\n", pos)
-            j = buf.find(b"\r\n\r\n", pos)
-            sep = 2
-            if j >= 0 and (i < 0 or j < i):
-                i, sep = j, 4
+            i, body_start = _command_block_end(buf, pos)
             if i < 0:
                 if end - pos > MAX_HEADER_BLOCK:
-                    raise ProtocolError("command without end of headers", buf[pos : pos + 200])
-                break
-            lines = buf[pos:i].decode("utf-8", "replace").replace("\r\n", "\n").split("\n")
+                    raise self._fail(buf, pos, "command without end of headers (blank line) "
+                                     f"within {MAX_HEADER_BLOCK} bytes", out)
+                self._keep(buf, pos, 0)
+                return out
+            text = buf[pos:i].decode("utf-8", "replace").replace("\r", "\n")
+            lines = [line for line in text.split("\n") if line]
             headers: dict[str, str] = {}
+            length: str | None = None
             for line in lines[1:]:
-                name, _, value = line.partition(":")
-                headers.setdefault(name.strip(), value.strip())
-            n = self._content_length(
-                {"Content-Length": v for k, v in headers.items() if k.lower() == "content-length"},
-                self._consumed + pos)
-            body_end = i + sep + n
+                name, sep, value = line.partition(":")
+                if not sep:
+                    continue  # FreeSWITCH ignores a header line without a colon
+                value = value.lstrip(" ")
+                headers.setdefault(name, value)
+                if length is None and name.lower() == "content-length":
+                    length = value.strip()
+            try:
+                n = parse_content_length(length, self._consumed + pos)
+            except ProtocolError as exc:
+                raise self._fail(buf, pos, str(exc), out) from None
+            body_end = body_start + n
             if body_end > end:
-                break
-            out.append(Command(lines[0].strip(), headers, buf[i + sep : body_end]))
+                self._keep(buf, pos, body_end - pos)
+                return out
+            out.append(Command(lines[0], headers, buf[body_start:body_end]))
             pos = body_end
-        self._consumed += pos
-        self._buf = buf[pos:] if pos < end else b""
+        self._keep(buf, pos, 0)
         return out

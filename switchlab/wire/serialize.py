@@ -63,9 +63,10 @@ def _event_frame(content_type: str, body: bytes) -> bytes:
 
 def event_plain_body(headers: Headers, body: bytes | None = None) -> bytes:
     """``switch_event_serialize``: ``Name: url-encoded value`` lines, then a blank
-    line, or ``Content-Length`` + blank line + raw body."""
+    line, or ``Content-Length`` + blank line + raw body. An empty value is
+    written ``_undef_``, as FreeSWITCH does."""
     enc = fs_url_encode
-    text = "".join([f"{k}: {enc(v)}\n" for k, v in headers])
+    text = "".join([f"{k}: {enc(v) if v else '_undef_'}\n" for k, v in headers])
     if body:
         return f"{text}Content-Length: {len(body)}\n\n".encode("utf-8") + body
     return (text + "\n").encode("utf-8")
@@ -76,15 +77,22 @@ def event_plain(headers: Headers, body: bytes | None = None) -> bytes:
     return _event_frame(EVENT_PLAIN, event_plain_body(headers, body))
 
 
+def _json_value(value: str) -> str:
+    if value.startswith("ARRAY::"):
+        # an array header: FreeSWITCH writes a JSON array where plain events
+        # carry ``ARRAY::a|:b``
+        return json.dumps(value[7:].split("|:"), ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(value, ensure_ascii=False)
+
+
 def event_json(headers: Headers, body: bytes | None = None) -> bytes:
-    """A whole ``text/event-json`` frame (cJSON's unformatted print)."""
-    obj: dict[str, str] = {}
-    for k, v in headers:
-        obj.setdefault(k, v)
+    """A whole ``text/event-json`` frame (cJSON's unformatted print: every
+    header in order, duplicates included, values as strings, arrays as arrays)."""
+    members = [f"{json.dumps(k, ensure_ascii=False)}:{_json_value(v)}" for k, v in headers]
     if body:
-        obj["Content-Length"] = str(len(body))
-        obj["_body"] = body.decode("utf-8", "replace")
-    data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        members.append(f'"Content-Length":"{len(body)}"')
+        members.append('"_body":' + json.dumps(body.decode("utf-8", "replace"), ensure_ascii=False))
+    data = ("{" + ",".join(members) + "}").encode("utf-8")
     return _event_frame(EVENT_JSON, data)
 
 
