@@ -707,8 +707,15 @@ class Connection:
         try:
             frames = proto.parser.feed(data)
         except ProtocolError as exc:
+            # the frames completed before the bad bytes are real: handle them first
+            good = getattr(exc, "frames", None)
+            if good:
+                self._deliver(good)
             self._protocol_error(proto, exc)
             return
+        self._deliver(frames)
+
+    def _deliver(self, frames: list[Frame]) -> None:
         if not frames:
             return
         now = _monotonic()

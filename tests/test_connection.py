@@ -448,6 +448,24 @@ async def test_garbage_from_peer_closes_with_protocol_error() -> None:
         assert conn.protocol_error is not None and info.value.__cause__ is conn.protocol_error
 
 
+async def test_frames_before_garbage_in_the_same_read_are_delivered() -> None:
+    """The answer that arrived in the same TCP read as the bad bytes is not lost."""
+    def responder(cmd, peer):
+        if cmd.arg == "first":
+            peer.send(serialize.api_response("+OK first\n")
+                      + b"Content-Type: api/response\nContent-Length: nope\n\n")
+            return True
+        return False
+
+    async with FakeESL(responder=responder) as fs:
+        conn = await connect(fs.address)
+        first = conn.api("first")
+        second = conn.api("second")
+        assert await asyncio.wait_for(first, 2) == "+OK first\n"
+        with pytest.raises(Disconnected, match="protocol error"):
+            await asyncio.wait_for(second, 2)
+
+
 async def test_linger_notice_is_not_a_close_but_disconnect_notice_is() -> None:
     frames = transcript_frames("myevents_filter")
     linger = next(f for f in frames if b"Content-Disposition: linger" in f)
