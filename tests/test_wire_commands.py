@@ -228,3 +228,13 @@ def test_execute(uuid: str, app: str, arg: str) -> None:
         assert cmd.body.decode("utf-8") == arg
     else:
         assert cmd.body == b""
+
+
+def test_auth_errors_never_quote_the_password():
+    from switchlab.errors import CommandError
+    from switchlab.wire import commands
+
+    secret = "s3cr3t\nauth other"
+    with pytest.raises(CommandError) as info:
+        commands.auth(secret)
+    assert "s3cr3t" not in str(info.value)

@@ -82,8 +82,13 @@ def command(line: str, headers: Mapping[str, str] | None = None, body: bytes | N
 
 
 def auth(password: str) -> bytes:
-    """``auth <password>`` (the password itself must be one line)."""
-    _check_line("password", password)
+    """``auth <password>`` (the password itself must be one line). Errors never
+    quote the password."""
+    try:
+        _check_line("password", password)
+    except CommandError:
+        raise CommandError("the password contains a line break or NUL byte, which cannot be "
+                           "sent on the event socket; check the password") from None
     return _utf8("password", f"auth {password}\n\n")
 
 
