@@ -102,6 +102,10 @@ class Client:
         await self._subscribe(self.events)
         return self
 
+    async def subscribe(self, names: Iterable[str]) -> None:
+        """Subscribe to more events (those already subscribed are skipped)."""
+        await self._subscribe(names)
+
     async def _subscribe(self, names: Iterable[str]) -> None:
         want = {n for n in names if n not in self._subscribed}
         if "ALL" in self._subscribed or not want:

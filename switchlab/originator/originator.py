@@ -21,7 +21,7 @@ from ..errors import CommandError, SwitchlabError
 from ..loadshapes import Constant, LaunchSchedule, LoadShape, as_shape
 from ..measure import CallRecord, Run
 from ..pool import ClientPool
-from .recorder import Recorder
+from .recorder import LOAD_TEST_EVENTS, Recorder
 from .weights import SmoothWeighted
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,10 @@ class Originator:
                  run_dir: str | None = None, hangup_grace: float = 10.0) -> None:
         if isinstance(hosts, str):
             hosts = [hosts]
-        self.pool = hosts if isinstance(hosts, ClientPool) else ClientPool(list(hosts), password=password)
+        # clients made here subscribe only to what a load test needs: every event
+        # costs FreeSWITCH and us serialising/parsing ~3 KB
+        self.pool = hosts if isinstance(hosts, ClientPool) else ClientPool(
+            list(hosts), password=password, events=LOAD_TEST_EVENTS)
         self.dest = dest
         self.profile = profile
         self.proxy = proxy
@@ -240,6 +243,8 @@ class Originator:
                 errors.append((client.address, exc))
                 self._host_error(client.address, exc)
         live = [c for c in self.pool if c.connected]
+        for client in live:
+            await client.subscribe(LOAD_TEST_EVENTS)
         if not live:
             raise errors[0][1] if errors else SwitchlabError("no hosts to originate from")
         if not self._app_ids:

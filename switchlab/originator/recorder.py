@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 #: channel events a row is built from
 RECORDED_EVENTS = ("CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA",
                    "CHANNEL_ANSWER", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE")
+#: everything a load test subscribes to (apps add their own): the recorded
+#: events, CHANNEL_DESTROY (the listener releases sessions on it) and the jobs
+LOAD_TEST_EVENTS = (*RECORDED_EVENTS, "CHANNEL_DESTROY", "BACKGROUND_JOB")
 
 
 class Recorder:

@@ -1,0 +1,151 @@
+"""Originator benchmark: sustained calls/s with the recorder on, against the
+emulator running in its own process (``switchlab sim``).
+
+    .venv/bin/python benchmarks/originator_load.py                 # 1000 cps for 60 s
+    .venv/bin/python benchmarks/originator_load.py --rate 500 --seconds 20
+
+Prints and writes ``data/bench/originator_load.json``: achieved rate (overall and
+per 1 s window, against the target), p50/p99/max launch lag (how late each launch
+was against its absolute schedule), answered/failed counts, CPU of this process,
+bytes of memory per finished call (row store and process RSS), and the time to
+build the DataFrame and KPIs of the run.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from switchlab import Client  # noqa: E402
+from switchlab.originator import Originator  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+async def wait_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            _, w = await asyncio.open_connection("127.0.0.1", port)
+            w.close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.1)
+
+
+async def bench(rate: float, seconds: float, hold: float, mode: str) -> dict:
+    port = free_port()
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "switchlab.cli", "sim", "--port", str(port), "--hosts", "1",
+         "--tick-ms", "1", "--ringing-ms", "1", "--ring-ms", "2", "--answer-probability", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        await wait_port(port)
+        client = Client("127.0.0.1", port)
+        await client.connect()
+        if mode == "loop":  # through the DUT back to this host; the dialplan answers
+            ip, sip_port = await client.sip_address("external")
+            dest, proxy = f"answer@{ip}:{sip_port}", "127.0.0.1:5070"
+        else:  # the DUT answers: one leg per call
+            dest, proxy = "bench@127.0.0.1:5070", None
+        total = int(rate * seconds)
+        orig = Originator([client], dest=dest, proxy=proxy, rate=rate,
+                          limit=int(rate * (hold + 2) * 2), duration=hold, max_offered=total)
+        gc.collect()
+        rss0 = rss_bytes()
+        cpu0 = time.process_time()
+        t0 = time.monotonic()
+        orig.start()
+        await orig.wait(seconds + 120, calls=False)
+        launch_end = time.monotonic()
+        await orig.wait(hold + 60)
+        t1 = time.monotonic()
+        cpu1 = time.process_time()
+        rss1 = rss_bytes()
+        run = await orig.close()
+        tb = time.perf_counter()
+        df = run.df
+        kpis = df.calls.kpis()
+        build_s = time.perf_counter() - tb
+    finally:
+        sim.terminate()
+        try:
+            sim.wait(10)
+        except subprocess.TimeoutExpired:
+            sim.kill()
+    lags = np.asarray(orig.launch_lags)
+    launches = np.sort(df["rx_launch"].to_numpy(dtype=float))
+    span = launches[-1] - launches[0]
+    # per-second windows inside the launch period (skip a partial first/last second)
+    edges = launches[0] + np.arange(1, int(span))
+    per_s = np.diff(np.searchsorted(launches, edges)) if edges.size > 1 else np.array([])
+    row = kpis.loc["all"]
+    return {
+        "mode": mode, "target_rate": rate, "seconds": seconds, "hold_s": hold,
+        "offered": int(len(df)), "answered": int((~df.failed).sum()),
+        "failed": int(df.failed.sum()),
+        "causes": {str(k): int(v) for k, v in df.hangup_cause.value_counts().items()},
+        "achieved_rate": (len(launches) - 1) / span if span > 0 else None,
+        "achieved_vs_target_pct": 100.0 * ((len(launches) - 1) / span - rate) / rate,
+        "per_second_rate_min": float(per_s.min()) if per_s.size else None,
+        "per_second_rate_max": float(per_s.max()) if per_s.size else None,
+        "launch_lag_ms": {"p50": float(np.percentile(lags, 50) * 1e3),
+                          "p99": float(np.percentile(lags, 99) * 1e3),
+                          "max": float(lags.max() * 1e3)},
+        "launch_period_s": launch_end - t0, "drain_s": t1 - launch_end,
+        "cpu_s": cpu1 - cpu0, "cpu_share_of_one_core": (cpu1 - cpu0) / (t1 - t0),
+        "row_store_bytes_per_call": run.store_nbytes / max(len(run), 1),
+        "rss_growth_bytes_per_call": (rss1 - rss0) / max(len(run), 1),
+        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "df_and_kpis_s": build_s,
+        "setup_latency_p50_ms": float(row["setup_latency.p50"] * 1e3),
+        "setup_latency_p99_ms": float(row["setup_latency.p99"] * 1e3),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rate", type=float, default=1000.0)
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--hold", type=float, default=1.0, help="seconds each call is held")
+    ap.add_argument("--mode", choices=("loop", "dut"), default="loop",
+                    help="loop: both legs on the emulated host (through the DUT); "
+                         "dut: the DUT answers (one leg)")
+    ap.add_argument("--out", type=Path, default=ROOT / "data" / "bench" / "originator_load.json")
+    args = ap.parse_args()
+    res = asyncio.run(bench(args.rate, args.seconds, args.hold, args.mode))
+    for k, v in res.items():
+        print(f"{k:28} {v}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    old = json.loads(args.out.read_text()) if args.out.exists() else {}
+    old[f"{args.mode}_{args.rate:g}cps"] = res
+    args.out.write_text(json.dumps(old, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
