@@ -54,6 +54,7 @@ def test_bad_parameters_are_refused_with_the_name(kwargs, match):
 
 
 async def test_dut_model_statistics_are_measured(tmp_path):
+    N = 360
     """Known latencies and failure mix in, the same figures out (the DUT
     answers the calls itself: it is the far end)."""
     dut = DUTModel(seed=11, trying_ms=2, ringing_ms=Latency.fixed(40), ring_ms=Latency.fixed(200),
@@ -62,22 +63,22 @@ async def test_dut_model_statistics_are_measured(tmp_path):
         host, port = fs.esl_addresses[0]
         client = Client(host, port)
         await client.connect()
-        orig = Originator([client], dest=f"switchlab@{PROXY}", rate=100, limit=200, duration=0.2,
-                          max_offered=400, run_dir=str(tmp_path / "run"))
+        orig = Originator([client], dest=f"switchlab@{PROXY}", rate=60, limit=200, duration=0.2,
+                          max_offered=N, run_dir=str(tmp_path / "run"))
         orig.start()
         assert await orig.wait(30)
         run = await orig.close()
     df = run.df
-    assert len(df) == 400
+    assert len(df) == N
     busy = (df.hangup_cause == "USER_BUSY").mean()
     unavailable = (df.hangup_cause == "NORMAL_TEMPORARY_FAILURE").mean()
     # binomial bounds: 4.5 standard deviations
     for observed, p in ((busy, 0.10), (unavailable, 0.05)):
-        assert abs(observed - p) <= 4.5 * math.sqrt(p * (1 - p) / 400), (observed, p)
+        assert abs(observed - p) <= 4.5 * math.sqrt(p * (1 - p) / N), (observed, p)
     assert set(df.loc[df.hangup_cause == "USER_BUSY", "sip_code"]) == {486}
     assert set(df.loc[df.hangup_cause == "NORMAL_TEMPORARY_FAILURE", "sip_code"]) == {503}
     ok = df[~df.failed]
-    assert abs(len(ok) / 400 - 0.85) <= 4.5 * math.sqrt(0.85 * 0.15 / 400)
+    assert abs(len(ok) / N - 0.85) <= 4.5 * math.sqrt(0.85 * 0.15 / N)
     # FreeSWITCH's clock (1 ms ticks here): PDD = 100 Trying + 180 = 42 ms, setup = +200 ms
     assert ok.post_dial_delay.median() == pytest.approx(0.042, abs=0.004)
     assert ok.setup_latency.median() == pytest.approx(0.242, abs=0.006)
@@ -87,7 +88,7 @@ async def test_dut_model_statistics_are_measured(tmp_path):
     assert run.tick.seconds == pytest.approx(0.001, rel=0.1)
     assert df.hangup_side[~df.failed].eq("local").all()
     k = df.calls.kpis()
-    assert float(k.loc["all", "asr"]) == pytest.approx(len(ok) / 400)
+    assert float(k.loc["all", "asr"]) == pytest.approx(len(ok) / N)
 
 
 async def run_seeded(seed: int) -> list[tuple[str, bool]]:
