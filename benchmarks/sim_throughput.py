@@ -1,0 +1,282 @@
+"""Throughput of the embedded emulator: originated calls per second and concurrent channels.
+
+Starts ``switchlab sim`` in a separate process, connects one lean raw-socket
+client subscribed to the events a load test needs, originates self-loop calls
+(both legs on the emulator: outbound + inbound, answered, held, hung up) at a
+target rate, and measures what comes back. Prints the figures and writes
+``data/bench/sim_throughput.json``.
+
+    .venv/bin/python benchmarks/sim_throughput.py                 # 1200 cps for 12 s, 10 s hold
+    .venv/bin/python benchmarks/sim_throughput.py --rate 1500 --duration 20 --hold 6
+
+Pass/fail bars (from the issue): >= 1000 originated calls/s with both legs, and
+>= 10 000 concurrent channels, from one emulator process. "Sustained" means every
+call answered, none failed, the answered rate (first originate to last job result)
+at least 1000/s, and the originate latency p99 under a second (the emulator kept up
+instead of queueing). Run it on an otherwise idle machine: the figures are CPU-bound.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SUBSCRIBED = ("CHANNEL_CREATE CHANNEL_ORIGINATE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA "
+              "CHANNEL_ANSWER CHANNEL_PARK CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE "
+              "CHANNEL_DESTROY BACKGROUND_JOB")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of a process in MB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+class LeanClient(asyncio.Protocol):
+    """Counts frames and events without building objects for them."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.replies: asyncio.Queue[bytes] = asyncio.Queue()
+        self.events: dict[str, int] = {}
+        self.bytes = 0
+        self.frames = 0
+        self.live: set[bytes] = set()
+        self.peak_live = 0
+        self.jobs_ok = 0
+        self.jobs_err: dict[str, int] = {}
+        self.sent_at: dict[bytes, float] = {}
+        self.job_latency: list[float] = []
+        self.last_job_at = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.bytes += len(data)
+        buf = self.buf
+        buf += data
+        pos = 0
+        n = len(buf)
+        while True:
+            end = buf.find(b"\n\n", pos)
+            if end < 0:
+                break
+            head = bytes(buf[pos:end])
+            i = head.find(b"Content-Length: ")
+            length = int(head[i + 16:head.find(b"\n", i) if head.find(b"\n", i) > 0 else None]) \
+                if i >= 0 else 0
+            if end + 2 + length > n:
+                break
+            body = bytes(buf[end + 2:end + 2 + length])
+            pos = end + 2 + length
+            self.frames += 1
+            if b"text/event-plain" in head:
+                self._event(body)
+            else:
+                self.replies.put_nowait(head + b"\n\n" + body)
+        del buf[:pos]
+
+    def _event(self, body: bytes) -> None:
+        name = body[12:body.find(b"\n")].decode()
+        self.events[name] = self.events.get(name, 0) + 1
+        if name == "BACKGROUND_JOB":
+            i = body.find(b"Job-UUID: ")
+            job = body[i + 10:i + 46]
+            sent = self.sent_at.pop(job, None)
+            now = time.monotonic()
+            self.last_job_at = now
+            if sent is not None:
+                self.job_latency.append(now - sent)
+            tail = body[body.rfind(b"\n\n") + 2:]
+            if tail.startswith(b"+OK"):
+                self.jobs_ok += 1
+            else:
+                cause = tail.decode(errors="replace").strip()
+                self.jobs_err[cause] = self.jobs_err.get(cause, 0) + 1
+            return
+        i = body.find(b"\nUnique-ID: ")
+        uid = body[i + 12:i + 48]
+        if name == "CHANNEL_CREATE":
+            self.live.add(uid)
+            if len(self.live) > self.peak_live:
+                self.peak_live = len(self.live)
+        elif name == "CHANNEL_DESTROY":
+            self.live.discard(uid)
+
+
+async def command(client: LeanClient, text: str) -> bytes:
+    assert client.transport is not None
+    client.transport.write(text.encode() + b"\n\n")
+    return await asyncio.wait_for(client.replies.get(), 30)
+
+
+async def run(args: argparse.Namespace) -> dict[str, object]:
+    cmd = [sys.executable, "-c", "from switchlab.cli import main; main()", "sim",
+           "--port", "0", "--hosts", "1", "--tick-ms", "1", "--heartbeat-s", "3600",
+           "--no-uvloop" if args.loop == "asyncio" else "--uvloop"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        m = re.search(r"event socket ([\d.]+):(\d+)", line)
+        if not m:
+            raise RuntimeError(f"emulator did not start: {line!r}")
+        host, port = m.group(1), int(m.group(2))
+        loop = asyncio.get_running_loop()
+        _, client = await loop.create_connection(LeanClient, host, port)
+        await asyncio.sleep(0.05)
+        await client.replies.get()  # auth/request
+        assert b"+OK accepted" in await command(client, "auth ClueCon")
+        assert b"+OK event listener" in await command(client, f"event plain {SUBSCRIBED}")
+        cpu0 = cpu_seconds(proc.pid)
+        t0 = time.monotonic()
+        rate, duration, hold_ms = args.rate, args.duration, int(args.hold * 1000)
+        sent = 0
+        peak_rss = 0.0
+        interval = 0.002
+        next_probe = t0 + 1.0
+        cpu_sent = cpu0
+        while True:
+            now = time.monotonic()
+            elapsed = now - t0
+            if elapsed >= duration:
+                break
+            due = int(elapsed * rate)
+            batch = []
+            while sent < due:
+                job = f"{sent:08d}-0000-4000-8000-000000000000".encode()
+                client.sent_at[job] = now
+                batch.append(
+                    f"bgapi originate {{origination_caller_id_number=1000}}"
+                    f"sofia/external/answer@127.0.0.1:5080 &sleep({hold_ms})\n"
+                    f"Job-UUID: {job.decode()}\n\n")
+                sent += 1
+            if batch:
+                assert client.transport is not None
+                client.transport.write("".join(batch).encode())
+            if now >= next_probe:
+                next_probe = now + 1.0
+                peak_rss = max(peak_rss, rss_mb(proc.pid))
+            await asyncio.sleep(interval)
+        t_sent = time.monotonic() - t0
+        cpu_sent = cpu_seconds(proc.pid) - cpu0
+        peak_rss = max(peak_rss, rss_mb(proc.pid))
+        # let every call finish
+        deadline = time.monotonic() + args.hold + 30
+        while time.monotonic() < deadline and (client.jobs_ok + sum(client.jobs_err.values())
+                                               < sent or client.live):
+            await asyncio.sleep(0.1)
+        t_done = time.monotonic() - t0
+        cpu = cpu_seconds(proc.pid) - cpu0
+        # replies to bgapi are command/reply frames; drain them
+        while not client.replies.empty():
+            client.replies.get_nowait()
+        lat = sorted(client.job_latency)
+
+        def pct(p: float) -> float:
+            return round(lat[min(len(lat) - 1, int(p * len(lat)))] * 1000, 1) if lat else 0.0
+
+        # calls answered per second, from the first originate to the last job result:
+        # what the emulator sustained (the target rate if it kept up)
+        span = max(client.last_job_at - t0, t_sent)
+        answered_rate = client.jobs_ok / span
+        latency = {"p50": pct(0.5), "p90": pct(0.9), "p99": pct(0.99), "max": pct(1.0)}
+        if lat:
+            latency["mean"] = round(statistics.fmean(lat) * 1000, 1)
+        result = {
+            "benchmark": "sim_throughput",
+            "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                        "cpus": os.cpu_count(), "event_loop": args.loop},
+            "method": ("emulator (`switchlab sim --tick-ms 1`) in its own process; one raw-socket "
+                       "client in this process subscribed to " + SUBSCRIBED.replace(" ", ", ")
+                       + "; `bgapi originate sofia/external/answer@<own external profile> "
+                       "&sleep(hold)` sent at the target rate: both legs on the emulator "
+                       "(outbound leg + inbound leg answered and parked by the dialplan); "
+                       "the outbound leg hangs up after the hold"),
+            "target_rate_cps": rate,
+            "duration_s": duration,
+            "hold_s": args.hold,
+            "calls_sent": sent,
+            "calls_answered": client.jobs_ok,
+            "calls_failed": client.jobs_err,
+            "send_rate_cps": round(sent / t_sent, 1),
+            "answered_rate_cps": round(answered_rate, 1),
+            "wall_s_until_all_done": round(t_done, 2),
+            "peak_concurrent_channels": client.peak_live,
+            "peak_emulator_rss_mb": round(peak_rss, 1),
+            "events": client.events,
+            "events_per_s": round(sum(client.events.values()) / t_done, 1),
+            "mbytes_per_s": round(client.bytes / t_done / 1e6, 2),
+            "frames": client.frames,
+            "originate_latency_ms": latency,
+            "emulator_cpu_s": round(cpu, 2),
+            "emulator_cpu_ms_per_call": round(1000 * cpu / max(1, client.jobs_ok), 3),
+            "emulator_cpu_busy_while_sending": round(cpu_sent / t_sent, 2),
+            "passed": {
+                ">=1000 cps": (answered_rate >= 1000 and not client.jobs_err
+                               and client.jobs_ok == sent and latency["p99"] < 1000),
+                ">=10000 concurrent channels": client.peak_live >= 10_000,
+            },
+        }
+        client.transport.close() if client.transport else None
+        return result
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=1200.0, help="originates per second")
+    parser.add_argument("--duration", type=float, default=12.0, help="seconds of sending")
+    parser.add_argument("--hold", type=float, default=10.0,
+                        help="seconds each call stays up (concurrency = rate x hold x 2 legs)")
+    parser.add_argument("--no-uvloop", action="store_true",
+                        help="run the client and the emulator on the stock asyncio loop")
+    parser.add_argument("--out", default=str(ROOT / "data" / "bench" / "sim_throughput.json"))
+    args = parser.parse_args()
+    args.loop = "asyncio"
+    if not args.no_uvloop:
+        try:
+            import uvloop  # type: ignore[import-not-found]
+            uvloop.install()
+            args.loop = "uvloop"
+        except ImportError:
+            pass
+    result = asyncio.run(run(args))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        print(f"{key:<{width}}  {value}")
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""The dialplan of the recorded servers (context ``switchio``, as switchio's conf).
+
+A destination number starting with ``answer`` is answered, then parked;
+anything else is only parked (not answered).
+
+>>> [name for name, _ in answer_then_park("answer123")]
+['answer', 'park']
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .channel import Channel
+
+
+def answer_then_park(dest: str) -> list[tuple[str, str]]:
+    """The applications the dialplan runs for ``dest``."""
+    if dest.startswith("answer"):
+        return [("answer", ""), ("park", "")]
+    return [("park", "")]
+
+
+def dialplan_apps(chan: Channel, dest: str, context: str) -> list[tuple[str, str]]:
+    """Route ``dest`` on ``chan`` (logs like mod_dialplan_xml) and return its applications."""
+    name = chan.profile.get("Caller-ID-Name") or chan.profile.get("Caller-ID-Number", "")
+    num = chan.profile.get("Caller-ID-Number", "")
+    chan.host.log(6, "mod_dialplan_xml.c", "dialplan_hunt", 648,
+                  f"Processing {name} <{num}>->{dest} in context {context}", chan)
+    apps = answer_then_park(dest)
+    if apps[0][0] != "answer":
+        chan.set_var("DP_MATCH", f"ARRAY::{dest}|:{dest}")
+    return apps

@@ -1,0 +1,285 @@
+"""Parsing of ``originate`` arguments and dial strings.
+
+``originate <call_url> <exten>|&<app>(<args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]``
+
+A call URL may start with ``{var=value,...}`` (variables for the call); each
+leg may have its own ``[var=value,...]``. Endpoints understood:
+``sofia/<profile>/<user>@<host>[:<port>][;fs_path=sip:<proxy>]``,
+``loopback/<exten>[/<context>[/<dialplan>]]`` and ``error/<cause>``. Several
+legs (``,`` or ``|``) are accepted; the first one is dialled.
+
+>>> req = parse_originate("{origination_uuid=u1,a='x,y'}sofia/external/answer@127.0.0.1:5080 &park()")
+>>> req.variables, req.endpoint.kind, req.endpoint.user, req.app
+({'origination_uuid': 'u1', 'a': 'x,y'}, 'sofia', 'answer', 'park')
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ORIGINATE_USAGE = ("-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] "
+                   "[<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n")
+
+
+class DialStringError(ValueError):
+    """A dial string the emulator cannot parse; ``cause`` is the -ERR text."""
+
+    def __init__(self, cause: str, message: str) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
+@dataclass
+class Endpoint:
+    """One leg's endpoint, e.g. ``sofia/external/1000@127.0.0.1:5080``."""
+
+    kind: str
+    text: str
+    profile: str = ""
+    user: str = ""
+    host: str = ""
+    port: int | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    proxy: tuple[str, int] | None = None
+    context: str = "default"
+    dialplan: str = "XML"
+    cause: str = ""
+
+    @property
+    def hostport(self) -> str:
+        return f"{self.host}:{self.port}" if self.port is not None else self.host
+
+
+@dataclass
+class OriginateRequest:
+    """A parsed ``originate`` command."""
+
+    variables: dict[str, str]
+    leg_variables: dict[str, str]
+    endpoint: Endpoint
+    app: str | None = None
+    app_args: str = ""
+    exten: str | None = None
+    dialplan: str = "XML"
+    context: str = "default"
+    cid_name: str | None = None
+    cid_num: str | None = None
+    timeout: int | None = None
+    raw: str = ""
+
+    def var(self, name: str, default: str | None = None) -> str | None:
+        if name in self.leg_variables:
+            return self.leg_variables[name]
+        return self.variables.get(name, default)
+
+    def all_variables(self) -> dict[str, str]:
+        out = dict(self.variables)
+        out.update(self.leg_variables)
+        return out
+
+
+def split_args(text: str) -> list[str]:
+    """Split on spaces outside ``{}``, ``[]``, ``<>``, ``()`` and single quotes."""
+    out: list[str] = []
+    cur: list[str] = []
+    depth = 0
+    quote = False
+    for ch in text:
+        if ch == "'" and depth == 0:
+            quote = not quote
+            cur.append(ch)
+            continue
+        if not quote:
+            if ch in "{[<(":
+                depth += 1
+            elif ch in "}]>)" and depth > 0:
+                depth -= 1
+            elif ch == " " and depth == 0:
+                if cur:
+                    out.append("".join(cur))
+                    cur = []
+                continue
+        cur.append(ch)
+    if cur:
+        out.append("".join(cur))
+    return out
+
+
+def parse_vars(text: str) -> dict[str, str]:
+    """``a=1,b='x,y',c=z\\,w`` (or ``^^:a=1:b=2``) -> dict."""
+    delim = ","
+    if text.startswith("^^") and len(text) > 2:
+        delim = text[2]
+        text = text[3:]
+    out: dict[str, str] = {}
+    items: list[str] = []
+    cur: list[str] = []
+    quote = False
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text) and text[i + 1] == delim:
+            cur.append(delim)
+            i += 2
+            continue
+        if ch == "'":
+            quote = not quote
+        elif ch == delim and not quote:
+            items.append("".join(cur))
+            cur = []
+            i += 1
+            continue
+        cur.append(ch)
+        i += 1
+    items.append("".join(cur))
+    for item in items:
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        if not sep:
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == "'" and value[-1] == "'":
+            value = value[1:-1]
+        out[name.strip()] = value
+    return out
+
+
+def _take_block(text: str, open_ch: str, close_ch: str) -> tuple[str | None, str]:
+    if not text.startswith(open_ch):
+        return None, text
+    depth = 0
+    quote = False
+    for i, ch in enumerate(text):
+        if ch == "'":
+            quote = not quote
+        elif not quote and ch == open_ch:
+            depth += 1
+        elif not quote and ch == close_ch:
+            depth -= 1
+            if depth == 0:
+                return text[1:i], text[i + 1:]
+    raise DialStringError("INVALID_URL", f"unbalanced {open_ch}{close_ch} in {text!r}")
+
+
+def parse_hostport(text: str, default_port: int | None = None) -> tuple[str, int | None]:
+    host, sep, port = text.rpartition(":")
+    if sep and port.isdigit() and host:
+        return host, int(port)
+    return text, default_port
+
+
+def parse_sip_uri(text: str) -> tuple[str, str, int | None, dict[str, str]]:
+    """``[sip:]user@host[:port][;params]`` -> (user, host, port, params)."""
+    text = text.strip().strip("<>")
+    if text.lower().startswith("sips:"):
+        text = text[5:]
+    elif text.lower().startswith("sip:"):
+        text = text[4:]
+    main, *param_items = text.split(";")
+    params: dict[str, str] = {}
+    for item in param_items:
+        k, _, v = item.partition("=")
+        if k:
+            params[k] = v
+    user, at, hostpart = main.rpartition("@")
+    if not at:
+        user, hostpart = "", main
+    host, port = parse_hostport(hostpart)
+    return user, host, port, params
+
+
+def parse_endpoint(text: str) -> Endpoint:
+    """One leg's endpoint string (after its ``[vars]``)."""
+    kind, _, rest = text.partition("/")
+    kind = kind.lower()
+    if kind == "sofia":
+        profile, _, dest = rest.partition("/")
+        if profile == "gateway":
+            raise DialStringError("INVALID_GATEWAY", f"no gateways are emulated ({text!r})")
+        if not profile or not dest:
+            raise DialStringError("INVALID_URL", f"sofia endpoint {text!r} lacks profile/dest")
+        user, host, port, params = parse_sip_uri(dest)
+        proxy = None
+        fs_path = params.pop("fs_path", None)
+        if fs_path:
+            _, phost, pport, _ = parse_sip_uri(fs_path)
+            proxy = (phost, pport or 5060)
+        return Endpoint("sofia", text, profile=profile, user=user, host=host, port=port,
+                        params=params, proxy=proxy)
+    if kind == "loopback":
+        parts = rest.split("/")
+        if not parts or not parts[0]:
+            raise DialStringError("INVALID_URL", f"loopback endpoint {text!r} lacks an exten")
+        ep = Endpoint("loopback", text, user=parts[0])
+        if len(parts) > 1 and parts[1]:
+            ep.context = parts[1]
+        if len(parts) > 2 and parts[2]:
+            ep.dialplan = parts[2]
+        return ep
+    if kind == "error":
+        return Endpoint("error", text, cause=rest or "NORMAL_UNSPECIFIED")
+    raise DialStringError("CHAN_NOT_IMPLEMENTED", f"endpoint {kind!r} is not emulated")
+
+
+def parse_call_url(url: str) -> tuple[dict[str, str], dict[str, str], Endpoint]:
+    """``{vars}[vars]endpoint,...`` -> (call vars, first leg vars, first endpoint)."""
+    variables: dict[str, str] = {}
+    block, rest = _take_block(url, "{", "}")
+    if block is not None:
+        variables.update(parse_vars(block))
+    block, rest = _take_block(rest, "<", ">")
+    if block is not None:
+        variables.update(parse_vars(block))
+    # first leg of the first group
+    depth = 0
+    end = len(rest)
+    for i, ch in enumerate(rest):
+        if ch in "[{<":
+            depth += 1
+        elif ch in "]}>":
+            depth -= 1
+        elif ch in ",|" and depth == 0:
+            end = i
+            break
+    leg = rest[:end]
+    leg_vars: dict[str, str] = {}
+    block, leg = _take_block(leg, "[", "]")
+    if block is not None:
+        leg_vars = parse_vars(block)
+    if not leg:
+        raise DialStringError("INVALID_URL", f"no endpoint in {url!r}")
+    return variables, leg_vars, parse_endpoint(leg)
+
+
+def parse_originate(arg: str) -> OriginateRequest:
+    """Parse the argument of ``originate``; raises :class:`DialStringError`."""
+    argv = split_args(arg.strip())
+    if len(argv) < 2:
+        raise DialStringError("USAGE", "originate needs a call url and a destination")
+    variables, leg_vars, endpoint = parse_call_url(argv[0])
+    req = OriginateRequest(variables, leg_vars, endpoint, raw=arg)
+    target = argv[1]
+    if target.startswith("&") and len(target) > 1:
+        name = target[1:]
+        if "(" in name:
+            name, _, args = name.partition("(")
+            if args.endswith(")"):
+                args = args[:-1]
+            req.app_args = args
+        elif len(argv) > 2 and not argv[2].isdigit():
+            req.app_args = argv[2]
+        req.app = name
+    else:
+        req.exten = target
+        if len(argv) > 2:
+            req.dialplan = argv[2]
+        if len(argv) > 3:
+            req.context = argv[3]
+    if len(argv) > 4 and argv[4] != "undef":
+        req.cid_name = argv[4]
+    if len(argv) > 5 and argv[5] != "undef":
+        req.cid_num = argv[5]
+    if len(argv) > 6 and argv[6].isdigit():
+        req.timeout = int(argv[6])
+    return req

@@ -1,0 +1,453 @@
+"""A model of the device under test (DUT): the SIP peer calls are sent to.
+
+:class:`DUTModel` is a plain object with sensible defaults. Every field may be
+changed while the emulator runs (the next call uses the new value). Delays are
+:class:`Latency` distributions in milliseconds; a bare number means a fixed
+delay and a ``(low, high)`` pair a uniform one.
+
+>>> dut = DUTModel(seed=1, capacity=100, failures={486: 0.02, "NORMAL_CIRCUIT_CONGESTION": 0.01})
+>>> dut.ring_ms = Latency.uniform(1000, 3000)     # ring 1-3 s before answering
+>>> plan = dut.plan(active=0)
+>>> plan.kind in ("answer", "fail", "noanswer")
+True
+
+The SIP dialogue it models, per call::
+
+    INVITE -> 100 Trying  (trying_ms)
+           -> 180 Ringing (ringing_ms after the 100; skipped if send_ringing is False)
+           -> 183 + SDP   (early_media_ms after the 180, with probability early_media)
+           -> 200 OK      (ring_ms after the 180: the ring time)
+    or     -> 4xx/5xx/6xx (failure_ms after the 100), picked from ``failures``
+
+Beyond ``capacity`` concurrent calls, or ``cps_limit`` new calls per second,
+calls are refused at once with ``503`` and a ``Reason: Q.850`` header giving
+``congestion_cause`` / ``rate_limit_cause``. The closer the load gets to
+``capacity``, the longer the 180 and 200 take (``knee_ms * rho / (1 - rho)``
+extra, like a queue), so a ramp shows a knee.
+"""
+from __future__ import annotations
+
+import math
+import random
+import threading
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from . import causes
+
+LatencyLike = Union["Latency", float, int, tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Latency:
+    """A delay distribution in milliseconds.
+
+    >>> rng = random.Random(0)
+    >>> Latency.fixed(20).sample_ms(rng)
+    20.0
+    >>> 10 <= Latency.uniform(10, 30).sample_ms(rng) <= 30
+    True
+    """
+
+    kind: str
+    a: float
+    b: float = 0.0
+
+    _KINDS = ("fixed", "uniform", "normal", "lognormal", "exponential")
+
+    def __post_init__(self) -> None:
+        if self.kind not in self._KINDS:
+            raise ValueError(f"latency kind {self.kind!r} is not one of {', '.join(self._KINDS)}")
+        if self.a < 0 or self.b < 0:
+            raise ValueError(f"latency parameters must be >= 0, got {self.a}, {self.b}")
+
+    @classmethod
+    def fixed(cls, ms: float) -> Latency:
+        """Always ``ms``."""
+        return cls("fixed", float(ms))
+
+    @classmethod
+    def uniform(cls, low_ms: float, high_ms: float) -> Latency:
+        """Uniform between ``low_ms`` and ``high_ms``."""
+        if high_ms < low_ms:
+            raise ValueError(f"uniform latency needs low <= high, got {low_ms} > {high_ms}")
+        return cls("uniform", float(low_ms), float(high_ms))
+
+    @classmethod
+    def normal(cls, mean_ms: float, sd_ms: float) -> Latency:
+        """Normal, truncated at 0."""
+        return cls("normal", float(mean_ms), float(sd_ms))
+
+    @classmethod
+    def lognormal(cls, median_ms: float, sigma: float = 0.5) -> Latency:
+        """Log-normal with the given median and shape ``sigma`` (long right tail)."""
+        return cls("lognormal", float(median_ms), float(sigma))
+
+    @classmethod
+    def exponential(cls, mean_ms: float) -> Latency:
+        """Exponential with the given mean."""
+        return cls("exponential", float(mean_ms))
+
+    @classmethod
+    def coerce(cls, value: LatencyLike, what: str = "latency") -> Latency:
+        """A :class:`Latency` from a Latency, a number (fixed) or a (low, high) pair."""
+        if isinstance(value, Latency):
+            return value
+        if isinstance(value, bool):
+            raise TypeError(f"{what} must be milliseconds or a Latency, not a bool")
+        if isinstance(value, (int, float)):
+            return cls.fixed(value)
+        if isinstance(value, tuple) and len(value) == 2:
+            return cls.uniform(*value)
+        raise TypeError(
+            f"{what} must be a Latency, a number of milliseconds or a (low, high) pair, "
+            f"not {value!r}")
+
+    @classmethod
+    def parse(cls, text: str) -> Latency:
+        """From text: ``150`` (fixed), ``100-300`` (uniform), ``lognormal:150:0.5``,
+        ``normal:150:30``, ``exponential:100``.
+
+        >>> Latency.parse("100-300")
+        Latency(kind='uniform', a=100.0, b=300.0)
+        """
+        text = text.strip()
+        try:
+            if ":" in text:
+                kind, *params = text.split(":")
+                values = [float(p) for p in params]
+                if kind == "fixed" and len(values) == 1:
+                    return cls.fixed(values[0])
+                if kind == "uniform" and len(values) == 2:
+                    return cls.uniform(*values)
+                if kind in ("normal", "lognormal") and len(values) == 2:
+                    return cls(kind, values[0], values[1])
+                if kind == "lognormal" and len(values) == 1:
+                    return cls.lognormal(values[0])
+                if kind == "exponential" and len(values) == 1:
+                    return cls.exponential(values[0])
+                raise ValueError(kind)
+            if "-" in text.lstrip("-"):
+                low, high = text.split("-", 1)
+                return cls.uniform(float(low), float(high))
+            return cls.fixed(float(text))
+        except ValueError:
+            raise ValueError(
+                f"latency {text!r} is not understood: give milliseconds (150), a range "
+                "(100-300), or kind:params (lognormal:150:0.5, normal:150:30, exponential:100)"
+            ) from None
+
+    def sample_ms(self, rng: random.Random) -> float:
+        """One draw (always consumes exactly one uniform from ``rng``)."""
+        u = rng.random()
+        kind = self.kind
+        if kind == "fixed":
+            return self.a
+        if kind == "uniform":
+            return self.a + (self.b - self.a) * u
+        if kind == "exponential":
+            return -self.a * math.log(1.0 - u)
+        z = _inv_norm(min(max(u, 1e-12), 1 - 1e-12))
+        if kind == "normal":
+            return max(0.0, self.a + self.b * z)
+        return self.a * math.exp(self.b * z)  # lognormal
+
+    def mean_ms(self) -> float:
+        """The distribution's mean."""
+        if self.kind == "fixed":
+            return self.a
+        if self.kind == "uniform":
+            return (self.a + self.b) / 2
+        if self.kind == "exponential":
+            return self.a
+        if self.kind == "normal":
+            return self.a
+        return self.a * math.exp(self.b ** 2 / 2)
+
+
+def _inv_norm(p: float) -> float:
+    """Inverse of the standard normal CDF (Acklam's approximation)."""
+    a = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02,
+         1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00)
+    b = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02,
+         6.680131188771972e01, -1.328068155288572e01)
+    c = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00,
+         -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00)
+    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00,
+         3.754408661907416e00)
+    if p < 0.02425:
+        q = math.sqrt(-2 * math.log(p))
+        return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / \
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    if p > 1 - 0.02425:
+        q = math.sqrt(-2 * math.log(1 - p))
+        return -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / \
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    q = p - 0.5
+    r = q * q
+    return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / \
+        (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+
+
+@dataclass
+class CallPlan:
+    """What the DUT will do with one call; delays in seconds from the INVITE.
+
+    ``kind`` is ``answer``, ``fail`` (final failure response ``sip_code``) or
+    ``noanswer`` (rings until ``fail_at`` then answers ``480``). ``refused`` is
+    set for capacity/cps refusals.
+    """
+
+    kind: str
+    sip_code: int = 200
+    reason_q850: int | None = None
+    cause: str = "NORMAL_CLEARING"
+    forward_at: float = 0.0
+    ringing_at: float | None = None
+    early_media_at: float | None = None
+    answer_at: float | None = None
+    fail_at: float | None = None
+    hangup_after: float | None = None
+    refused: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.kind != "answer"
+
+
+@dataclass
+class DUTStats:
+    """Counters of what the DUT did, since the emulator started (or :meth:`reset`)."""
+
+    offered: int = 0
+    answered: int = 0
+    unanswered: int = 0
+    failed: dict[str, int] = field(default_factory=dict)
+    sip_codes: dict[int, int] = field(default_factory=dict)
+    congested: int = 0
+    rate_limited: int = 0
+    active: int = 0
+    peak_active: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-friendly copy."""
+        return {
+            "offered": self.offered, "answered": self.answered, "unanswered": self.unanswered,
+            "failed": dict(self.failed), "sip_codes": dict(self.sip_codes),
+            "congested": self.congested, "rate_limited": self.rate_limited,
+            "active": self.active, "peak_active": self.peak_active,
+        }
+
+
+def _check_probability(name: str, value: float) -> float:
+    value = float(value)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be between 0 and 1, got {value}")
+    return value
+
+
+@dataclass
+class DUTModel:
+    """The device under test: delays, outcomes, capacity and rate limit.
+
+    Fields (all changeable at run time):
+
+    * ``trying_ms``, ``ringing_ms``, ``early_media_ms``, ``ring_ms``, ``failure_ms``:
+      step latencies (see the module docstring);
+    * ``send_ringing``: send 180 before answering (else answer straight after the 100);
+    * ``early_media``: probability of a 183 with SDP after the 180 (the originate
+      then returns at early media, as FreeSWITCH does unless ``ignore_early_media``);
+    * ``answer_probability``: probability that a ringing call is answered; the
+      others ring until ``ring_timeout_s`` and then get ``480``;
+    * ``failures``: ``{sip_code or cause name: probability}`` of refusing a call;
+      a cause name is sent as ``503`` (or the cause's usual SIP status) with a
+      ``Reason: Q.850`` header so FreeSWITCH reports exactly that cause;
+    * ``capacity`` / ``congestion_cause``: concurrent-call limit and the cause
+      of calls refused beyond it;
+    * ``cps_limit`` / ``rate_limit_cause``: new calls per second and the cause of
+      calls refused beyond it;
+    * ``knee_ms``: extra setup delay scale as load approaches capacity;
+    * ``call_duration_ms``: if set, the DUT hangs answered calls up (BYE) after it;
+    * ``seed``: seed of the random source (same seed, same outcomes in call order).
+    """
+
+    seed: int | None = None
+    trying_ms: LatencyLike = field(default_factory=lambda: Latency.uniform(1, 3))
+    ringing_ms: LatencyLike = field(default_factory=lambda: Latency.lognormal(40, 0.3))
+    early_media_ms: LatencyLike = field(default_factory=lambda: Latency.fixed(0))
+    ring_ms: LatencyLike = field(default_factory=lambda: Latency.lognormal(150, 0.5))
+    failure_ms: LatencyLike = field(default_factory=lambda: Latency.lognormal(30, 0.3))
+    send_ringing: bool = True
+    early_media: float = 0.0
+    answer_probability: float = 0.99
+    ring_timeout_s: float = 120.0
+    failures: Mapping[int | str, float] = field(default_factory=lambda: {486: 0.005, 503: 0.005})
+    capacity: int | None = None
+    congestion_cause: str = "NORMAL_CIRCUIT_CONGESTION"
+    cps_limit: float | None = None
+    rate_limit_cause: str = "SWITCH_CONGESTION"
+    knee_ms: float = 20.0
+    call_duration_ms: LatencyLike | None = None
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rng = random.Random(self.seed)
+        self._recent: deque[float] = deque()
+        self.stats = DUTStats()
+        self.validate()
+
+    # -- configuration ------------------------------------------------------
+    def validate(self) -> None:
+        """Check every field; raises ``ValueError``/``TypeError`` naming the bad one."""
+        for name in ("trying_ms", "ringing_ms", "early_media_ms", "ring_ms", "failure_ms"):
+            Latency.coerce(getattr(self, name), name)
+        if self.call_duration_ms is not None:
+            Latency.coerce(self.call_duration_ms, "call_duration_ms")
+        _check_probability("early_media", self.early_media)
+        _check_probability("answer_probability", self.answer_probability)
+        total = 0.0
+        for key, p in dict(self.failures).items():
+            _check_probability(f"failures[{key!r}]", p)
+            total += float(p)
+            if isinstance(key, str):
+                if not causes.is_cause(key):
+                    raise ValueError(f"failures key {key!r} is not a FreeSWITCH hangup cause "
+                                     "(e.g. USER_BUSY) nor a SIP status (e.g. 486)")
+            elif not (isinstance(key, int) and 300 <= key <= 699):
+                raise ValueError(f"failures key {key!r} must be a SIP failure status 300-699 "
+                                 "or a cause name")
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"failure probabilities add up to {total:.3f} > 1")
+        for name in ("congestion_cause", "rate_limit_cause"):
+            if not causes.is_cause(getattr(self, name)):
+                raise ValueError(f"{name} {getattr(self, name)!r} is not a FreeSWITCH cause")
+        if self.capacity is not None and int(self.capacity) < 0:
+            raise ValueError(f"capacity must be >= 0 or None, got {self.capacity}")
+        if self.cps_limit is not None and float(self.cps_limit) <= 0:
+            raise ValueError(f"cps_limit must be > 0 or None, got {self.cps_limit}")
+        if self.knee_ms < 0 or self.ring_timeout_s <= 0:
+            raise ValueError("knee_ms must be >= 0 and ring_timeout_s > 0")
+
+    def reseed(self, seed: int | None) -> None:
+        """Restart the random source (same seed -> same outcome sequence)."""
+        with self._lock:
+            self.seed = seed
+            self._rng = random.Random(seed)
+
+    def reset_stats(self) -> None:
+        """Zero the counters (active calls are kept)."""
+        with self._lock:
+            active = self.stats.active
+            self.stats = DUTStats(active=active, peak_active=active)
+
+    # -- per call -----------------------------------------------------------
+    def plan(self, active: int | None = None, now: float | None = None) -> CallPlan:
+        """Decide what happens to one new call and count it as active.
+
+        ``active`` overrides the concurrent-call count used for capacity and
+        knee; ``now`` (seconds, monotonic) is used for the cps window. Exactly
+        the same number of random draws is made for every call, so outcomes
+        only depend on the seed and the call order.
+        """
+        with self._lock:
+            rng = self._rng
+            draws = [rng.random() for _ in range(3)]
+            lat = {name: Latency.coerce(getattr(self, name), name).sample_ms(rng) / 1000.0
+                   for name in ("trying_ms", "ringing_ms", "early_media_ms", "ring_ms",
+                                "failure_ms")}
+            dur = self.call_duration_ms
+            hold: float | None = None
+            if dur is not None:
+                hold = Latency.coerce(dur, "call_duration_ms").sample_ms(rng) / 1000.0
+            else:
+                rng.random()  # keep the number of draws per call constant
+            st = self.stats
+            st.offered += 1
+            busy = st.active if active is None else active
+            plan = self._refusal(busy, now)
+            if plan is None:
+                plan = self._outcome(draws, lat, hold, busy)
+            self._count(plan)
+            return plan
+
+    def _refusal(self, busy: int, now: float | None) -> CallPlan | None:
+        st = self.stats
+        if self.cps_limit is not None and now is not None:
+            window = self._recent
+            while window and now - window[0] >= 1.0:
+                window.popleft()
+            if len(window) >= float(self.cps_limit):
+                st.rate_limited += 1
+                return self._refused(self.rate_limit_cause, "cps")
+            window.append(now)
+        if self.capacity is not None and busy >= int(self.capacity):
+            st.congested += 1
+            return self._refused(self.congestion_cause, "capacity")
+        return None
+
+    def _refused(self, cause: str, why: str) -> CallPlan:
+        code = causes.cause_to_sip(cause)
+        return CallPlan("fail", sip_code=code, reason_q850=causes.Q850[cause], cause=cause,
+                        fail_at=0.002, refused=why)
+
+    def _outcome(self, draws: list[float], lat: dict[str, float], hold: float | None,
+                 busy: int) -> CallPlan:
+        u_fail, u_answer, u_early = draws
+        trying = lat["trying_ms"]
+        acc = 0.0
+        for key, p in dict(self.failures).items():
+            acc += float(p)
+            if u_fail < acc:
+                if isinstance(key, str):
+                    code, q850, cause = causes.cause_to_sip(key), causes.Q850[key], key
+                else:
+                    code, q850, cause = int(key), None, causes.sip_to_cause(int(key))
+                return CallPlan("fail", sip_code=code, reason_q850=q850, cause=cause,
+                                fail_at=trying + lat["failure_ms"])
+        extra = self._queue_delay(busy)
+        forward_at = trying + extra
+        ringing_at = trying + lat["ringing_ms"] + extra if self.send_ringing else None
+        base = ringing_at if ringing_at is not None else trying + extra
+        early = base + lat["early_media_ms"] if u_early < self.early_media else None
+        if u_answer < self.answer_probability:
+            answer_at = base + lat["ring_ms"] + extra
+            if early is not None and answer_at < early:
+                answer_at = early
+            return CallPlan("answer", forward_at=forward_at, ringing_at=ringing_at, early_media_at=early,
+                            answer_at=answer_at, hangup_after=hold)
+        return CallPlan("noanswer", sip_code=480, cause="NO_USER_RESPONSE",
+                        forward_at=forward_at, ringing_at=ringing_at, early_media_at=early,
+                        fail_at=base + float(self.ring_timeout_s))
+
+    def _queue_delay(self, busy: int) -> float:
+        if not self.capacity or self.knee_ms <= 0:
+            return 0.0
+        rho = min(busy / float(self.capacity), 0.99)
+        return self.knee_ms * rho / (1.0 - rho) / 1000.0
+
+    def _count(self, plan: CallPlan) -> None:
+        st = self.stats
+        st.active += 1
+        st.peak_active = max(st.peak_active, st.active)
+        if plan.kind == "fail":
+            st.failed[plan.cause] = st.failed.get(plan.cause, 0) + 1
+            st.sip_codes[plan.sip_code] = st.sip_codes.get(plan.sip_code, 0) + 1
+
+    def answered(self) -> None:
+        """Record that a planned call was answered (called by the emulator)."""
+        with self._lock:
+            self.stats.answered += 1
+            self.stats.sip_codes[200] = self.stats.sip_codes.get(200, 0) + 1
+
+    def unanswered(self) -> None:
+        """Record a call that rang out (480 from the DUT or a CANCEL)."""
+        with self._lock:
+            self.stats.unanswered += 1
+
+    def release(self) -> None:
+        """Record that a call left the DUT (its dialogue ended)."""
+        with self._lock:
+            if self.stats.active > 0:
+                self.stats.active -= 1
