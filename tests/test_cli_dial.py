@@ -62,3 +62,31 @@ def test_bad_password_and_missing_profile(fshost):
     assert "WrongPassword" not in res.stderr + res.stdout
     res = dial(fshost, "--profile", "nosuchprofile")
     assert res.returncode == 2 and "nosuchprofile" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_ctrl_c_stops_gracefully_and_still_writes_the_run(tmp_path):
+    import signal
+    import time
+
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "switchlab.cli", "dial", "--sim", "--rate", "20", "--limit", "50",
+         "--max-offered", "100000", "--duration", "0.3", "--metrics-file", str(run_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        for line in proc.stdout:
+            if line.startswith("ORIGINATING") and int(line.split(" offered=")[1].split()[0]) >= 20:
+                break
+            assert time.monotonic() < deadline
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Dialing session completed!" in out
+    assert "Traceback" not in err
+    run = load(run_dir)
+    assert 20 <= len(run.df) < 200, out
+    assert not run.df.call_id.duplicated().any()

@@ -108,6 +108,25 @@ async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: 
     from ..client import Client
     from ..originator import Originator
 
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    holder: dict[str, Any] = {}
+
+    def on_sigint() -> None:
+        orig = holder.get("orig")
+        if stop.is_set() and orig is not None:  # second Ctrl-C: hang up everything now
+            click.echo("Hanging up every call")
+            loop.create_task(orig.hupall())
+        stop.set()
+        if orig is not None:
+            orig.stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_sigint)
+        except (NotImplementedError, RuntimeError):
+            pass
+
     clients = [Client(h, p, password) for h, p in addresses]
     for client in clients:
         try:
@@ -132,41 +151,23 @@ async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: 
                           run_dir=None if metrics_file is None else str(metrics_file))
     except (SwitchlabError, ValueError) as exc:
         fail(str(exc))
+    holder["orig"] = orig
     await orig.connect()
     click.echo(f"Starting load test for server {proxy or 'none'} at {orig.rate:g}cps "
                f"using {len(clients)} slaves")
     click.echo(repr(orig))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    interrupted = False
-
-    def on_sigint() -> None:
-        nonlocal interrupted
-        if interrupted:  # second Ctrl-C: hang up everything now
-            loop.create_task(orig.hupall())
-        interrupted = True
-        orig.stop()
-        stop.set()
-
-    try:
-        loop.add_signal_handler(signal.SIGINT, on_sigint)
-        loop.add_signal_handler(signal.SIGTERM, on_sigint)
-    except (NotImplementedError, RuntimeError):
-        pass
-    orig.start()
+    if not stop.is_set():
+        orig.start()
     async with progress_reporter(orig, live=live, interval=interval):
-        while not await orig.wait(interval, calls=False):
-            if stop.is_set():
-                break
+        while not stop.is_set() and not await orig.wait(interval, calls=False):
+            pass
         last = 0.0
-        while orig.count_active > 0:
+        while orig.count_active > 0:  # a second Ctrl-C hangs them up
             now = loop.time()
             if now - last >= interval:
                 click.echo(f"Waiting on {orig.count_active} active calls to finish")
                 last = now
-            if not await orig.wait(min(interval, 0.2)):
-                if interrupted and stop.is_set() and orig.count_active and now - last > 30:
-                    await orig.hupall()
+            await orig.wait(min(interval, 0.2))
     run = await orig.close()
     click.echo(repr(orig))
     code = 0
