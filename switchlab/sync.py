@@ -33,6 +33,20 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
+def apply_nest_asyncio(loop: asyncio.AbstractEventLoop) -> None:
+    """Let blocking calls re-enter the running ``loop`` (a Jupyter kernel's).
+
+    ``nest_asyncio2`` is preferred: with ipykernel >= 7, which runs queued
+    cells as tasks in copied contexts, ``nest_asyncio`` 1.6 makes every queued
+    cell fail ("cannot enter context ... is already entered": *Run All* stops
+    after the first blocking cell). Both mark a patched loop the same way."""
+    try:
+        import nest_asyncio2 as nest
+    except ImportError:  # pragma: no cover - older kernels
+        import nest_asyncio as nest
+    nest.apply(loop)
+
+
 class LoopRunner:
     """Runs awaitables to completion from blocking code, on the right loop."""
 
@@ -42,9 +56,7 @@ class LoopRunner:
         except RuntimeError:
             loop = None
         if loop is not None:
-            import nest_asyncio
-
-            nest_asyncio.apply(loop)
+            apply_nest_asyncio(loop)
             self.owned = False
         else:
             loop = asyncio.new_event_loop()

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..client import Client
-from ..connection import Job
 from ..errors import CommandError, SwitchlabError
 from ..loadshapes import Constant, LaunchSchedule, LoadShape, as_shape
 from ..measure import CallRecord, Run
@@ -191,6 +190,16 @@ class Originator:
         self.run.retune(duration=self._duration)
 
     @property
+    def explicit_duration(self) -> float | None:
+        """The duration set by the user, or None when it follows ``limit / rate``."""
+        return self._duration
+
+    @property
+    def elapsed(self) -> float | None:
+        """Seconds since the load shape's clock started (None before the first start)."""
+        return None if self._t0 is None else time.monotonic() - self._t0
+
+    @property
     def max_offered(self) -> int | None:
         return self._max_offered
 
@@ -363,11 +372,11 @@ class Originator:
         self.run.close()
         return self.run
 
-    def panel(self) -> Any:
+    def panel(self, **kwargs: Any) -> Any:
         """The live ipywidgets panel for this originator (see :mod:`switchlab.ui`)."""
         from ..ui import panel
 
-        return panel(self)
+        return panel(self, **kwargs)
 
     def _poke(self) -> None:
         if self._wake is not None:
