@@ -10,7 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -28,6 +28,16 @@ PROXY = "127.0.0.1:5070"  # the emulator's DUT address
 async def own_dest(client: Client, user: str = "answer") -> str:
     ip, port = await client.sip_address("external")
     return f"{user}@{ip}:{port}"
+
+
+@asynccontextmanager
+async def one_host(dut: DUTModel, **emulator_kwargs):
+    """An emulated host with ``dut``: yields its connected client and the
+    destination that calls the host back through the DUT."""
+    async with Emulator(hosts=1, port=0, dut=dut, **emulator_kwargs) as fs:
+        client = Client(*fs.esl_addresses[0])
+        await client.connect()
+        yield client, await own_dest(client, "switchlab")
 
 
 def test_repr_matches_the_seed():
@@ -59,10 +69,7 @@ async def test_dut_model_statistics_are_measured(tmp_path):
     answers the calls itself: it is the far end)."""
     dut = DUTModel(seed=11, trying_ms=2, ringing_ms=Latency.fixed(40), ring_ms=Latency.fixed(200),
                    failures={486: 0.10, 503: 0.05}, answer_probability=1.0, knee_ms=0)
-    async with Emulator(hosts=1, port=0, dut=dut, tick_us=1000) as fs:
-        host, port = fs.esl_addresses[0]
-        client = Client(host, port)
-        await client.connect()
+    async with one_host(dut, tick_us=1000) as (client, _):
         orig = Originator([client], dest=f"switchlab@{PROXY}", rate=60, limit=200, duration=0.2,
                           max_offered=N, run_dir=str(tmp_path / "run"))
         orig.start()
@@ -94,11 +101,7 @@ async def test_dut_model_statistics_are_measured(tmp_path):
 async def run_seeded(seed: int) -> list[tuple[str, bool]]:
     dut = DUTModel(seed=seed, failures={486: 0.2, 404: 0.1}, answer_probability=1.0,
                    ringing_ms=5, ring_ms=10, knee_ms=0)
-    async with Emulator(hosts=1, port=0, dut=dut) as fs:
-        host, port = fs.esl_addresses[0]
-        client = Client(host, port)
-        await client.connect()
-        dest = await own_dest(client, "switchlab")
+    async with one_host(dut) as (client, dest):
         # limit 1: calls are strictly sequential, so the DUT sees them in launch order
         orig = Originator([client], dest=dest, proxy=PROXY, rate=200, limit=1, duration=0.0,
                           max_offered=40, apps={"tone": TonePlay})
@@ -120,11 +123,7 @@ async def test_same_seed_same_outcomes():
 
 async def test_rate_limit_and_live_retune():
     dut = DUTModel(seed=3, failures={}, answer_probability=1.0, ringing_ms=1, ring_ms=2)
-    async with Emulator(hosts=1, port=0, dut=dut) as fs:
-        host, port = fs.esl_addresses[0]
-        client = Client(host, port)
-        await client.connect()
-        dest = await own_dest(client, "switchlab")
+    async with one_host(dut) as (client, dest):
         orig = Originator([client], dest=dest, proxy=PROXY, rate=40, limit=8, duration=0.5,
                           apps={"tone": TonePlay})
         peak = 0
@@ -151,11 +150,7 @@ async def test_rate_limit_and_live_retune():
 
 async def test_load_shape_ramp_offers_its_integral():
     dut = DUTModel(seed=3, failures={}, answer_probability=1.0, ringing_ms=1, ring_ms=2)
-    async with Emulator(hosts=1, port=0, dut=dut) as fs:
-        host, port = fs.esl_addresses[0]
-        client = Client(host, port)
-        await client.connect()
-        dest = await own_dest(client, "switchlab")
+    async with one_host(dut) as (client, dest):
         orig = Originator([client], dest=dest, proxy=PROXY, shape=Ramp(0, 100, over=2.0, end=2.0),
                           limit=500, duration=0.1, apps={"tone": TonePlay})
         orig.start()
