@@ -385,3 +385,35 @@ async def test_session_helpers_send_exact_commands() -> None:
     finally:
         await client.close()
         await fs.stop()
+
+
+async def test_ended_calls_free_without_the_cycle_collector_but_held_legs_keep_links() -> None:
+    """Call <-> leg cycles are cut when nothing else can reach them (so a load
+    test does not feed the garbage collector's long pauses), and kept when a
+    user holds a leg."""
+    fs, client = await fake_client()
+    try:
+        listener = client.listener
+        jobs = [client.originate(f"answer-{i}@127.0.0.1:5080") for i in range(50)]
+        await asyncio.wait_for(asyncio.gather(*jobs), 20)
+        kept = listener.sessions[jobs[0].sess_uuid]  # a user holds this caller leg
+        refs = [weakref.ref(listener.sessions[j.sess_uuid]) for j in jobs[1:]]
+        for job in jobs:
+            listener.sessions[job.sess_uuid].hangup()
+        for _ in range(300):
+            if not listener.sessions:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # the cycle check runs on the next loop turn
+        del job
+        gc.disable()
+        try:
+            # freed by reference counting alone: no collection ran
+            assert sum(r() is not None for r in refs) == 0
+        finally:
+            gc.enable()
+        assert kept.call is not None and kept.call.last is not None
+        assert kept.call.last.destroyed and kept.call.first is kept
+    finally:
+        await client.close()
+        await fs.stop()

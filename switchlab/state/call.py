@@ -9,6 +9,7 @@ legs carry the same call id, also across a proxy that forwards X-headers.
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import TYPE_CHECKING, Any
 
 from ..connection import _silence
@@ -103,3 +104,34 @@ class Call:
 
     def __iter__(self) -> Any:
         return iter(self.legs)
+
+
+def break_unobserved_cycle(call: Call, probe: object) -> bool:
+    """Free an ended call at once if nothing outside it can reach it.
+
+    A call and its legs form reference cycles (``call.legs`` ↔ ``sess.call``),
+    which only the cyclic garbage collector frees; under load its full passes
+    stall the event loop (launch jitter). Scheduled with
+    ``loop.call_soon(break_unobserved_cycle, call, object())`` *after* the call
+    ended (so no caller frame holds a leg), this counts references: when the
+    legs and the call are held only by each other, nobody can ever observe
+    them and the cycle is cut; a leg or call that anything else holds (a user,
+    an app's task) keeps its links. ``probe``, a fresh object passed the same
+    way as ``call``, measures the references the scheduling itself adds, so
+    the count does not depend on the interpreter's internals.
+    Returns True when it cut the cycle.
+    """
+    legs = call.legs
+    for sess in legs:
+        # legs list entries + first/last + the loop variable + getrefcount's argument
+        inside = legs.count(sess) + (call.first is sess) + (call.last is sess) + 2
+        if sys.getrefcount(sess) > inside:
+            return False
+    backrefs = sum(1 for s in legs if s.call is call)
+    if sys.getrefcount(call) - backrefs > sys.getrefcount(probe):
+        return False
+    for sess in legs:
+        sess.call = None
+    call.first = call.last = None
+    legs.clear()
+    return True

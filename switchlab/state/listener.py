@@ -21,7 +21,7 @@ from typing import Any
 from ..connection import Connection, Gap, Job, State
 from ..errors import APIError, CommandFailed, Disconnected, SessionGone
 from ..wire.events import Event
-from .call import Call
+from .call import Call, break_unobserved_cycle
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -277,6 +277,7 @@ class EventListener:
             call._end()
             for fn in self._call_end:
                 self._call(fn, call)
+            self.conn.loop.call_soon(break_unobserved_cycle, call, object())
 
     # -- jobs and connection state ----------------------------------------------
     def _job_done(self, job: Job) -> None:
