@@ -228,3 +228,33 @@ async def test_log_lines(fs: Emulator) -> None:
         assert logs and logs[0].headers["Log-Func"] == "switch_channel_set_name"
         assert logs[0].text.split(" ")[3] == "[NOTICE]"
         await c.api("hupall")
+
+
+async def test_client_that_stops_reading_is_dropped(fs: Emulator, monkeypatch: pytest.MonkeyPatch,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """Like FreeSWITCH: events for a client whose queue is full are lost, and after
+    MAX_MISSED lost events in a row the client is disconnected; others go on."""
+    import socket
+
+    from switchlab.sim import listener as listener_mod
+
+    caplog.set_level(logging.INFO, logger="switchlab.sim")
+    monkeypatch.setattr(listener_mod, "MAX_BUFFERED", 50_000)
+    monkeypatch.setattr(listener_mod, "MAX_MISSED", 20)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(fs.esl_addresses[0])
+    sock.sendall(b"auth ClueCon\n\nevent plain ALL\n\n")  # ... and never reads again
+    async with RawClient(*fs.esl_addresses[0]) as good:
+        await good.auth()
+        await good.command("event plain CHANNEL_HANGUP_COMPLETE")
+        for _ in range(30):
+            await good.bgapi("originate sofia/external/answer@127.0.0.1:5080 &hangup()")
+        await good.wait_for(lambda e: e.name == "CHANNEL_HANGUP_COMPLETE", count=60, timeout=20)
+        await asyncio.sleep(0.1)
+        messages = [r.getMessage() for r in caplog.records]
+        assert any("reads too slowly" in m for m in messages)
+        assert any("disconnecting it" in m for m in messages)
+        assert (await good.api("status")).startswith("UP ")
+        assert len(fs.hosts[0].listeners) == 1  # the good one
+    sock.close()

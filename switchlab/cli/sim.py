@@ -12,6 +12,7 @@ import gc
 import logging
 import signal
 import sys
+import time
 
 import click
 
@@ -123,22 +124,42 @@ def command(port: int, hosts: int, bind: str, password: str, tick_ms: str, heart
         pass
 
 
-def _tune_gc() -> None:
-    """Fewer garbage-collector passes in a process that only serves the emulator.
+#: seconds between collections of the young generations / of everything
+GC_YOUNG_EVERY_S = 1.0
+GC_FULL_EVERY_S = 300.0
+
+
+async def _collect_garbage(emulator: Emulator) -> None:
+    """The cyclic garbage collector, run on a schedule instead of by allocation counts.
 
     The emulator frees channels by reference counting (it breaks its own
-    cycles), so the cyclic collector only has to catch strays: move what exists
-    at start-up out of its sight and let it run less often. Under load this
-    saves about a third of the CPU time the default thresholds cost.
+    cycles), so the collector only has to catch strays. Left automatic, it
+    would walk every live channel's objects again and again under load (a pause
+    of a few hundred milliseconds at 10 000 channels, and about a third more
+    CPU). Here: the young generations once a second (about 10 ms at 1000 calls/s), a
+    full pass every five minutes or whenever no call is up.
     """
     gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    gc.freeze()  # what exists at start-up is never garbage
+    gc.disable()
+    last_full = time.monotonic()
+    try:
+        while True:
+            await asyncio.sleep(GC_YOUNG_EVERY_S)
+            now = time.monotonic()
+            idle = not any(h.channels for h in emulator.hosts)
+            if now - last_full >= GC_FULL_EVERY_S or (idle and now - last_full >= 10):
+                gc.collect()
+                last_full = now
+            else:
+                gc.collect(1)
+    finally:
+        gc.enable()
 
 
 async def _serve(emulator: Emulator) -> None:
     await emulator.start()
-    _tune_gc()
+    collector = asyncio.ensure_future(_collect_garbage(emulator))
     for h in emulator.hosts:
         ip, esl = h.esl_address or ("?", 0)
         sips = ", ".join(f"{p.name} {p.ip}:{p.port}" for p in h.profiles.values())
@@ -155,5 +176,6 @@ async def _serve(emulator: Emulator) -> None:
     try:
         await stop.wait()
     finally:
+        collector.cancel()
         await emulator.aclose()
         click.echo("stopped")

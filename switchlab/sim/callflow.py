@@ -17,8 +17,13 @@ from . import templates as T
 from .channel import Channel
 from .clock import local_stamp
 from .deferred import Deferred
-from .dialstring import ORIGINATE_USAGE, DialStringError, Endpoint, OriginateRequest, \
-    parse_originate
+from .dialstring import (
+    ORIGINATE_USAGE,
+    DialStringError,
+    Endpoint,
+    OriginateRequest,
+    parse_originate,
+)
 from .dut import CallPlan
 
 if TYPE_CHECKING:
@@ -664,7 +669,7 @@ def _loopback_a_flip(a: Channel) -> None:
 
 # -- hangup and destroy -------------------------------------------------------------------
 def hangup(chan: Channel, cause: str = "NORMAL_CLEARING", how: str = "local") -> None:
-    """Hang a leg up; ``how`` is ``local``, ``recv_bye``, ``recv_cancel``, ``refused``, ``bridge``."""
+    """Hang a leg up; ``how``: ``local``, ``recv_bye``, ``recv_cancel``, ``refused``, ``bridge``."""
     if chan.dead:
         return
     host = chan.host
@@ -812,8 +817,17 @@ def _ms(us: int) -> int:
     return us // 1000
 
 
+#: (unit in µs, names of the duration variables in that unit)
+_CDR_UNITS = tuple(
+    (unit, dur, f"bill{sfx}", f"progress{sfx}", f"answer{sfx}", f"wait{sfx}",
+     f"progress_media{sfx}", f"flow_bill{sfx}")
+    for unit, sfx, dur in ((1_000_000, "sec", "duration"), (1000, "msec", "mduration"),
+                           (1, "usec", "uduration")))
+
+
 def apply_cdr(chan: Channel) -> None:
-    """Variables FreeSWITCH sets before CHANNEL_HANGUP_COMPLETE (``switch_channel_set_timestamps``)."""
+    """Variables FreeSWITCH sets before CHANNEL_HANGUP_COMPLETE
+    (``switch_channel_set_timestamps``)."""
     t = chan.times
     start = t.get("created", 0)
     prof = t.get("profile_created", start)
@@ -838,36 +852,36 @@ def apply_cdr(chan: Channel) -> None:
         out.append(("progress_media_stamp", local_stamp(pmedia)))
     out.append(("end_stamp", local_stamp(end)))
     sec = 1_000_000
-    for name, value in (("start", start), ("profile_start", prof), ("answer", answer),
-                        ("bridge", bridged), ("last_hold", 0)):
-        out.append((f"{name}_epoch", str(value // sec)))
-        out.append((f"{name}_uepoch", str(value)))
-    out += [("hold_accum_seconds", "0"), ("hold_accum_usec", "0"), ("hold_accum_ms", "0")]
-    for name, value in (("resurrect", 0), ("progress", progress), ("progress_media", pmedia),
-                        ("end", end)):
-        out.append((f"{name}_epoch", str(value // sec)))
-        out.append((f"{name}_uepoch", str(value)))
+    zero = "0"
+    out += [
+        ("start_epoch", str(start // sec)), ("start_uepoch", str(start)),
+        ("profile_start_epoch", str(prof // sec)), ("profile_start_uepoch", str(prof)),
+        ("answer_epoch", str(answer // sec)), ("answer_uepoch", str(answer)),
+        ("bridge_epoch", str(bridged // sec)), ("bridge_uepoch", str(bridged)),
+        ("last_hold_epoch", zero), ("last_hold_uepoch", zero),
+        ("hold_accum_seconds", zero), ("hold_accum_usec", zero), ("hold_accum_ms", zero),
+        ("resurrect_epoch", zero), ("resurrect_uepoch", zero),
+        ("progress_epoch", str(progress // sec)), ("progress_uepoch", str(progress)),
+        ("progress_media_epoch", str(pmedia // sec)), ("progress_media_uepoch", str(pmedia)),
+        ("end_epoch", str(end // sec)), ("end_uepoch", str(end)),
+    ]
     if chan.last_app:
         out.append(("last_app", chan.last_app))
         if chan.last_arg:
             out.append(("last_arg", chan.last_arg))
     name, num = chan.cid_name, chan.cid_num
     out.append(("caller_id", f'"{name}" <{num}>' if name else num))
-    for unit, suffix, dur in ((sec, "sec", "duration"), (1000, "msec", "mduration"),
-                              (1, "usec", "uduration")):
-        s0, e0 = start // unit, end // unit
-
-        def since(a: int) -> str:
-            return str(a // unit - s0) if a else "0"  # noqa: B023
-
+    for unit, n_dur, n_bill, n_progress, n_answer, n_wait, n_pmedia, n_flow in _CDR_UNITS:
+        s0 = start // unit
+        flow = str(end // unit - s0)
         out += [
-            (dur, str(e0 - s0)),
-            (f"bill{suffix}", str(e0 - answer // unit) if answer else "0"),
-            (f"progress{suffix}", since(progress)),
-            (f"answer{suffix}", since(answer)),
-            (f"wait{suffix}", since(bridged)),
-            (f"progress_media{suffix}", since(pmedia)),
-            (f"flow_bill{suffix}", str(e0 - s0)),
+            (n_dur, flow),
+            (n_bill, str(end // unit - answer // unit) if answer else zero),
+            (n_progress, str(progress // unit - s0) if progress else zero),
+            (n_answer, str(answer // unit - s0) if answer else zero),
+            (n_wait, str(bridged // unit - s0) if bridged else zero),
+            (n_pmedia, str(pmedia // unit - s0) if pmedia else zero),
+            (n_flow, flow),
         ]
     if chan.facts.get("bridge_role") == "originatee":
         out += [("bridge_hangup_cause", cause), ("call_uuid", chan.uuid)]

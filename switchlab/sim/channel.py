@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .events import Pairs, enc, enc_many, needs_encoding
-from .templates import Template
+from .events import Pairs, SimEvent, enc, needs_encoding
+from .templates import EXTENDED, SOURCE_VARIANTS, SOURCES, Template
 
 if TYPE_CHECKING:
     from .host import EmulatedHost
@@ -48,6 +48,11 @@ TIME_FIELDS = (
 PROFILE_TAIL = (("Screen-Bit", "true"), ("Privacy-Hide-Name", "false"),
                 ("Privacy-Hide-Number", "false"))
 _CALLER_TAIL = "".join(f"Caller-{k}: {v}\n" for k, v in PROFILE_TAIL)
+#: ``times -> "Caller-Profile-Created-Time: ...\n..."``, one f-string (the source holds
+#: only the constant names above)
+_caller_times = eval(  # noqa: S307
+    'lambda t: f"' + "".join(f"Caller-{name}: {{t.get('{key}', 0)}}\\n"
+                             for name, key in TIME_FIELDS) + '"')
 
 
 def profile_pairs(prefix: str, profile: dict[str, str], times: dict[str, int],
@@ -66,6 +71,32 @@ def profile_pairs(prefix: str, profile: dict[str, str], times: dict[str, int],
     for name, value in PROFILE_TAIL:
         out.append((f"{prefix}-{name}", value))
     return out
+
+
+#: variable name -> {value: encoded line}: most values recur from call to call
+_LINE_CACHE: dict[str, dict[str, str]] = {}
+
+
+#: caller-profile field -> {value: encoded "Caller-<field>: <value>" line}
+_FIELD_CACHE: dict[str, dict[str, str]] = {k: {} for k in PROFILE_FIELDS}
+
+
+def _caller_fields(profile: dict[str, str]) -> str:
+    """The ``Caller-*`` field lines of a caller profile, in FreeSWITCH's order."""
+    out = []
+    get = profile.get
+    for name in PROFILE_FIELDS:
+        value = get(name)
+        if value:
+            known = _FIELD_CACHE[name]
+            line = known.get(value)
+            if line is None:
+                line = f"Caller-{name}: {enc(value)}\n"
+                if len(known) > 200:
+                    known.clear()
+                known[value] = line
+            out.append(line)
+    return "".join(out)
 
 
 def _state_field(attr: str) -> property:
@@ -125,9 +156,10 @@ class Channel:
         self.profile_index = "1"
         self.times: dict[str, int] = {}
         self.other: tuple[str, dict[str, str], dict[str, int]] | None = None
+        self._oplain = None
         self.vars: dict[str, str] = {}
         self._vlines: dict[str, str | None] = {}
-        self._vdirty: list[str] = []
+        self._vdirty: dict[str, None] = {}  # names whose line is still to encode
         self._vplain: str | None = None
         self.facts: dict[str, Any] = {"uuid": uuid, "session_id": self.session_id,
                                       "chan_name": name, "profile": profile_name}
@@ -171,7 +203,7 @@ class Channel:
         variables[name] = value
         lines[name] = line
         if line is None:
-            self._vdirty.append(name)
+            self._vdirty[name] = None
         self._vplain = None
         if name == "call_uuid":
             self._splain = None
@@ -181,24 +213,25 @@ class Channel:
         if name in self._vlines:
             del self.vars[name]
             del self._vlines[name]
+            self._vdirty.pop(name, None)
             self._vplain = None
 
     def get_var(self, name: str, default: str | None = None) -> str | None:
         return self.vars.get(name, default)
 
-    def apply(self, ops: Template, **extra: Any) -> None:
-        """Set each ``(name, template)`` of ``ops`` in order, formatting with the facts."""
+    def apply(self, tpl: Template, **extra: Any) -> None:
+        """Set the variables of ``tpl`` in order, formatting with the facts (+ ``extra``)."""
         facts = self.facts
         if extra:
             facts = {**facts, **extra}
         variables = self.vars
         lines = self._vlines
         dirty = self._vdirty
-        for name, tmpl, const_line, render in ops:
+        for name, tmpl, const_line, render in tpl.ops:
             if const_line is not None:
                 value, line = tmpl, const_line
             else:
-                value = render(facts)
+                value = render(facts)  # type: ignore[misc]
                 line = None
             if name in lines:
                 if line is None and variables[name] == value:
@@ -208,7 +241,7 @@ class Channel:
             variables[name] = value
             lines[name] = line
             if line is None:
-                dirty.append(name)
+                dirty[name] = None
         self._vplain = None
         if "call_uuid" in variables:
             self._splain = None
@@ -228,7 +261,7 @@ class Channel:
             variables[name] = value
             lines[name] = line
             if line is None:
-                dirty.append(name)
+                dirty[name] = None
         self._vplain = None
         self._splain = None
 
@@ -241,12 +274,21 @@ class Channel:
             dirty = self._vdirty
             if dirty:
                 search = needs_encoding
-                get = lines.get
+                cache = _LINE_CACHE
                 for name in dirty:
-                    if get(name, "") is None:
-                        value = variables[name]
-                        lines[name] = (f"variable_{name}: {value}\n" if search(value) is None
-                                       else f"variable_{name}: {enc(value)}\n")
+                    value = variables[name]
+                    known = cache.get(name)
+                    if known is None:
+                        known = cache[name] = {}
+                    line = known.get(value)
+                    if line is None:
+                        line = (f"variable_{name}: {value}\n" if search(value) is None
+                                else f"variable_{name}: {enc(value)}\n")
+                        if len(value) < 100:
+                            if len(known) > 200:
+                                known.clear()
+                            known[value] = line
+                    lines[name] = line
                 dirty.clear()
             block = self._vplain = "".join(lines.values())  # type: ignore[arg-type]
         return block
@@ -265,29 +307,33 @@ class Channel:
         self._fplain = None
 
     def _state_plain(self) -> str:
+        a = self.__dict__  # the private fields behind the properties: no getter calls
         d = self.direction
+        name = a["_name"]
         cname = self._name_enc
-        if cname is None or cname[0] != self.name:
-            cname = self._name_enc = (self.name, enc(self.name))
+        if cname is None or cname[0] != name:
+            cname = self._name_enc = (name, enc(name))
         uid = self._uuid_enc
         if uid is None:
             uid = self._uuid_enc = enc(self.uuid)
         call_uuid = self.vars.get("call_uuid")
         call_uuid = uid if call_uuid is None or call_uuid == self.uuid else enc(call_uuid)
-        text = (f"Channel-State: {self.state_name}\nChannel-Call-State: {self.callstate}\n"
-                f"Channel-State-Number: {self.state_num}\nChannel-Name: {cname[1]}\n"
+        text = (f"Channel-State: {a['_state_name']}\nChannel-Call-State: {a['_callstate']}\n"
+                f"Channel-State-Number: {a['_state_num']}\nChannel-Name: {cname[1]}\n"
                 f"Unique-ID: {uid}\nCall-Direction: {d}\n"
                 f"Presence-Call-Direction: {d}\n"
-                f"Channel-HIT-Dialplan: {'true' if self.hit_dialplan else 'false'}\n"
+                f"Channel-HIT-Dialplan: {'true' if a['_hit_dialplan'] else 'false'}\n"
                 f"Channel-Call-UUID: {call_uuid}\n"
-                f"Answer-State: {self.answer_state}\n")
-        if self.hangup_cause:
-            text += f"Hangup-Cause: {self.hangup_cause}\n"
-        if self.codec:
-            cname_, rate, bits = self.codec
+                f"Answer-State: {a['_answer_state']}\n")
+        cause = a["_hangup_cause"]
+        if cause:
+            text += f"Hangup-Cause: {cause}\n"
+        codec = a["_codec"]
+        if codec:
+            cname_, rate, bits = codec
             text += (f"Channel-Read-Codec-Name: {cname_}\nChannel-Read-Codec-Rate: {rate}\n"
                      f"Channel-Read-Codec-Bit-Rate: {bits}\n")
-            if self.write_codec:
+            if a["_write_codec"]:
                 text += (f"Channel-Write-Codec-Name: {cname_}\n"
                          f"Channel-Write-Codec-Rate: {rate}\n"
                          f"Channel-Write-Codec-Bit-Rate: {bits}\n")
@@ -341,21 +387,21 @@ class Channel:
         if prof is None:
             fields = self._fplain
             if fields is None:
-                keys = [k for k in PROFILE_FIELDS if self.profile.get(k)]
-                values = enc_many([self.profile[k] for k in keys])
-                fields = self._fplain = "".join([f"Caller-{k}: {v}\n"
-                                                 for k, v in zip(keys, values)])
+                fields = self._fplain = _caller_fields(self.profile)
             t = self.times
             prof = fields
             if self.profile_index is not None:
                 prof += f"Caller-Profile-Index: {self.profile_index}\n"
-            prof += "".join([f"Caller-{name}: {t.get(key, 0)}\n" for name, key in TIME_FIELDS])
+            prof += _caller_times(t)
             prof += _CALLER_TAIL
             if self.other is not None:
-                other_type, oprofile, otimes = self.other
-                prof += f"Other-Type: {other_type}\n" + "".join(
-                    [f"{k}: {enc(v)}\n"
-                     for k, v in profile_pairs("Other-Leg", oprofile, otimes, None)])
+                other = self._oplain
+                if other is None:  # a snapshot: encoded once
+                    other_type, oprofile, otimes = self.other
+                    other = self._oplain = f"Other-Type: {other_type}\n" + "".join(
+                        [f"{k}: {enc(v)}\n"
+                         for k, v in profile_pairs("Other-Leg", oprofile, otimes, None)])
+                prof += other
             if not self.profile:
                 prof = ""
             self._pplain = prof
@@ -365,13 +411,24 @@ class Channel:
     def fire(self, name: str, *, pre: Pairs = (), post: Pairs = (),  # type: ignore[assignment]
              extended: bool | None = None, variant: str | None = None,
              body: str | None = None, lead: Pairs = ()) -> None:  # type: ignore[assignment]
-        """Fire a channel event (built only if some client subscribed to it)."""
+        """Fire a channel event (built only if some client subscribed to it).
+
+        :meth:`EmulatedHost.make_event` + ``dispatch``, inlined: this runs a dozen
+        times per call.
+        """
         host = self.host
+        host._seq += 1  # the sequence number is used even if nobody listens
         if not (host._want_all or name in host._want):
-            host._seq += 1  # the sequence number is used even if nobody listens
             return
-        host.fire(name, chan=self, pre=pre, post=post, extended=extended,
-                  variant=variant, body=body, lead=lead)
+        source = SOURCE_VARIANTS.get((name, variant)) if variant else None
+        if source is None:
+            source = SOURCES.get(name) or SOURCES["CUSTOM"]
+        if extended is None:
+            extended = name in EXTENDED
+        ev = SimEvent(host, name, host._seq, host.clock.now_us(), source, lead, pre, self, post,
+                      extended, body)
+        for lst in host._event_listeners:
+            lst.deliver(ev)
 
     def set_state(self, name: str, number: int | None = None) -> None:
         """Enter a running state and fire CHANNEL_STATE."""
@@ -391,14 +448,19 @@ class Channel:
 
     def set_profile(self, **fields: str) -> None:
         """Set caller-profile fields (``Caller_ID_Name='x'`` for ``Caller-ID-Name``)."""
+        profile = self.profile
+        changed = False
         for key, value in fields.items():
             name = key.replace("_", "-")
             if value is None or value == "":
-                self.profile.pop(name, None)
-            else:
-                self.profile[name] = value
-        self._pplain = None
-        self._fplain = None
+                if profile.pop(name, None) is not None:
+                    changed = True
+            elif profile.get(name) != value:
+                profile[name] = value
+                changed = True
+        if changed:
+            self._pplain = None
+            self._fplain = None
 
     def set_time(self, key: str, stamp: int) -> None:
         self.times[key] = stamp
@@ -407,6 +469,7 @@ class Channel:
     def link_other(self, other_type: str, other: Channel) -> None:
         """Add the ``Other-Type``/``Other-Leg-*`` block describing ``other``."""
         self.other = (other_type, dict(other.profile), dict(other.times))
+        self._oplain: str | None = None
         self._pplain = None
 
     # -- helpers ----------------------------------------------------------------------------

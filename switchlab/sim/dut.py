@@ -415,8 +415,8 @@ class DUTModel:
             answer_at = base + lat["ring_ms"] + extra
             if early is not None and answer_at < early:
                 answer_at = early
-            return CallPlan("answer", forward_at=forward_at, ringing_at=ringing_at, early_media_at=early,
-                            answer_at=answer_at, hangup_after=hold)
+            return CallPlan("answer", forward_at=forward_at, ringing_at=ringing_at,
+                            early_media_at=early, answer_at=answer_at, hangup_after=hold)
         return CallPlan("noanswer", sip_code=480, cause="NO_USER_RESPONSE",
                         forward_at=forward_at, ringing_at=ringing_at, early_media_at=early,
                         fail_at=base + float(self.ring_timeout_s))

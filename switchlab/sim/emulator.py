@@ -110,7 +110,7 @@ class Emulator:
         return self._profiles.get((ip, int(port)))
 
     def is_closed(self, ip: str, port: int) -> bool:
-        """True when nothing listens there (a loopback port that is neither a profile nor the DUT)."""
+        """True when nothing listens there (a loopback port, neither a profile nor the DUT)."""
         if not _is_loopback(ip):
             return False
         if (ip if ip != "localhost" else "127.0.0.1", int(port)) == self.dut_address:

@@ -35,6 +35,10 @@ _LONE_PERCENT = re.compile(r"%(?![0-9A-F]{2})")
 #: a set intersection) beats translate() with an expanding table by far
 _ESCAPES = {chr(c): esc for c, esc in _TABLE.items()}
 _UNSAFE_CHARS = frozenset(_ESCAPES)
+#: the unsafe characters checked one by one; the other (control) ones with one regex scan
+_COMMON_UNSAFE = tuple("\r\n" + _UNSAFE[2:])
+_RARE_UNSAFE = re.compile("[" + re.escape("".join(sorted(_UNSAFE_CHARS - set(_COMMON_UNSAFE))))
+                          + "]")
 _ENC_CACHE: dict[str, str] = {}
 _ENC_CACHE_MAX = 100_000
 
@@ -54,8 +58,12 @@ def enc(value: str) -> str:
         out = value
         if "%" in out:
             out = _LONE_PERCENT.sub("%25", out)  # first: the other escapes add valid %XX
-        for ch in _UNSAFE_CHARS.intersection(out):
-            out = out.replace(ch, _ESCAPES[ch])
+        for ch in _COMMON_UNSAFE:  # 'in' is a fast scan; rarely many of them are present
+            if ch in out:
+                out = out.replace(ch, _ESCAPES[ch])
+        if _RARE_UNSAFE.search(out) is not None:
+            for ch in _UNSAFE_CHARS.intersection(out):
+                out = out.replace(ch, _ESCAPES[ch])
     else:
         out = fs_url_encode(value)
     if len(value) < 128:
@@ -70,12 +78,6 @@ _SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '#%&+:;<=>?@[
 _NEEDS_ENCODING = re.compile(f"[^{re.escape(_SAFE)}]")
 #: ``needs_encoding(value)`` is None when :func:`enc` would return ``value`` unchanged
 needs_encoding = _NEEDS_ENCODING.search
-
-
-def enc_many(values: list[str]) -> list[str]:
-    """:func:`enc` of many values (most need no change: one regex scan each)."""
-    search = _NEEDS_ENCODING.search
-    return [v if search(v) is None else enc(v) for v in values]
 
 
 def seed(raw: str, encoded: str) -> None:
@@ -100,7 +102,7 @@ class SimEvent:
                  "extended", "body", "_frames", "_pairs", "unique_id")
 
     def __init__(self, host: EmulatedHost, name: str, seq: int, stamp: int,
-                 source: tuple[str, str, str], *, lead: Pairs = (),  # type: ignore[assignment]
+                 source: tuple[str, str, str], lead: Pairs = (),  # type: ignore[assignment]
                  pre: Pairs = (), chan: Channel | None = None,  # type: ignore[assignment]
                  post: Pairs = (), extended: bool = False,  # type: ignore[assignment]
                  body: str | None = None) -> None:
@@ -161,7 +163,7 @@ class SimEvent:
         return data
 
     def _plain(self) -> bytes:
-        parts = []
+        parts = [""]  # the outer header goes first, once the length is known
         if self.lead:
             parts.append(plain_lines(self.lead))
         parts.append(self.host.core_plain(self))
@@ -170,17 +172,24 @@ class SimEvent:
         chan = self.chan
         if chan is not None:
             parts.append(chan.data_plain())
-        if chan is not None and self.extended:
-            parts.append(chan.var_plain())
+            if self.extended:
+                parts.append(chan.var_plain())
         if self.post:
             parts.append(plain_lines(self.post))
-        text = "".join(parts)
         if self.body:
             raw = self.body.encode("utf-8")
-            data = f"{text}Content-Length: {len(raw)}\n\n".encode() + raw
-        else:
-            data = (text + "\n").encode("utf-8")
-        return b"Content-Length: %d\nContent-Type: text/event-plain\n\n" % len(data) + data
+            parts.append(f"Content-Length: {len(raw)}\n\n")
+            text = "".join(parts)
+            data = text.encode("utf-8") + raw
+            return b"Content-Length: %d\nContent-Type: text/event-plain\n\n" % len(data) + data
+        parts.append("\n")
+        # the headers are URL-encoded, hence ASCII: characters = bytes, one copy less
+        parts[0] = f"Content-Length: {sum(map(len, parts))}\nContent-Type: text/event-plain\n\n"
+        text = "".join(parts)
+        if not text.isascii():  # pragma: no cover - a value escaped encoding
+            data = "".join(parts[1:]).encode("utf-8")
+            return b"Content-Length: %d\nContent-Type: text/event-plain\n\n" % len(data) + data
+        return text.encode()
 
     def _json(self) -> bytes:
         items = [f"{_json_str(k)}:{_json_str(v)}" for k, v in self.pairs()]

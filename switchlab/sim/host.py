@@ -252,8 +252,7 @@ class EmulatedHost:
         if extended is None:
             extended = name in EXTENDED
         return SimEvent(self, name, seq, self.clock.now_us() if stamp is None else stamp,
-                        source, lead=lead, pre=pre, chan=chan, post=post, extended=extended,
-                        body=body)
+                        source, lead, pre, chan, post, extended, body)
 
     def fire(self, name: str, **kw: Any) -> None:
         """Fire an event now (nothing is built when no listener wants ``name``)."""

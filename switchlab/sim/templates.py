@@ -21,7 +21,7 @@ from ..wire.urlcodec import fs_url_encode
 
 #: ((variable name, value template, encoded line of a constant value or None,
 #:   compiled formatter of a template value or None), ...)
-Template = tuple[tuple[str, str, "str | None", "Callable[[dict], str] | None"], ...]
+Op = tuple[str, str, "str | None", "Callable[[dict], str] | None"]
 
 #: event name -> (file, function, line) of the usual place it is fired
 SOURCES: Final[dict[str, tuple[str, str, str]]] = {
@@ -109,13 +109,38 @@ EVENT_NAMES: Final = (
 )
 
 SOFIA_UA: Final = "FreeSWITCH-mod_sofia/1.11.1-release~64bit"
-SIP_ALLOW: Final = "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, REGISTER, REFER, NOTIFY"
+SIP_ALLOW: Final = ("INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, REGISTER, "
+                    "REFER, NOTIFY")
 FS_VERSION: Final = "1.11.1-release~64bit"
 
 
+class Template:
+    """An ordered list of variable assignments ``name=value`` (value may hold ``{fact}``).
+
+    ``ops`` are ``(name, template, encoded constant line or None, renderer or None)``.
+    """
+
+    __slots__ = ("ops",)
+
+    def __init__(self, ops: tuple[Op, ...]) -> None:
+        self.ops = ops
+
+    def __add__(self, other: Template) -> Template:
+        return Template(self.ops + other.ops)
+
+    def __getitem__(self, index: slice) -> Template:
+        return Template(self.ops[index])
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def __iter__(self) -> Any:
+        return iter(self.ops)
+
+
 def _ops(text: str) -> Template:
-    """``name=value`` lines -> ((name, template, needs formatting), ...)."""
-    out = []
+    """``name=value`` lines -> a :class:`Template`."""
+    out: list[Op] = []
     for line in text.strip().splitlines():
         line = line.strip()
         if not line:
@@ -127,7 +152,23 @@ def _ops(text: str) -> Template:
             out.append((name, value, None, compile_template(value)))
         else:
             out.append((name, value, f"variable_{name}: {fs_url_encode(value)}\n", None))
-    return tuple(out)
+    return Template(tuple(out))
+
+
+def _fstring_code(template: str, names: dict[str, Any]) -> str | None:
+    """The f-string source computing ``template`` from ``f`` (a facts dict), its
+    constants bound in ``names``; None if it uses a format spec or conversion."""
+    code = []
+    for literal, field, spec, conv in Formatter().parse(template):
+        if spec or conv:
+            return None
+        if literal:
+            names[f"L{len(names)}"] = literal
+            code.append("{L%d}" % (len(names) - 1))
+        if field is not None:
+            names[f"L{len(names)}"] = field
+            code.append("{f[L%d]}" % (len(names) - 1))
+    return 'f"' + "".join(code) + '"'
 
 
 def compile_template(template: str) -> Callable[[dict[str, Any]], str]:
@@ -136,19 +177,12 @@ def compile_template(template: str) -> Callable[[dict[str, Any]], str]:
     >>> compile_template("sip:{user}@{host}")({"user": "a", "host": "h"})
     'sip:a@h'
     """
-    names: dict[str, str] = {}
-    code = []
-    for literal, field, spec, conv in Formatter().parse(template):
-        if spec or conv:
-            return template.format_map
-        if literal:
-            names[f"L{len(names)}"] = literal
-            code.append("{L%d}" % (len(names) - 1))
-        if field is not None:
-            names[f"L{len(names)}"] = field
-            code.append("{f[L%d]}" % (len(names) - 1))
+    names: dict[str, Any] = {}
+    code = _fstring_code(template, names)
+    if code is None:
+        return template.format_map
     # the source holds only names bound to our own constants: nothing to escape or inject
-    return eval('lambda f: f"' + "".join(code) + '"', names)  # noqa: S307
+    return eval("lambda f: " + code, names)  # type: ignore[no-any-return]  # noqa: S307
 
 
 # -- sofia outbound leg --------------------------------------------------------
