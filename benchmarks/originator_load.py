@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from switchlab import Client  # noqa: E402
-from switchlab.originator import Originator  # noqa: E402
+from switchlab.originator import LOAD_TEST_EVENTS, Originator  # noqa: E402
 
 
 def free_port() -> int:
@@ -65,7 +65,7 @@ async def bench(rate: float, seconds: float, hold: float, mode: str) -> dict:
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
         await wait_port(port)
-        client = Client("127.0.0.1", port)
+        client = Client("127.0.0.1", port, events=LOAD_TEST_EVENTS)
         await client.connect()
         if mode == "loop":  # through the DUT back to this host; the dialplan answers
             ip, sip_port = await client.sip_address("external")
@@ -94,9 +94,12 @@ async def bench(rate: float, seconds: float, hold: float, mode: str) -> dict:
     finally:
         sim.terminate()
         try:
-            sim.wait(10)
+            _, err = sim.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             sim.kill()
+            _, err = sim.communicate()
+        if err:
+            print("emulator said:", err.decode(errors="replace")[-2000:], file=sys.stderr)
     lags = np.asarray(orig.launch_lags)
     launches = np.sort(df["rx_launch"].to_numpy(dtype=float))
     span = launches[-1] - launches[0]
