@@ -204,6 +204,19 @@ class FakeESL:
             peer.send(serialize.command_reply("+OK"))
 
 
+def answer_verb(verb: str, data: bytes) -> Responder:
+    """A responder sending ``data`` for every ``verb`` command (the rest go to the defaults).
+
+    >>> FakeESL(responder=answer_verb("api", serialize.api_response("+OK\\n")))  # doctest: +SKIP
+    """
+    def responder(cmd: Command, peer: Peer) -> bool:
+        if cmd.verb == verb:
+            peer.send(data)
+            return True
+        return False
+    return responder
+
+
 def background_job(job_uuid: str, command: str, body: str, fmt: str = "plain") -> bytes:
     """A BACKGROUND_JOB event frame as FreeSWITCH writes it."""
     name, _, arg = command.partition(" ")

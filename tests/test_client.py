@@ -3,7 +3,9 @@ profile discovery, pool; live against the emulator or ``--fshost``."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -199,17 +201,24 @@ async def test_pool_connect_failure_closes_the_others() -> None:
 
 
 # -- live --------------------------------------------------------------------------------
-async def live_client(fshost: str, fspassword: str, **kwargs) -> Client:
-    client = Client(fshost, password=fspassword, **kwargs)
+@contextlib.asynccontextmanager
+async def live_toneplay(fshost: str, fspassword: str,
+                        *app_ids: str) -> AsyncIterator[tuple[Client, str, int]]:
+    """A client of ``fshost`` with TonePlay loaded as each of ``app_ids``, and the
+    host's ``external`` SIP address; closed on the way out."""
+    client = Client(fshost, password=fspassword)
     await client.connect()
-    return client
+    try:
+        for app_id in app_ids:
+            client.load_app(TonePlay, app_id)
+        host, port = await client.sip_address("external")
+        yield client, host, port
+    finally:
+        await client.close()
 
 
 async def test_live_call_ties_both_legs_and_releases(fshost: str, fspassword: str) -> None:
-    client = await live_client(fshost, fspassword)
-    try:
-        client.load_app(TonePlay, "tone")
-        host, port = await client.sip_address("external")
+    async with live_toneplay(fshost, fspassword, "tone") as (client, host, port):
         job = client.originate(f"answer-tie@{host}:{port}", app_id="tone")
         uuid = await asyncio.wait_for(job, 15)
         call = client.listener.calls[job.call_id]
@@ -227,31 +236,20 @@ async def test_live_call_ties_both_legs_and_releases(fshost: str, fspassword: st
         await asyncio.wait_for(ended, 10)
         assert job.call_id not in client.listener.calls
         assert uuid not in client.listener.sessions
-    finally:
-        await client.close()
 
 
 async def test_live_toneplay_answers_parked_callee(fshost: str, fspassword: str) -> None:
-    client = await live_client(fshost, fspassword)
-    try:
-        client.load_app(TonePlay, "tone")
-        host, port = await client.sip_address("external")
+    async with live_toneplay(fshost, fspassword, "tone") as (client, host, port):
         job = client.originate(f"Fred@{host}:{port}", app_id="tone")
         await asyncio.wait_for(job, 15)  # parked callee: only TonePlay's answer completes it
         call = client.listener.calls[job.call_id]
         assert call.last is not None and call.last.answered and call.last.is_inbound()
         await client.hupall("tone")
         await asyncio.wait_for(call.wait(), 10)
-    finally:
-        await client.close()
 
 
 async def test_live_hupall_only_hits_its_app(fshost: str, fspassword: str) -> None:
-    client = await live_client(fshost, fspassword)
-    try:
-        client.load_app(TonePlay, "a")
-        client.load_app(TonePlay, "b")
-        host, port = await client.sip_address("external")
+    async with live_toneplay(fshost, fspassword, "a", "b") as (client, host, port):
         ja = client.originate(f"answer-a@{host}:{port}", app_id="a")
         jb = client.originate(f"answer-b@{host}:{port}", app_id="b")
         await asyncio.wait_for(asyncio.gather(ja, jb), 15)
@@ -262,8 +260,6 @@ async def test_live_hupall_only_hits_its_app(fshost: str, fspassword: str) -> No
         await client.hupall("b")
         await asyncio.wait_for(call_b.wait(), 10)
         assert client.own_calls() == []
-    finally:
-        await client.close()
 
 
 async def test_live_pool_of_all_hosts(fshosts: list[str], fspassword: str) -> None:
@@ -284,11 +280,8 @@ async def test_live_pool_of_all_hosts(fshosts: list[str], fspassword: str) -> No
 
 
 async def test_live_many_calls_leave_nothing_behind(fshost: str, fspassword: str) -> None:
-    client = await live_client(fshost, fspassword)
-    try:
-        client.load_app(TonePlay, "tone-load")
+    async with live_toneplay(fshost, fspassword, "tone-load") as (client, host, port):
         listener = client.listener
-        host, port = await client.sip_address("external")
         for _ in range(4):
             jobs = [client.originate(f"answer-load@{host}:{port}", app_id="tone-load")
                     for _ in range(25)]
@@ -302,8 +295,6 @@ async def test_live_many_calls_leave_nothing_behind(fshost: str, fspassword: str
             assert [s for s in listener.sessions.values() if s.app_id == "tone-load"] == []
         assert sum(1 for j in jobs if j.successful()) == 25
         assert client.connection.pending_jobs == 0
-    finally:
-        await client.close()
 
 
 # -- property: whatever the input, the originate string cannot be broken out of ----------

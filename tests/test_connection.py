@@ -11,7 +11,8 @@ import socket
 
 import pytest
 
-from fakes import FakeESL, background_job, channel_event, event_frames, transcript_frames
+from fakes import (FakeESL, answer_verb, background_job, channel_event, event_frames,
+                   transcript_frames)
 from switchlab.connection import Reconnect, State, connect, parse_address
 from switchlab.errors import (APIError, AuthenticationError, CommandError, CommandFailed,
                               ConnectionFailed, Disconnected)
@@ -232,13 +233,8 @@ async def test_json_and_xml_events_decode() -> None:
     xml_events = event_frames("event_xml")
     got = []
 
-    def responder(cmd, peer):
-        if cmd.verb == "api":
-            peer.send(b"".join(json_events + xml_events) + serialize.api_response("+OK\n"))
-            return True
-        return False
-
-    async with FakeESL(responder=responder) as fs:
+    reply = b"".join(json_events + xml_events) + serialize.api_response("+OK\n")
+    async with FakeESL(responder=answer_verb("api", reply)) as fs:
         conn = await connect(fs.address)
         conn.add_event_handler(got.append)
         await conn.subscribe(fmt="json")
@@ -297,13 +293,8 @@ async def test_background_job_before_its_reply_still_matches() -> None:
 
 
 async def test_bgapi_rejected_command_fails_job() -> None:
-    def responder(cmd, peer):
-        if cmd.verb == "bgapi":
-            peer.send(serialize.command_reply("-ERR no reply"))
-            return True
-        return False
-
-    async with FakeESL(responder=responder) as fs:
+    reply = serialize.command_reply("-ERR no reply")
+    async with FakeESL(responder=answer_verb("bgapi", reply)) as fs:
         conn = await connect(fs.address)
         with pytest.raises(CommandFailed, match="no reply"):
             await asyncio.wait_for(conn.bgapi("whatever"), 2)
@@ -343,13 +334,7 @@ async def test_err_command_reply_raises_command_failed() -> None:
     frames = transcript_frames("myevents_filter")
     noevents_again = next(f for f in frames if b"-ERR not listening" in f)
 
-    def responder(cmd, peer):
-        if cmd.verb == "noevents":
-            peer.send(noevents_again)
-            return True
-        return False
-
-    async with FakeESL(responder=responder) as fs:
+    async with FakeESL(responder=answer_verb("noevents", noevents_again)) as fs:
         conn = await connect(fs.address)
         with pytest.raises(CommandFailed, match="not listening for events"):
             await conn.noevents()
@@ -435,13 +420,8 @@ async def test_peer_vanishing_mid_frame() -> None:
 
 
 async def test_garbage_from_peer_closes_with_protocol_error() -> None:
-    def responder(cmd, peer):
-        if cmd.verb == "api":
-            peer.send(b"Content-Type: api/response\nContent-Length: nope\n\n")
-            return True
-        return False
-
-    async with FakeESL(responder=responder) as fs:
+    reply = b"Content-Type: api/response\nContent-Length: nope\n\n"
+    async with FakeESL(responder=answer_verb("api", reply)) as fs:
         conn = await connect(fs.address)
         with pytest.raises(Disconnected, match="protocol error") as info:
             await asyncio.wait_for(conn.api("x"), 2)
@@ -590,13 +570,7 @@ async def test_request_yield_lets_woken_task_see_next_event() -> None:
     uuid = "u-1"
     data = channel_event("CHANNEL_PARK", uuid) + channel_event("CHANNEL_ANSWER", uuid)
 
-    def responder(cmd, peer):
-        if cmd.verb == "api":
-            peer.send(serialize.api_response("+OK\n") + data)
-            return True
-        return False
-
-    async with FakeESL(responder=responder) as fs:
+    async with FakeESL(responder=answer_verb("api", serialize.api_response("+OK\n") + data)) as fs:
         conn = await connect(fs.address)
         loop = asyncio.get_running_loop()
         waiters: dict[str, asyncio.Future] = {"CHANNEL_PARK": loop.create_future()}

@@ -5,34 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from plotrows import T0, TICK, call  # synthetic call rows, shared with the plot tests
 
 import switchlab.measure  # noqa: F401  (registers df.calls)
 from switchlab.errors import MeasurementError
 from switchlab.measure import frame_from_rows
 from switchlab.measure.kpis import NER_USER_CAUSES
-
-T0 = 1_795_694_067_000_000   # µs
-TICK = 20_000
-
-
-def call(i: int, *, app: str = "A", host: str = "fs1", launch_s: float = 0.0,
-         setup_ticks: int | None = 5, hold_s: float = 1.0, cause: str = "NORMAL_CLEARING",
-         sip: int | None = None, pdd_ticks: int = 1, target_rate: float = 10.0) -> dict:
-    launch = T0 + round(launch_s * 1e6)
-    create = launch + 680
-    row = {"call_id": f"c{i}", "app": app, "host": host, "dest": "answer", "launch": launch,
-           "caller_create": create, "caller_progress": create + pdd_ticks * TICK,
-           "hangup_cause": cause, "sip_code": sip, "failed": setup_ticks is None,
-           "rx_launch": 1000.0 + launch_s, "rx_job": 1000.0 + launch_s + 0.01,
-           "target_rate": target_rate}
-    if setup_ticks is not None:
-        answer = create + setup_ticks * TICK
-        row |= {"caller_answer": answer, "callee_answer": answer - TICK,
-                "caller_hangup": answer + round(hold_s * 1e6),
-                "rx_caller_hangup": 1000.0 + launch_s + setup_ticks * 0.02 + hold_s}
-    else:
-        row |= {"caller_hangup": create + TICK, "rx_caller_hangup": 1000.0 + launch_s + 0.02}
-    return row
 
 
 @pytest.fixture

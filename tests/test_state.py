@@ -12,7 +12,7 @@ import weakref
 
 import pytest
 
-from fakes import FakeESL, FakeSwitch, channel_event, event_frames
+from fakes import FakeESL, FakeSwitch, answer_verb, channel_event, event_frames
 from switchlab import Client, EventListener, callback, connect, coroutine, handler
 from switchlab.errors import SessionGone
 from switchlab.wire import Event, serialize
@@ -26,13 +26,7 @@ async def replay(name: str, **listener_kwargs):
     """Feed a transcript's events through a real connection into a listener."""
     frames = event_frames(name)
 
-    def responder(cmd, peer):
-        if cmd.verb == "api":
-            peer.send(b"".join(frames) + serialize.api_response("+OK\n"))
-            return True
-        return False
-
-    fs = FakeESL(responder=responder)
+    fs = FakeESL(responder=answer_verb("api", b"".join(frames) + serialize.api_response("+OK\n")))
     await fs.__aenter__()
     conn = await connect(fs.address)
     listener = EventListener(conn, **listener_kwargs)
@@ -67,13 +61,8 @@ async def test_timeline_keeps_wire_order_and_both_clocks() -> None:
     kept = {}
     frames = event_frames("call_selfloop_plain")
 
-    def responder(cmd, peer):
-        if cmd.verb == "api":
-            peer.send(b"".join(frames) + serialize.api_response("+OK\n"))
-            return True
-        return False
-
-    async with FakeESL(responder=responder) as fs:
+    reply = b"".join(frames) + serialize.api_response("+OK\n")
+    async with FakeESL(responder=answer_verb("api", reply)) as fs:
         conn = await connect(fs.address)
         listener = EventListener(conn)
         listener.add_handler("CHANNEL_CREATE", lambda ev: kept.setdefault(
@@ -237,13 +226,8 @@ async def test_coroutine_recv_sees_event_from_same_tcp_read() -> None:
         channel_event("CHANNEL_DESTROY", uuid),
     ])
 
-    def responder(cmd, peer):
-        if cmd.verb == "api":
-            peer.send(serialize.api_response("+OK\n") + burst)
-            return True
-        return False
-
-    async with FakeESL(responder=responder) as fs:
+    reply = serialize.api_response("+OK\n") + burst
+    async with FakeESL(responder=answer_verb("api", reply)) as fs:
         conn = await connect(fs.address)
         listener = EventListener(conn)
         from switchlab.apps import load_app

@@ -21,6 +21,7 @@ from .show import show
 from .templates import FS_VERSION
 
 if TYPE_CHECKING:
+    from .channel import Channel
     from .host import EmulatedHost
 
 ApiResult = str | Deferred
@@ -172,8 +173,6 @@ def api_uuid_broadcast(host: EmulatedHost, arg: str) -> str:
     chan = find_channel(host, words[0])
     if chan is None or chan.dead:
         return "-ERR Invalid UUID\n"
-    from ..wire.parser import Command
-    from .apps import queue_message
     path = words[1]
     app, _, data = path.partition("::")
     if not data:
@@ -184,8 +183,7 @@ def api_uuid_broadcast(host: EmulatedHost, arg: str) -> str:
     if leg in ("bleg", "both") and other is not None and other.host is host:
         targets = [other] if leg == "bleg" else [chan, other]
     for target in targets:
-        queue_message(target, Command(f"sendmsg {target.uuid}", {
-            "call-command": "execute", "execute-app-name": app, "execute-app-arg": data}))
+        _queue_execute(target, app, data)
     return "+OK Message sent\n"
 
 
@@ -196,12 +194,16 @@ def api_uuid_send_dtmf(host: EmulatedHost, arg: str) -> str:
     chan = find_channel(host, words[0])
     if chan is None:
         return "-ERR no such session\n"
+    _queue_execute(chan, "send_dtmf", words[1])
+    return "+OK Success\n"
+
+
+def _queue_execute(chan: Channel, app: str, data: str) -> None:
+    """Queue ``app(data)`` on ``chan`` as an ESL ``sendmsg`` execute would."""
     from ..wire.parser import Command
     from .apps import queue_message
     queue_message(chan, Command(f"sendmsg {chan.uuid}", {
-        "call-command": "execute", "execute-app-name": "send_dtmf",
-        "execute-app-arg": words[1]}))
-    return "+OK Success\n"
+        "call-command": "execute", "execute-app-name": app, "execute-app-arg": data}))
 
 
 def api_hupall(host: EmulatedHost, arg: str) -> str:

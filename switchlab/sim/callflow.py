@@ -68,6 +68,21 @@ def copy_vars(chan: Channel, variables: dict[str, str]) -> None:
         chan.set_var(name, value)
 
 
+def create_outbound_leg(chan: Channel, req: OriginateRequest, head: T.Template,
+                        tail: T.Template) -> None:
+    """Set an originated leg's variables (``head``, the originate's own, ``tail``) and
+    take it from CS_INIT through CHANNEL_CREATE/CHANNEL_ORIGINATE to CS_CONSUME_MEDIA."""
+    chan.apply(head)
+    copy_vars(chan, req.all_variables())
+    chan.apply(tail)
+    chan.state_num = 2
+    chan.changed()
+    chan.fire("CHANNEL_CREATE")
+    chan.fire("CHANNEL_ORIGINATE")
+    chan.set_state("CS_ROUTING")
+    chan.set_state("CS_CONSUME_MEDIA")
+
+
 # -- originate ------------------------------------------------------------------------------
 class Originate:
     """One ``originate``: creates the outbound leg and reports ``+OK uuid`` / ``-ERR cause``."""
@@ -211,15 +226,7 @@ def start_sofia(orig: Originate) -> None:
     chan.fire("CHANNEL_OUTGOING")
     log_new_channel(chan)
     chan.set_state("CS_INIT")
-    chan.apply(T.OUT_CREATE_HEAD)
-    copy_vars(chan, req.all_variables())
-    chan.apply(T.OUT_CREATE_TAIL)
-    chan.state_num = 2
-    chan.changed()
-    chan.fire("CHANNEL_CREATE")
-    chan.fire("CHANNEL_ORIGINATE")
-    chan.set_state("CS_ROUTING")
-    chan.set_state("CS_CONSUME_MEDIA")
+    create_outbound_leg(chan, req, T.OUT_CREATE_HEAD, T.OUT_CREATE_TAIL)
     host.log(6, "sofia_glue.c", "sofia_glue_do_invite", 1656,
              f"{chan.name} sending invite call-id: (null)", chan)
     route_invite(chan, ep)
@@ -612,15 +619,7 @@ def start_loopback(orig: Originate) -> None:
     log_new_channel(a)
     a.set_state("CS_INIT")
     fire_codecs(b, L16, read_variant="read")
-    a.apply(T.LOOP_A_CREATE)
-    copy_vars(a, req.all_variables())
-    a.apply(T.LOOP_A_CREATE_TAIL)
-    a.state_num = 2
-    a.changed()
-    a.fire("CHANNEL_CREATE")
-    a.fire("CHANNEL_ORIGINATE")
-    a.set_state("CS_ROUTING")
-    a.set_state("CS_CONSUME_MEDIA")
+    create_outbound_leg(a, req, T.LOOP_A_CREATE, T.LOOP_A_CREATE_TAIL)
     b.set_profile(**{
         "Direction": "inbound", "Logical-Direction": "inbound", "Dialplan": "xml",
         "Caller-ID-Name": cid_name or "", "Caller-ID-Number": cid_num,

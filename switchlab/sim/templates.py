@@ -263,13 +263,16 @@ sip_call_id={call_id}
 REMOTE_SDP: Final = _ops("switch_r_sdp={remote_sdp}")
 EP_CODEC: Final = _ops("ep_codec_string=CORE_PCM_MODULE.PCMU@8000h@20i@64000b")
 
-#: media negotiated on the outbound leg (answer without early media)
-OUT_MEDIA: Final = _ops("""
-ep_codec_string=CORE_PCM_MODULE.PCMU@8000h@20i@64000b
+#: the far end's offer as read from its SDP (both sofia legs, this order)
+REMOTE_OFFER: Final = _ops("""
 rtp_use_codec_string=PCMU,PCMA
 remote_video_media_flow=inactive
 remote_text_media_flow=inactive
 remote_audio_media_flow=sendrecv
+""")
+
+#: the codec chosen from that offer (both sofia legs, this order)
+PCMU_CHOSEN: Final = _ops("""
 rtp_audio_recv_pt=0
 rtp_use_codec_name=PCMU
 rtp_use_codec_rate=8000
@@ -282,7 +285,10 @@ read_rate=8000
 original_read_rate=8000
 write_codec=PCMU
 write_rate=8000
-dtmf_type={dtmf_type}
+""")
+
+#: our own RTP end, set when media is activated (both sofia legs, this order)
+LOCAL_RTP: Final = _ops("""
 local_media_ip={sip_ip}
 local_media_port={local_media_port}
 advertised_media_ip={sip_ip}
@@ -290,6 +296,10 @@ rtp_use_timer_name=soft
 rtp_use_pt=0
 rtp_use_ssrc={ssrc}
 """)
+
+#: media negotiated on the outbound leg (answer without early media)
+OUT_MEDIA: Final = (EP_CODEC + REMOTE_OFFER + PCMU_CHOSEN + _ops("dtmf_type={dtmf_type}")
+                    + LOCAL_RTP)
 
 #: media activated at early media (183 with SDP): as OUT_MEDIA plus audio_media_flow
 OUT_EARLY_MEDIA: Final = OUT_MEDIA[:5] + _ops("audio_media_flow=sendrecv") + OUT_MEDIA[5:]
@@ -379,46 +389,28 @@ max_forwards=70
 """)
 
 #: after the INVITE's X- headers (``sip_h_X-...``)
-IN_CREATE_TAIL: Final = _ops("""
-switch_r_sdp={remote_sdp}
-ep_codec_string=CORE_PCM_MODULE.PCMU@8000h@20i@64000b,CORE_PCM_MODULE.PCMA@8000h@20i@64000b
-rtp_use_codec_string=PCMU,PCMA
-remote_video_media_flow=inactive
-remote_text_media_flow=inactive
-remote_audio_media_flow=sendrecv
+IN_CREATE_TAIL: Final = (
+    REMOTE_SDP
+    + _ops("ep_codec_string=CORE_PCM_MODULE.PCMU@8000h@20i@64000b,"
+           "CORE_PCM_MODULE.PCMA@8000h@20i@64000b")
+    + REMOTE_OFFER
+    + _ops("""
 audio_media_flow=sendrecv
 remote_media_ip={peer_ip}
 remote_media_port={remote_media_port}
-rtp_audio_recv_pt=0
-rtp_use_codec_name=PCMU
-rtp_use_codec_rate=8000
-rtp_use_codec_ptime=20
-rtp_use_codec_channels=1
-rtp_last_audio_codec_string=PCMU@8000h@20i@1c
-read_codec=PCMU
-original_read_codec=PCMU
-read_rate=8000
-original_read_rate=8000
-write_codec=PCMU
-write_rate=8000
+""")
+    + PCMU_CHOSEN
+    + _ops("""
 dtmf_type=rfc2833
 endpoint_disposition=RECEIVED
-""")
+"""))
 
 #: media set up when the inbound leg answers (or pre-answers)
-IN_ANSWER_MEDIA: Final = _ops("""
-rtp_local_sdp_str={local_sdp}
-local_media_ip={sip_ip}
-local_media_port={local_media_port}
-advertised_media_ip={sip_ip}
-rtp_use_timer_name=soft
-rtp_use_pt=0
-rtp_use_ssrc={ssrc}
-rtp_2833_send_payload=101
-rtp_2833_recv_payload=101
+IN_ANSWER_MEDIA: Final = (_ops("rtp_local_sdp_str={local_sdp}") + LOCAL_RTP + RFC2833
+                          + _ops("""
 remote_media_ip={peer_ip}
 remote_media_port={remote_media_port}
-""")
+"""))
 
 #: the dialog once the caller ACKed the 200 OK
 IN_ACKED: Final = _ops("""
