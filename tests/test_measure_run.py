@@ -207,7 +207,7 @@ def test_check_generic_form_with_units() -> None:
 def test_unknown_kpi_names_are_clear_errors() -> None:
     run = Run({})
     run.add_row(row(0))
-    with pytest.raises(UnknownKPIError, match="unknown KPI 'asrr'.*Did you mean asr"):
+    with pytest.raises(UnknownKPIError, match=r"unknown KPI 'asrr'\. Did you mean asr\? "):
         run.check(asrr_min=0.9)
     with pytest.raises(UnknownKPIError, match="Known KPIs: offered, answered"):
         run.check({"p95": "< 1"})

@@ -122,7 +122,8 @@ def _resolve(name: str, known: list[str]) -> str:
     for k in known:  # setup_latency_p95 → setup_latency.p95
         if k.replace(".", "_") == name:
             return k
-    close = difflib.get_close_matches(name, known + [k.replace(".", "_") for k in known], n=3)
+    spellings = list(dict.fromkeys(known + [k.replace(".", "_") for k in known]))
+    close = difflib.get_close_matches(name, spellings, n=3)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     raise UnknownKPIError(
         f"unknown KPI {name!r}.{hint} Known KPIs: {', '.join(known)} "
