@@ -14,19 +14,11 @@ from typing import Any
 
 import click
 
+from ..connection import parse_address
 from ..errors import APIError, AuthenticationError, ConnectionFailed, SwitchlabError
 from .common import fail, load_app_spec, parse_checks, progress_reporter
 
 DEFAULT_USER = "switchlab"
-
-
-def _host_port(spec: str) -> tuple[str, int]:
-    host, sep, port = spec.rpartition(":")
-    if not sep or host.endswith(":") or "]" in port:  # bare host or IPv6 without port
-        return spec.strip("[]"), 8021
-    if not port.isdigit():
-        raise click.BadParameter(f"{spec!r}: the ESL port must be a number, as in 10.0.0.5:8022")
-    return host.strip("[]"), int(port)
 
 
 @click.command("dial")
@@ -74,10 +66,10 @@ def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url:
     if hosts and sim:
         fail("--sim runs its own emulated hosts; drop the HOST arguments or --sim")
     try:
-        addresses = [_host_port(h) for h in hosts]
+        addresses = [parse_address(h) for h in hosts]
         app_specs = [load_app_spec(a) for a in apps]
         thresholds = parse_checks(checks)
-    except click.BadParameter as exc:
+    except (click.BadParameter, ValueError) as exc:
         fail(str(exc))
     if max_offered is None:
         max_offered = max(1, int(round(rate * 10)))

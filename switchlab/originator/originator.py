@@ -266,8 +266,7 @@ class Originator:
             self._app_ids = list(weights) or [DEFAULT_APP_ID]
             self._picker = SmoothWeighted(weights or {DEFAULT_APP_ID: 1.0})
         for client in live:
-            if client.listener is not None and all(client.listener is not l for l, _ in
-                                                   self.recorder._listeners):
+            if client.listener is not None and not self.recorder.is_attached(client.listener):
                 self.recorder.attach(client.listener)
                 client.listener.conn.add_handler("disconnect", self._disconnect_handler(client))
             if callable(self.dest):
@@ -422,7 +421,7 @@ class Originator:
         self._set_stopped()
 
     def _pick_client(self) -> Client | None:
-        clients = self.pool.clients if hasattr(self.pool, "clients") else list(self.pool)
+        clients = self.pool.clients
         n = len(clients)
         for _ in range(n):
             client = clients[self._rr % n]

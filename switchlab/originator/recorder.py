@@ -73,6 +73,9 @@ class Recorder:
             listener.add_handler(name, on_event)
         self._listeners.append((listener, on_event))
 
+    def is_attached(self, listener: EventListener) -> bool:
+        return any(l is listener for l, _ in self._listeners)
+
     def detach(self) -> None:
         for listener, fn in self._listeners:
             for name in RECORDED_EVENTS:
