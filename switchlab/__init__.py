@@ -5,7 +5,7 @@ see docs/ESL_ENGINE.md.
 """
 from .apps import callback, coroutine, handler
 from .client import Client, get_client
-from .connection import Connection, Job, Reconnect, connect
+from .esl import Connection, Job, Reconnect, connect
 from .pool import ClientPool, get_pool
 from .state import Call, EventListener, Session
 from .sync import SyncClient, sync_caller, sync_client

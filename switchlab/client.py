@@ -20,10 +20,10 @@ from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
 from .apps import LoadedApp, app_name, load_app as _load_app, unload_app as _unload_app
-from .connection import Connection, Job, Reconnect, State, parse_address
+from .esl import Connection, ConnectionState, Job, Reconnect, parse_address
 from .errors import APIError, CommandError
 from .state.dialstring import check_var_name, originate_string
-from .state.listener import APP_ID_VAR, CALL_TRACKING_VAR, DEFAULT_EVENTS, EventListener
+from .state.dispatch import APP_ID_VAR, CALL_TRACKING_VAR, DEFAULT_EVENTS, EventListener
 
 __all__ = ["Client", "get_client", "parse_sofia_url"]
 
@@ -89,7 +89,7 @@ class Client:
     # -- life cycle ---------------------------------------------------------------
     async def connect(self) -> Client:
         """Connect, authenticate, start the listener and subscribe to events."""
-        if self.connection is not None and self.connection.state is State.CONNECTED:
+        if self.connection is not None and self.connection.state is ConnectionState.CONNECTED:
             return self
         conn = Connection(self.host, self.port, self._password, reconnect=self.reconnect,
                           loop=asyncio.get_running_loop())

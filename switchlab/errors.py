@@ -55,15 +55,14 @@ class APIError(SwitchlabError):
 
     ``text`` is FreeSWITCH's text without the ``-ERR`` prefix, e.g.
     ``NORMAL_TEMPORARY_FAILURE`` for a failed originate, so it doubles as the
-    hangup cause.
+    hangup cause. Build it from a reply body with
+    :func:`switchlab.wire.replies.api_error`, the one reader of reply bodies
+    (``text`` given here is used as is; without it, the stripped body).
     """
 
-    def __init__(self, command: str, body: str) -> None:
-        text = body.strip()
-        if text.startswith("-ERROR"):  # e.g. uuid_answer on an unknown uuid
-            text = text[6:].strip() or "ERROR"
-        elif text.startswith("-ERR"):
-            text = text[4:].strip()
+    def __init__(self, command: str, body: str, text: str | None = None) -> None:
+        if text is None:
+            text = body.strip()
         super().__init__(f"{command!r} failed: {body.strip() or 'empty answer'}")
         self.command = command
         self.body = body

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .apps.players import TonePlay
 from .client import Client
-from .connection import parse_address
+from .esl import parse_address
 from .measure import Run, load
 from .originator import Originator
 from .sim import DUTModel, Emulator

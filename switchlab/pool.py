@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .client import Client
-from .connection import Job
+from .esl import Job
 
 __all__ = ["ClientPool", "get_pool"]
 

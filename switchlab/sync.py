@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from .apps.players import TonePlay
 from .client import Client
-from .connection import Job
+from .esl import Job
 from .errors import SessionGone
 from .state.session import Session
 

@@ -13,7 +13,7 @@ import pytest
 
 from fakes import (FakeESL, answer_verb, background_job, channel_event, event_frames,
                    transcript_frames)
-from switchlab.connection import Reconnect, State, connect, parse_address
+from switchlab.connection import ConnectionState, Reconnect, connect, parse_address
 from switchlab.errors import (APIError, AuthenticationError, CommandError, CommandFailed,
                               ConnectionFailed, Disconnected)
 from switchlab.wire import serialize
@@ -51,12 +51,12 @@ def test_parse_address_forms() -> None:
 async def test_auth_ok_and_api_body() -> None:
     async with FakeESL(password=SECRET, api={"status": "UP 1\nready\n"}) as fs:
         conn = await connect(fs.address, password=SECRET)
-        assert conn.state is State.CONNECTED
+        assert conn.state is ConnectionState.CONNECTED
         assert await conn.api("status") == "UP 1\nready\n"
         assert fs.peers[0].commands[0].line == f"auth {SECRET}"
         assert SECRET not in repr(conn) and SECRET not in str(vars(conn))
         await conn.close()
-        assert conn.state is State.CLOSED
+        assert conn.state is ConnectionState.CLOSED
 
 
 async def test_wrong_password_names_address_and_hides_password(caplog: pytest.LogCaptureFixture) -> None:
@@ -271,7 +271,7 @@ async def test_bgapi_job_resolves_and_fails_with_cause() -> None:
         lines = [c.line for c in fs.peers[0].commands]
         assert lines[1] == "event plain BACKGROUND_JOB" and lines[2] == "bgapi originate ok"
         assert fs.peers[0].commands[2].headers["Job-UUID"] == ok.uuid
-        assert conn._jobs == {}
+        assert conn.pending_jobs == 0
         await conn.close()
 
 
@@ -395,7 +395,7 @@ async def test_peer_close_fails_pending_and_future_calls() -> None:
                 await asyncio.wait_for(fut, 2)
         with pytest.raises(Disconnected, match="BACKGROUND_JOB"):
             await job
-        assert conn.state is State.CLOSED and "closed" in conn.closed_reason
+        assert conn.state is ConnectionState.CLOSED and "closed" in conn.closed_reason
         with pytest.raises(Disconnected, match="closed"):
             conn.api("status")
         assert reasons and reasons[0][1] is False
@@ -416,7 +416,7 @@ async def test_peer_vanishing_mid_frame() -> None:
         conn = await connect(fs.address)
         with pytest.raises(Disconnected, match="unfinished frame"):
             await asyncio.wait_for(conn.api("x"), 2)
-        assert conn.state is State.CLOSED
+        assert conn.state is ConnectionState.CLOSED
 
 
 async def test_garbage_from_peer_closes_with_protocol_error() -> None:
@@ -466,19 +466,19 @@ async def test_linger_notice_is_not_a_close_but_disconnect_notice_is() -> None:
         conn.add_handler("linger", notices.append)
         assert await conn.api("kill") == "+OK\n"
         await asyncio.sleep(0.05)
-        assert conn.lingering and conn.state is State.CONNECTED
+        assert conn.lingering and conn.state is ConnectionState.CONNECTED
         assert notices[0].headers["Linger-Time"] == "-1"
         assert await conn.api("status", check=False)
         with pytest.raises(Disconnected, match="disconnect notice"):
             await asyncio.wait_for(conn.api("bye"), 2)
-        assert conn.state is State.CLOSED
+        assert conn.state is ConnectionState.CLOSED
 
 
 async def test_exit_closes_cleanly() -> None:
     async with FakeESL() as fs:
         conn = await connect(fs.address)
         await asyncio.wait_for(conn.exit(), 3)
-        assert conn.state is State.CLOSED
+        assert conn.state is ConnectionState.CLOSED
         assert fs.peers[0].commands[-1].line == "exit"
         with pytest.raises(Disconnected):
             await conn.api("status")
@@ -509,7 +509,7 @@ async def test_api_ok_transcript_exit_bytes() -> None:
         body = await conn.api("status")
         assert body.startswith("UP 0 years") and body.endswith("Current Stack Size/Max 240K/8192K\n")
         await conn.exit()
-        assert conn.state is State.CLOSED
+        assert conn.state is ConnectionState.CLOSED
 
 
 # -- reconnect ---------------------------------------------------------------
@@ -528,7 +528,7 @@ async def test_reconnect_restores_subscriptions_and_reports_gap(caplog) -> None:
         with pytest.raises(Disconnected):
             await asyncio.wait_for(job, 2)
         await asyncio.sleep(0.1)
-        assert conn.state is State.RECONNECTING
+        assert conn.state is ConnectionState.RECONNECTING
         with pytest.raises(Disconnected, match="reconnecting"):
             conn.api("status")
         await fs.restart()
@@ -551,7 +551,7 @@ async def test_reconnect_gives_up_after_max_time() -> None:
         conn = await connect(fs.address, reconnect=Reconnect(initial=0.01, maximum=0.02, max_time=0.2))
         await fs.stop()
         await asyncio.wait_for(conn.wait_closed(), 5)
-        assert conn.state is State.CLOSED and "gave up" in conn.closed_reason
+        assert conn.state is ConnectionState.CLOSED and "gave up" in conn.closed_reason
 
 
 async def test_close_while_reconnecting_stops_trying() -> None:
@@ -560,7 +560,7 @@ async def test_close_while_reconnecting_stops_trying() -> None:
         await fs.stop()
         await asyncio.sleep(0.05)
         await conn.close()
-        assert conn.state is State.CLOSED
+        assert conn.state is ConnectionState.CLOSED
 
 
 # -- yields for coroutines ----------------------------------------------------
@@ -609,7 +609,7 @@ async def test_live_api_and_errors(fshost: str, fspassword: str) -> None:
         assert "FreeSWITCH" in await asyncio.wait_for(job, 5)
     finally:
         await conn.exit()
-    assert conn.state is State.CLOSED
+    assert conn.state is ConnectionState.CLOSED
 
 
 async def test_live_wrong_password(fshost: str) -> None:
@@ -642,6 +642,6 @@ async def test_a_malformed_event_is_logged_and_the_connection_survives(caplog) -
         conn = await connect(fs.address)
         conn.bgapi("pending")  # a pending job makes the connection read every Event-Name
         assert await conn.api("bad") == "after-bad"
-        assert conn.state is State.CONNECTED and await conn.api("x") == "ok"
+        assert conn.state is ConnectionState.CONNECTED and await conn.api("x") == "ok"
         assert "not JSON" in caplog.text
         await conn.close()

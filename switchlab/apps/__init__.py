@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ..state.listener import EventListener
+from ..state.dispatch import EventListener
 
 __all__ = ["LoadedApp", "app", "callback", "coroutine", "event_callback", "get", "get_callbacks",
            "handler", "iterapps", "load_app", "unload_app"]

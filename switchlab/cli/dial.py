@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from ..connection import parse_address
+from ..esl import parse_address
 from ..errors import APIError, AuthenticationError, ConnectionFailed, SwitchlabError
 from .common import fail, load_app_spec, parse_checks, progress_reporter
 

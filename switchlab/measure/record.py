@@ -23,6 +23,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from ..wire.replies import originate_outcome
 from .schema import COLUMNS, SIDE_CALLEE, SIDE_CALLER, SIDE_LOCAL
 
 CREATE = "CHANNEL_CREATE"
@@ -153,20 +154,15 @@ def sip_code_of(headers: Mapping[str, str]) -> int | None:
 
 
 def parse_job_result(body: str | bytes) -> tuple[bool, str | None]:
-    """``(ok, cause)`` from an originate bgapi result body.
+    """``(ok, cause)`` from an originate bgapi result body
+    (:func:`switchlab.wire.replies.originate_outcome`).
 
     >>> parse_job_result("+OK 3d4bb68e-4970-47c8-beee-0eb783d7ae3e\\n")
     (True, None)
     >>> parse_job_result(b"-ERR NO_ANSWER\\n")
     (False, 'NO_ANSWER')
     """
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    text = text.strip()
-    if text.startswith("+OK"):
-        return True, None
-    if text.startswith("-ERR"):
-        text = text[4:].strip()
-    return False, (text or "UNKNOWN_ERROR")
+    return originate_outcome(body)
 
 
 def side_from_dispositions(caller: str | None, callee: str | None) -> str | None:

@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..connection import Job
+from ..esl import Job
 from ..errors import APIError, Disconnected
 from ..measure import CallRecord, Run
-from ..state.listener import EventListener
+from ..state.dispatch import EventListener
 from ..wire.events import Event
 
 log = logging.getLogger(__name__)

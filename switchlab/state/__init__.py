@@ -1,9 +1,9 @@
 """Call state: sessions (channels), calls (legs tied together), bgapi jobs, and
 the listener that keeps them from a connection's events."""
-from ..connection import Job
+from ..esl import Job
 from .call import Call
 from .dialstring import originate_string, sofia_url, var_block
-from .listener import APP_ID_VAR, CALL_TRACKING_VAR, DEFAULT_EVENTS, EventListener
+from .dispatch import APP_ID_VAR, CALL_TRACKING_VAR, DEFAULT_EVENTS, EventListener
 from .session import Session, Vars
 
 __all__ = ["APP_ID_VAR", "CALL_TRACKING_VAR", "DEFAULT_EVENTS", "Call", "EventListener", "Job",

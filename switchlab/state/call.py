@@ -12,11 +12,11 @@ import asyncio
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ..connection import _silence
+from ..esl.job import silence as _silence
 from .session import Vars
 
 if TYPE_CHECKING:
-    from ..connection import Job
+    from ..esl import Job
     from ..wire.events import Event
     from .session import Session
 

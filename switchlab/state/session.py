@@ -22,13 +22,14 @@ from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..connection import Connection, _silence
+from ..esl import Connection
+from ..esl.job import silence as _silence
 from ..errors import CommandError, SessionGone
 from ..wire.events import Event
 from .dialstring import format_value, sofia_url, var_block
 
 if TYPE_CHECKING:
-    from ..connection import Job
+    from ..esl import Job
     from .call import Call
 
 _UNSET = object()

@@ -18,7 +18,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from ..connection import Connection, Gap, Job, State
+from ..esl import Connection, ConnectionState, Gap, Job
 from ..errors import APIError, CommandFailed, Disconnected, SessionGone
 from ..wire.events import Event
 from .call import Call, break_unobserved_cycle
@@ -338,7 +338,7 @@ class EventListener:
             self.conn.remove_handler("reconnect", self._on_reconnect)
         except ValueError:
             pass
-        reason = "listener closed" if self.conn.state is not State.CLOSED else \
+        reason = "listener closed" if self.conn.state is not ConnectionState.CLOSED else \
             f"connection closed: {self.conn.closed_reason}"
         for sess in list(self.sessions.values()):
             self._release(sess, reason)

@@ -1,0 +1,125 @@
+"""``Job``: one ``bgapi`` command, resolved by its ``BACKGROUND_JOB`` event."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Generator
+from typing import Any
+
+from ..errors import APIError
+from ..wire.events import Event
+from ..wire.replies import parse_reply
+
+__all__ = ["Job", "silence"]
+
+_monotonic = time.monotonic
+
+
+def silence(fut: asyncio.Future[Any]) -> None:
+    """Mark a future's exception as retrieved (for fire-and-forget use)."""
+    if not fut.cancelled():
+        fut.exception()
+
+
+class Job:
+    """A ``bgapi`` job: awaitable, resolved by the matching ``BACKGROUND_JOB``.
+
+    ``await job`` returns the result text without ``+OK`` (for ``originate``:
+    the new channel's uuid) or raises :class:`~switchlab.errors.APIError`
+    whose ``text`` is FreeSWITCH's cause (e.g. ``USER_BUSY``); bodies are read
+    by :func:`switchlab.wire.replies.parse_reply`. ``body`` is the raw body,
+    ``event`` the ``BACKGROUND_JOB`` event. ``launched`` and ``done_at`` are
+    ``time.monotonic()`` values; ``launched_wall`` and ``done_wall`` are
+    ``time.time()``. Higher layers attach ``sess_uuid``, ``call_id`` and ``app_id``.
+    """
+
+    __slots__ = ("uuid", "command", "host", "launched", "launched_wall", "accepted", "done_at",
+                 "done_wall", "event", "body", "sess_uuid", "call_id", "app_id", "_fut",
+                 "__weakref__")
+
+    def __init__(self, job_uuid: str, command: str, fut: asyncio.Future[str], host: str) -> None:
+        self.uuid = job_uuid
+        self.command = command
+        self.host = host
+        self.launched = _monotonic()
+        self.launched_wall = time.time()
+        self.accepted: bool | None = None
+        self.done_at: float | None = None
+        self.done_wall: float | None = None
+        self.event: Event | None = None
+        self.body: str | None = None
+        self.sess_uuid: str | None = None
+        self.call_id: str | None = None
+        self.app_id: str | None = None
+        self._fut = fut
+        fut.add_done_callback(silence)  # a failed call is a normal outcome
+
+    def __await__(self) -> Generator[Any, None, str]:
+        return self._fut.__await__()
+
+    @property
+    def future(self) -> asyncio.Future[str]:
+        """The underlying future (for ``asyncio.wait`` and friends)."""
+        return self._fut
+
+    def done(self) -> bool:
+        return self._fut.done()
+
+    def successful(self) -> bool:
+        """True once resolved with ``+OK`` (False while pending or after failure)."""
+        return self._fut.done() and not self._fut.cancelled() and self._fut.exception() is None
+
+    @property
+    def failed(self) -> bool:
+        return self._fut.done() and (self._fut.cancelled() or self._fut.exception() is not None)
+
+    def result(self) -> str:
+        """The result (raises the failure, or InvalidStateError while pending)."""
+        return self._fut.result()
+
+    def exception(self) -> BaseException | None:
+        return self._fut.exception()
+
+    @property
+    def cause(self) -> str | None:
+        """FreeSWITCH's failure text (``USER_BUSY``...) or None."""
+        if not self._fut.done() or self._fut.cancelled():
+            return None
+        exc = self._fut.exception()
+        if isinstance(exc, APIError):
+            return exc.text
+        return None if exc is None else type(exc).__name__
+
+    def add_done_callback(self, fn: Callable[[Job], Any]) -> None:
+        """Call ``fn(job)`` once the job is resolved or failed."""
+        self._fut.add_done_callback(lambda _f: fn(self))
+
+    def resolve(self, ev: Event) -> None:
+        """Settle the job from its ``BACKGROUND_JOB`` event (called by the protocol)."""
+        self.event = ev
+        self.done_at = ev.received or _monotonic()
+        self.done_wall = time.time()
+        body = ev.body.decode("utf-8", "replace")
+        self.body = body
+        fut = self._fut
+        if fut.done():
+            return
+        reply = parse_reply(body)
+        if reply.failed:
+            fut.set_exception(APIError(self.command, body, reply.text))
+        else:
+            fut.set_result(reply.text)
+
+    def fail(self, exc: BaseException) -> None:
+        """Settle the job with ``exc`` (rejected by FreeSWITCH, or the connection went)."""
+        if self.done_at is None:
+            self.done_at = _monotonic()
+            self.done_wall = time.time()
+        if not self._fut.done():
+            self._fut.set_exception(exc)
+
+    def __repr__(self) -> str:
+        state = "pending"
+        if self._fut.done():
+            state = "ok" if self.successful() else f"failed {self.cause}"
+        return f"<Job {self.uuid} {self.command.split(' ', 1)[0]} {state}>"

@@ -1,0 +1,146 @@
+"""``ESLStream``: the asyncio byte pump between a TCP connection and an
+:class:`~.protocol.ESLProtocol`.
+
+It feeds received bytes to the protocol and lets it handle the frames; when a
+handler asks to yield (so that a woken task runs before the next frame), the
+rest of the frames wait in a backlog, reading pauses, and the backlog drains
+on the next loop iteration (then reading resumes). Writes go straight to the
+transport's buffer. The owner is told when the connection is made and, once
+the backlog is drained, when it is lost.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import ProtocolError
+from ..wire.frames import Frame
+from .job import silence
+from .protocol import ESLProtocol
+
+__all__ = ["ESLStream"]
+
+_monotonic = time.monotonic
+
+
+class ESLStream(asyncio.Protocol):
+    """One TCP connection's byte pump for ``esl``.
+
+    ``on_made(stream)`` runs at connect; ``on_error(stream, exc)`` for bytes
+    that are not frames (the stream is then aborted); ``on_lost(stream, exc)``
+    once the connection is gone and every received frame handled. A stream
+    the owner no longer wants (:attr:`active` False) ignores what it receives.
+    """
+
+    def __init__(self, esl: ESLProtocol, loop: asyncio.AbstractEventLoop,
+                 on_made: Callable[[ESLStream], Any],
+                 on_error: Callable[[ESLStream, ProtocolError], Any],
+                 on_lost: Callable[[ESLStream, Exception | None], Any]) -> None:
+        self.esl = esl
+        self.loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.active = True
+        #: resolved once the connection is closed (whatever the owner thinks of it)
+        self.closed: asyncio.Future[None] = loop.create_future()
+        self.closed.add_done_callback(silence)
+        self._on_made = on_made
+        self._on_error = on_error
+        self._on_lost = on_lost
+        self._backlog: deque[tuple[list[Frame], int, float]] = deque()
+        self._lost: tuple[Exception | None] | None = None  # lost while the backlog drains
+
+    # -- asyncio.Protocol -------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self._on_made(self)
+
+    def data_received(self, data: bytes) -> None:
+        if not self.active:
+            return
+        try:
+            frames = self.esl.feed(data)
+        except ProtocolError as exc:
+            # the frames completed before the bad bytes are real: handle them first
+            good = getattr(exc, "frames", None)
+            if good:
+                self._deliver(good)
+            self._on_error(self, exc)
+            if self.transport is not None:
+                self.transport.abort()
+            return
+        if frames:
+            self._deliver(frames)
+
+    def eof_received(self) -> bool:
+        return False  # close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
+        if not self.active:
+            return
+        if self._backlog:
+            self._lost = (exc,)  # deliver the queued frames first
+            return
+        self._on_lost(self, exc)
+
+    # -- writing ----------------------------------------------------------------------
+    @property
+    def writable(self) -> bool:
+        """True while bytes can be written."""
+        t = self.transport
+        return t is not None and not t.is_closing()
+
+    def write(self, data: bytes) -> None:
+        assert self.transport is not None, "write before connection_made"
+        self.transport.write(data)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    # -- backlog and flow control ---------------------------------------------------------
+    def _deliver(self, frames: list[Frame]) -> None:
+        now = _monotonic()
+        if self._backlog:
+            self._backlog.append((frames, 0, now))
+            return
+        i = self.esl.process(frames, 0, now)
+        if i < len(frames):
+            self._defer(frames, i, now)
+
+    def _defer(self, frames: list[Frame], i: int, now: float) -> None:
+        self._backlog.appendleft((frames, i, now))
+        t = self.transport
+        if t is not None:
+            try:
+                t.pause_reading()
+            except RuntimeError:
+                pass
+        self.loop.call_soon(self._drain)
+
+    def _drain(self) -> None:
+        backlog = self._backlog
+        process = self.esl.process
+        while backlog:
+            frames, i, now = backlog.popleft()
+            i = process(frames, i, now)
+            if i < len(frames):  # yielded again; rescheduled
+                self._defer(frames, i, now)
+                return
+        if self._lost is not None:
+            (exc,), self._lost = self._lost, None
+            if self.active:
+                self._on_lost(self, exc)
+        elif self.writable:
+            try:
+                self.transport.resume_reading()  # type: ignore[union-attr]
+            except RuntimeError:
+                pass
