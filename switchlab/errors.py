@@ -5,6 +5,9 @@ Every error names what went wrong and what to do about it. The lowest layer
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class SwitchlabError(Exception):
     """Base class of every switchlab error."""
@@ -103,6 +106,6 @@ class MalformedFrameError(ProtocolError):
     close the connection.
     """
 
-    def __init__(self, message: str, data: bytes = b"", frames: list | None = None) -> None:
+    def __init__(self, message: str, data: bytes = b"", frames: Sequence[Any] | None = None) -> None:
         super().__init__(message, data)
-        self.frames = list(frames or [])
+        self.frames: list[Any] = list(frames or [])

@@ -86,7 +86,7 @@ class Connection(Requests, Handlers, Reconnecting):
                 loop = asyncio.get_event_loop()
         self._loop = loop
         self.reconnect_policy: Reconnect | None = (
-            Reconnect() if reconnect is True else (reconnect or None))  # type: ignore[assignment]
+            Reconnect() if reconnect is True else (reconnect or None))
         self.state = ConnectionState.NEW
         self.closed_reason: str | None = None
         self.gaps: list[Gap] = []

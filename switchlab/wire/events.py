@@ -17,14 +17,14 @@ iteration) gives: the first line named ``Name`` wins in both.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
-from xml.etree import ElementTree
 
 from ..errors import ProtocolError
+from .event_formats import (content_length, json_pairs, plain_header_list, plain_headers,
+                            xml_headers, xml_pairs)
 from .frames import EVENT_JSON, EVENT_PLAIN, EVENT_XML, Frame
-from .urlcodec import _unquote_bytes, decode_value, fs_url_decode
+from .urlcodec import _unquote_bytes
 
 _PLAIN, _JSON, _XML, _DECODED = 0, 1, 2, 3
 
@@ -60,32 +60,6 @@ def _search_keys(name: str) -> tuple[bytes, bytes] | None:
         _KEYS.clear()
     _KEYS[name] = keys
     return keys
-
-
-class _Pairs(list):
-    """The members of one JSON object, in order, duplicates kept."""
-
-
-def _keep_pairs(pairs: list[tuple[str, Any]]) -> _Pairs:
-    return _Pairs(pairs)
-
-
-def _json_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return "ARRAY::" + "|:".join(value)  # what plain events carry for arrays
-    if isinstance(value, _Pairs):
-        value = dict(value)
-    return json.dumps(value)
-
-
-def _content_length(value: str | None, raw: bytes) -> int:
-    if value is None:
-        return 0
-    if not (value.isascii() and value.isdigit()):
-        raise ProtocolError(f"event body Content-Length {value[:40]!r} is not a number", raw)
-    return int(value)
 
 
 class Event(Mapping[str, str]):
@@ -181,7 +155,7 @@ class Event(Mapping[str, str]):
     def _plain_body(self) -> bytes:
         end = self._plain_header_end()
         raw = self._raw
-        n = _content_length(self._lookup("Content-Length"), raw)
+        n = content_length(self._lookup("Content-Length"), raw)
         if n == 0:
             return b""
         body = raw[end + 2 : end + 2 + n]
@@ -191,37 +165,6 @@ class Event(Mapping[str, str]):
                 raw)
         return body
 
-    def _plain_headers(self) -> dict[str, str]:
-        end = self._plain_header_end()
-        block = self._raw[:end]
-        allh: dict[str, str] = {}
-        if not block:
-            return allh
-        if block.isascii():
-            for line in block.decode("ascii").split("\n"):
-                name, sep, value = line.partition(": ")
-                if not sep:
-                    self._malformed(line)
-                if name not in allh:
-                    allh[name] = value
-            # Values are replaced in place (the size never changes while iterating).
-            for name, value in allh.items():
-                if "%" in value:
-                    allh[name] = _unquote_bytes(value.encode("ascii")).decode("utf-8", "replace")
-            return allh
-        for bline in block.split(b"\n"):
-            bname, bsep, bvalue = bline.partition(b": ")
-            if not bsep:
-                self._malformed(bline.decode("utf-8", "replace"))
-            name = bname.decode("utf-8", "replace")
-            if name not in allh:
-                allh[name] = decode_value(bvalue)
-        return allh
-
-    def _malformed(self, line: str) -> None:
-        raise ProtocolError(
-            f"malformed event header line {line[:80]!r}: expected 'Name: value'", self._raw)
-
     # -- decoding -----------------------------------------------------------
     def _load_all(self) -> dict[str, str]:
         allh = self._all
@@ -229,7 +172,7 @@ class Event(Mapping[str, str]):
             return allh
         kind = self._kind
         if kind == _PLAIN:
-            allh = self._plain_headers()
+            allh = plain_headers(self._raw[: self._plain_header_end()], self._raw)
             self._all = allh
             if self._body is None:
                 self._body = self._plain_body()
@@ -240,60 +183,15 @@ class Event(Mapping[str, str]):
                 if name not in allh:
                     allh[name] = value
         else:
-            allh = self._parse_xml()
+            allh, self._body = xml_headers(self._raw)
         self._all = allh
         return allh
 
     def _json_pairs(self) -> list[tuple[str, str]]:
-        """Every header of a JSON event in wire order (duplicates kept), and the body.
-
-        FreeSWITCH writes every value as a string, except array headers
-        (``variable_DP_MATCH``), written as JSON arrays: they are returned as
-        the text plain events carry, ``ARRAY::a|:b``.
-        """
-        try:
-            pairs = json.loads(self._raw, object_pairs_hook=_keep_pairs)
-        except ValueError as exc:
-            raise ProtocolError(f"text/event-json body is not JSON: {exc}", self._raw) from None
-        if not isinstance(pairs, _Pairs):
-            raise ProtocolError("text/event-json body is not a JSON object", self._raw)
-        out = []
-        body = b""
-        for name, value in pairs:
-            if name == "_body":
-                if isinstance(value, str) and not body:
-                    body = value.encode("utf-8")
-                continue
-            out.append((name, _json_text(value)))
+        pairs, body = json_pairs(self._raw)
         if self._body is None:
             self._body = body
-        return out
-
-    def _xml_headers(self) -> tuple[ElementTree.Element, list[tuple[str, str]]]:
-        try:
-            root = ElementTree.fromstring(self._raw)
-        except ElementTree.ParseError as exc:
-            raise ProtocolError(f"text/event-xml body is not XML: {exc}", self._raw) from None
-        headers = root.find("headers")
-        pairs = [(el.tag, fs_url_decode(el.text or "")) for el in
-                 (headers if headers is not None else ())]
-        return root, pairs
-
-    def _parse_xml(self) -> dict[str, str]:
-        root, pairs = self._xml_headers()
-        allh: dict[str, str] = {}
-        for name, value in pairs:
-            allh.setdefault(name, value)
-        body_el = root.find("body")
-        body = (body_el.text or "").encode("utf-8") if body_el is not None else b""
-        cl = root.findtext("Content-Length")
-        if cl is not None and cl.strip().isdigit():
-            # FreeSWITCH's XML pretty-printer indents the closing tag inside the
-            # body text; the declared length is the real body.
-            body = body[: int(cl)]
-            allh.setdefault("Content-Length", cl.strip())
-        self._body = body
-        return allh
+        return pairs
 
     def _lookup(self, name: str) -> str | None:
         allh = self._all
@@ -378,16 +276,9 @@ class Event(Mapping[str, str]):
         name return the first occurrence, as FreeSWITCH's own ESL does."""
         kind = self._kind
         if kind == _PLAIN:
-            block = self._raw[: self._plain_header_end()]
-            pairs = []
-            for line in block.split(b"\n") if block else ():
-                name, sep, value = line.partition(b": ")
-                if not sep:
-                    self._malformed(line.decode("utf-8", "replace"))
-                pairs.append((name.decode("utf-8", "replace"), decode_value(value)))
-            return pairs
+            return plain_header_list(self._raw[: self._plain_header_end()], self._raw)
         if kind == _XML:
-            return self._xml_headers()[1]
+            return xml_pairs(self._raw)[1]
         if kind == _JSON:
             return self._json_pairs()
         return list(self._load_all().items())
