@@ -20,6 +20,7 @@ and its ``data`` the bytes from the bad frame on, so nothing is lost.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import MalformedFrameError, ProtocolError
 from .frames import Frame
@@ -127,7 +128,7 @@ class _Buffered:
             self._have = len(tail)
         self._need = need
 
-    def _fail(self, buf: bytes, pos: int, message: str, done: list) -> MalformedFrameError:
+    def _fail(self, buf: bytes, pos: int, message: str, done: list[Any]) -> MalformedFrameError:
         """The error for bad bytes at ``buf[pos]``: keeps them buffered, carries ``done``."""
         self._keep(buf, pos, 0)
         self._broken = True
