@@ -66,12 +66,14 @@ def parse_reply(body: str | bytes) -> Reply:
 
 
 def is_error(body: str) -> bool:
-    """True when ``body`` is a failure reply (cheap: a prefix test).
+    """True when ``body`` is a failure reply, as :func:`parse_reply` says (cheap: a prefix test).
 
     >>> is_error("-ERR no reply\\n"), is_error("UP 0 years")
     (True, False)
     """
-    return body.startswith(ERROR_PREFIXES)
+    if body.startswith(ERROR_PREFIXES):
+        return True
+    return body[:1].isspace() and body.lstrip().startswith(ERROR_PREFIXES)
 
 
 def api_error(command: str, body: str) -> APIError:
