@@ -48,7 +48,8 @@ class CommandFailed(SwitchlabError):
     """A ``command/reply`` came back with ``-ERR``; ``reply`` holds FreeSWITCH's text."""
 
     def __init__(self, command: str, reply: str) -> None:
-        super().__init__(f"{command!r} failed: {reply}")
+        super().__init__(f"{command!r} failed: {reply} (FreeSWITCH's reason; fix the command "
+                         "or its arguments, or enable what it needs on the server)")
         self.command = command
         self.reply = reply
 

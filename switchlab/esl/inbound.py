@@ -245,7 +245,8 @@ class Connection(Requests, Handlers, Reconnecting):
         async def _wait() -> None:
             while self.state is not ConnectionState.CONNECTED:
                 if self.state is ConnectionState.CLOSED:
-                    raise Disconnected(f"connection to {self.address} is closed: {self.closed_reason}")
+                    raise Disconnected(f"connection to {self.address} is closed: {self.closed_reason}; "
+                                       "connect again with connect()")
                 await asyncio.sleep(0.02)
         await asyncio.wait_for(_wait(), timeout)
 
@@ -280,7 +281,8 @@ class Connection(Requests, Handlers, Reconnecting):
             return Disconnected(f"cannot send {what!r}: not connected to {self.address} yet; "
                                 "call connect() first")
         return Disconnected(f"cannot send {what!r}: the connection to {self.address} is closed "
-                            f"({self.closed_reason})")
+                            f"({self.closed_reason}); connect again (connect(), or "
+                            "reconnect=True to have it come back by itself)")
 
     # -- what FreeSWITCH says besides replies and events --------------------------------
     def _control(self, f: Frame) -> None:

@@ -58,7 +58,8 @@ def _noop(_arg: Any) -> None:
 
 
 def _not_attached(_data: bytes) -> None:
-    raise Disconnected("nothing to write to: the protocol is not attached to a connection")
+    raise Disconnected("nothing to write to: the protocol is not attached to a connection; "
+                       "call connection_made(write) first")
 
 
 class ESLProtocol:
@@ -239,7 +240,8 @@ class ESLProtocol:
         address = self.address
         pending, self.pending = self.pending, deque()
         for req in pending:
-            exc = Disconnected(f"{address}: {reason}; {req.what!r} got no reply")
+            exc = Disconnected(f"{address}: {reason}; {req.what!r} got no reply (it may have run "
+                               "or not: check before sending it again once connected)")
             exc.__cause__ = cause
             if req.job is not None:
                 self.jobs.pop(req.job.uuid, None)
