@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from fakes import FakeESL, FakeSwitch, transcript_frames
-from switchlab import Client, ClientPool, callback, get_client, get_pool
+from switchlab import Client, ClientPool, callback, get_client
 from switchlab.apps.players import TonePlay
 from switchlab.client import parse_sofia_url
-from switchlab.errors import APIError, CommandError, ConnectionFailed
+from switchlab.errors import APIError, CommandError
 from switchlab.state.dialstring import originate_string
 
 U = "0cc2598a-4236-4b6b-829f-ee31a7b2f907"
@@ -172,32 +172,6 @@ async def test_prepost_runs_at_load_and_unload() -> None:
             client.load_app(PrePost, "pp", greeting="hello")
             assert PrePost.events == ["hello 127.0.0.1"]
         assert PrePost.events == ["hello 127.0.0.1", "bye"]
-
-
-async def test_pool_over_two_hosts() -> None:
-    async with FakeESL(responder=FakeSwitch()) as a, FakeESL(responder=FakeSwitch()) as b:
-        async with get_pool([a.address, b.address]) as pool:
-            assert len(pool) == 2
-            assert await pool.api("status") == ["+OK\n", "+OK\n"]
-            assert pool.load_app(TonePlay, "tone") == "tone"
-            jobs = [pool.originate("answer@127.0.0.1:5080", app_id="tone") for _ in range(4)]
-            await asyncio.wait_for(asyncio.gather(*jobs), 5)
-            assert sorted(j.host for j in jobs) == ["127.0.0.1"] * 4
-            assert len(a.peers[0].commands) > 3 and len(b.peers[0].commands) > 3
-            assert pool.count_calls() == 4
-            await pool.hupall()
-            await asyncio.sleep(0.05)
-            assert pool.count_calls() == 0
-    with pytest.raises(TypeError):
-        get_pool("127.0.0.1")
-
-
-async def test_pool_connect_failure_closes_the_others() -> None:
-    async with FakeESL() as ok:
-        pool = ClientPool([ok.address, "127.0.0.1:1"], connect_timeout=1)
-        with pytest.raises(ConnectionFailed, match="127.0.0.1:1"):
-            await pool.connect()
-        assert not pool[0].connected
 
 
 # -- live --------------------------------------------------------------------------------

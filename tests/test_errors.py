@@ -108,7 +108,7 @@ def test_refusals_carry_the_command_and_freeswitchs_reason() -> None:
     assert "filter Event-Name X" in str(failed) and "invalid filter" in str(failed)
     assert says_what_to_do(failed)
     api = api_error("uuid_kill 0", "-ERR No such channel!\n")
-    assert "uuid_kill 0" in str(api) and api.text == "No such channel!"
+    assert isinstance(api, APIError) and "uuid_kill 0" in str(api) and api.text == "No such channel!"
 
 
 def test_protocol_errors_keep_the_bytes_and_name_the_place() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from fakes import FakeESL, FakeSwitch
 from switchlab import Client, ClientPool, callback, get_pool
+from switchlab.apps.players import TonePlay
 
 
 @asynccontextmanager
@@ -47,6 +48,24 @@ def test_pool_shape_without_connecting() -> None:
     assert repr(pool) == "<ClientPool 127.0.0.1:8021, 127.0.0.1:8022, 127.0.0.1:8023>"
     assert [pool.next_client() for _ in range(4)] == [pool[0], pool[1], pool[2], pool[0]]
     assert pool.count_calls() == 0 and pool.listeners == [None, None, None]
+
+
+async def test_pool_over_two_hosts() -> None:
+    async with FakeESL(responder=FakeSwitch()) as a, FakeESL(responder=FakeSwitch()) as b:
+        async with get_pool([a.address, b.address]) as pool:
+            assert len(pool) == 2
+            assert await pool.api("status") == ["+OK\n", "+OK\n"]
+            assert pool.load_app(TonePlay, "tone") == "tone"
+            jobs = [pool.originate("answer@127.0.0.1:5080", app_id="tone") for _ in range(4)]
+            await asyncio.wait_for(asyncio.gather(*jobs), 5)
+            assert sorted(j.host for j in jobs) == ["127.0.0.1"] * 4
+            assert len(a.peers[0].commands) > 3 and len(b.peers[0].commands) > 3
+            assert pool.count_calls() == 4
+            await pool.hupall()
+            await asyncio.sleep(0.05)
+            assert pool.count_calls() == 0
+    with pytest.raises(TypeError):
+        get_pool("127.0.0.1")
 
 
 async def test_originate_round_robin_and_api_on_every_host() -> None:

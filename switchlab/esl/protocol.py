@@ -128,13 +128,14 @@ class ESLProtocol:
         return self.request(data, self.bgapi_accepted, f"bgapi {job.command}", job)
 
     # -- receiving ----------------------------------------------------------------
-    def feed(self, data: bytes) -> list[Frame]:
-        """Parse ``data`` into frames (:meth:`process` handles them).
-
-        Raises :class:`~switchlab.errors.MalformedFrameError`, whose ``frames``
-        are the good frames that came before the bad bytes.
-        """
-        return self.parser.feed(data)
+    def parse(self, data: bytes) -> tuple[list[Frame], ProtocolError | None]:
+        """Parse ``data`` into frames (:meth:`process` handles them), and the
+        :class:`~switchlab.errors.ProtocolError` of bytes that are not frames,
+        if any (the frames are those complete before the bad bytes)."""
+        try:
+            return self.parser.feed(data), None
+        except ProtocolError as exc:
+            return list(getattr(exc, "frames", None) or ()), exc
 
     def receive_data(self, data: bytes) -> None:
         """Parse and handle ``data`` whole (ignoring yield requests).
@@ -142,14 +143,11 @@ class ESLProtocol:
         The frames complete before bad bytes are handled, then the
         :class:`~switchlab.errors.ProtocolError` is raised.
         """
-        try:
-            frames = self.parser.feed(data)
-        except ProtocolError as exc:
-            good = getattr(exc, "frames", None)
-            if good:
-                self._process_all(good)
-            raise
-        self._process_all(frames)
+        frames, error = self.parse(data)
+        if frames:
+            self._process_all(frames)
+        if error is not None:
+            raise error
 
     def _process_all(self, frames: list[Frame]) -> None:
         now = _monotonic()

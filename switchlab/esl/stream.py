@@ -60,19 +60,13 @@ class ESLStream(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if not self.active:
             return
-        try:
-            frames = self.esl.feed(data)
-        except ProtocolError as exc:
-            # the frames completed before the bad bytes are real: handle them first
-            good = getattr(exc, "frames", None)
-            if good:
-                self._deliver(good)
-            self._on_error(self, exc)
+        frames, error = self.esl.parse(data)
+        if frames:  # the frames completed before bad bytes are real: handle them first
+            self._deliver(frames)
+        if error is not None:
+            self._on_error(self, error)
             if self.transport is not None:
                 self.transport.abort()
-            return
-        if frames:
-            self._deliver(frames)
 
     def eof_received(self) -> bool:
         return False  # close our side too
