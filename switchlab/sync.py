@@ -237,7 +237,7 @@ class SyncCaller:
         except asyncio.TimeoutError:
             raise TimeoutError(f"the call to {dest_url} was not up within {timeout} s") from None
         listener = self.client.aio.listener
-        sess = listener.sessions.get(job.sess_uuid) if listener is not None else None
+        sess = listener.sessions.get(job.sess_uuid or "") if listener is not None else None
         if sess is None or sess.call is None:
             raise SessionGone(f"the call to {dest_url} ended right after it was answered",
                               job.sess_uuid)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from switchlab.errors import APIError
@@ -43,6 +43,7 @@ def _job_outcome(body: str) -> tuple[bool, str | None]:
         loop.close()
 
 
+@settings(deadline=None)
 @given(st.sampled_from(["+OK", "-ERR", "-ERROR", "-USAGE:", "", "OK", "-", " -ERR"]),
        st.sampled_from(["", " ", "\n"]), st.text(max_size=30))
 def test_job_apierror_and_recorder_agree(prefix: str, sep: str, rest: str) -> None:
@@ -61,6 +62,7 @@ def test_job_apierror_and_recorder_agree(prefix: str, sep: str, rest: str) -> No
         assert parse_job_result(body) == (False, reply.text or UNKNOWN_ERROR)
 
 
+@settings(deadline=None)
 @given(WORD)
 def test_err_cause_round_trip(cause: str) -> None:
     assert parse_reply(f"-ERR {cause}\n").text == cause

@@ -3,7 +3,7 @@
 Nothing here touches a socket or an event loop; the connection layer and the
 emulator both build on it.
 """
-from . import commands, serialize
+from . import commands, replies, serialize
 from .events import Event
 from .frames import (API_RESPONSE, AUTH_REQUEST, COMMAND_REPLY, DISCONNECT_NOTICE, EVENT_JSON,
                      EVENT_PLAIN, EVENT_TYPES, EVENT_XML, LOG_DATA, RUDE_REJECTION, Frame)
@@ -14,5 +14,5 @@ __all__ = [
     "API_RESPONSE", "AUTH_REQUEST", "COMMAND_REPLY", "DISCONNECT_NOTICE", "EVENT_JSON",
     "EVENT_PLAIN", "EVENT_TYPES", "EVENT_XML", "LOG_DATA", "RUDE_REJECTION", "Command",
     "CommandParser", "Event", "Frame", "FrameParser", "commands", "fs_url_decode",
-    "fs_url_encode", "serialize",
+    "fs_url_encode", "replies", "serialize",
 ]
