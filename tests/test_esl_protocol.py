@@ -274,3 +274,10 @@ def test_a_refused_connect_fails(loop: asyncio.AbstractEventLoop) -> None:
     with pytest.raises(CommandFailed, match="connect"):
         fut.result()
 
+
+
+def test_a_request_that_cannot_be_written_is_not_queued(loop: asyncio.AbstractEventLoop) -> None:
+    p = ESLProtocol(loop.create_future)
+    with pytest.raises(Disconnected, match="connection_made"):
+        p.request(b"api status\n\n", decoders.api_checked, "api status")
+    assert not p.pending

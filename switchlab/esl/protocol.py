@@ -113,8 +113,13 @@ class ESLProtocol:
                 ) -> asyncio.Future[Any]:
         """Queue a request for the next reply and write ``data``; returns its future."""
         fut = self.new_future()
-        self.pending.append(Request(fut, decode, what, job))
-        self.write(data)
+        req = Request(fut, decode, what, job)
+        self.pending.append(req)
+        try:
+            self.write(data)
+        except BaseException:
+            self.pending.remove(req)  # nothing was sent: no reply will come for it
+            raise
         return fut
 
     def new_job(self, job_uuid: str, command: str) -> Job:
