@@ -130,7 +130,7 @@ def _resolve(name: str, known: list[str]) -> str:
         "(keyword form: <kpi>_min / <kpi>_max, e.g. asr_min=0.99, p95_setup_max=0.2)")
 
 
-def evaluate(kpis: Mapping[str, Any], thresholds: Mapping[str, Any] | None = None, *,
+def evaluate(kpis: Mapping[Any, Any], thresholds: Mapping[str, Any] | None = None, *,
              tick: str = "unknown", **limits: float) -> CheckResult:
     """Evaluate thresholds against one row of KPIs (a mapping name → value)."""
     known = [str(k) for k in kpis]

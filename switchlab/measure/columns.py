@@ -151,7 +151,7 @@ def _time(name: str, meaning: str, source: str, clock: str = FS_CLOCK) -> Column
 
 
 def _rx(name: str, what: str) -> ColumnSpec:
-    return ColumnSpec(name, MONO, f"local `time.monotonic()` {what} (ordering, not latency)",
+    return ColumnSpec(name, MONO, f"local monotonic time {what} (ordering, not latency)",
                       unit="s", source="`time.monotonic()`", clock=LOCAL_CLOCK)
 
 

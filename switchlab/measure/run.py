@@ -15,48 +15,44 @@ Afterwards::
     run.check(asr_min=0.99, p95_setup_max=0.2)
 
 The files of a run directory are described in :mod:`~switchlab.measure.rundir`;
-the rows live in a :class:`~switchlab.measure.calltable.CallTable`.
+the rows live in a :class:`~switchlab.measure.calltable.CallTable`; what can
+be read of a run (``df``, ``kpis``, ``check``, ``report``...) is
+:class:`~switchlab.measure.runview.RunView`.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from .. import __version__
 from ..errors import MeasurementError, RunDirectoryError
-from .backend import get_report_backend
-from .calltable import CallTable, tick_attrs
-from .check import CheckResult, evaluate
+from .calltable import CallTable
 from .journal import CallsJournal, Journal
 from .record import CallRecord
 from .rundir import (
-    RUN_FORMAT,
     jsonable,
     journal_size,
     make_directory,
     new_run_id,
-    now_iso,
     open_journals,
     read_csv,
     read_run_files,
     write_meta,
     write_parquet,
 )
-from .schema import COLUMNS, SCHEMA_VERSION, kpi_latencies
+from .runview import RunView
+from .schema import COLUMNS
 from .store import checked_derive
-from .tick import TickEstimate
 
 __all__ = ["Run", "load", "new_run_id", "read_csv"]
 
 
-class Run:
-    """A load test run: parameters, retunes, event log, per-call rows, KPIs.
+class Run(RunView):
+    """A load test run: parameters, retunes, event log, per-call rows, KPIs
+    (recording and saving here; reading: :class:`~switchlab.measure.runview.RunView`).
 
     ``directory``: when given, the run writes its journals there as it goes
     (created if missing; refused if it already holds a run). ``fsync``: flush
@@ -125,14 +121,6 @@ class Run:
         return self._journal({"time": time.time(), "monotonic": time.monotonic(),
                               "changes": jsonable(changes)}, self.retunes, kind="retune")
 
-    @property
-    def current_params(self) -> dict[str, Any]:
-        """The start parameters with every retune applied."""
-        out = dict(self.params)
-        for r in self.retunes:
-            out.update(r["changes"])
-        return out
-
     def close(self) -> None:
         """Stop recording: close the journals (rows stay in memory)."""
         with self.rows.lock:
@@ -149,91 +137,7 @@ class Run:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- data (see CallTable and the df.calls accessor) -------------------------------
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    @property
-    def store_nbytes(self) -> int:
-        """Bytes of the in-memory column buffers of the live rows."""
-        return self.rows.nbytes
-
-    @property
-    def df(self) -> pd.DataFrame:
-        """The typed per-call DataFrame, current (rebuilt when rows were added).
-        ``df.attrs`` carries ``run_id`` and ``fs_tick``."""
-        return self.rows.df
-
-    def rows_since(self, start: int) -> pd.DataFrame:
-        """The typed DataFrame of rows ``start:`` only (cheap at any run size:
-        a live display keeps its own totals and asks for the new rows).
-        ``len(run)`` is the next start. Index: row numbers from ``start``."""
-        return self.rows.rows_since(start)
-
-    @property
-    def tick(self) -> TickEstimate:
-        """FreeSWITCH's clock tick detected from the rows (see :mod:`~switchlab.measure.tick`)."""
-        return self.rows.ticks[0]
-
-    @property
-    def tick_by_host(self) -> dict[str, TickEstimate]:
-        return self.rows.ticks[1]
-
-    def kpis(self, by: str | Sequence[str] | None = None, **kw: Any) -> pd.DataFrame:
-        """``run.df.calls.kpis(by)``."""
-        return self.df.calls.kpis(by, **kw)
-
-    def timeseries(self, freq: str = "1s", by: str | Sequence[str] | None = None,
-                   **kw: Any) -> pd.DataFrame:
-        """``run.df.calls.timeseries(freq, by)``, cached until rows are added."""
-        return self.rows.timeseries(freq, by, **kw)
-
-    @property
-    def ts(self) -> pd.DataFrame:
-        """The 1-second time series."""
-        return self.timeseries("1s")
-
-    def failures(self, by: str | Sequence[str] = "hangup_cause") -> pd.DataFrame:
-        return self.df.calls.failures(by)
-
-    @property
-    def event_log(self) -> pd.DataFrame:
-        """The event log (and retunes, kind ``"retune"``) as a DataFrame."""
-        return event_log_frame(self.events, self.retunes)
-
-    def check(self, thresholds: Mapping[str, Any] | None = None, **limits: float
-              ) -> CheckResult:
-        """Evaluate thresholds on the run's KPIs into a pass/fail result:
-        ``run.check(asr_min=0.99, p95_setup_max=0.2)`` or
-        ``run.check({"asr": ">= 0.99", "setup_latency.p95": "< 200ms"})``.
-        Unknown KPI names raise :class:`~switchlab.errors.UnknownKPIError`."""
-        row = self.kpis().iloc[0]
-        return evaluate(row.to_dict(), thresholds, tick=self.tick.label, **limits)
-
-    def report(self, html: str | os.PathLike[str] | None = None) -> Any:
-        """One figure summarising the run (KPIs, load, latency, failures), or,
-        with ``html=path``, one self-contained HTML page written there.
-
-        Like ``DataFrame.plot`` in pandas, this hands the run to the report
-        backend (:mod:`switchlab.measure.backend`; default :mod:`switchlab.plots`),
-        loaded only when called."""
-        backend = get_report_backend()
-        return backend.report(self) if html is None else backend.report_html(self, html)
-
     # -- persistence (the files: switchlab.measure.rundir) ----------------------------
-    def metadata(self) -> dict[str, Any]:
-        """Everything but the rows, as saved in ``run.json``."""
-        overall, by_host = self.rows.last_ticks
-        return {
-            "format": RUN_FORMAT, "schema_version": SCHEMA_VERSION,
-            "switchlab_version": __version__, "run_id": self.run_id,
-            "created": now_iso(self.created),
-            "closed": None if self.closed_at is None else now_iso(self.closed_at),
-            "params": self.params, "retunes": self.retunes, "events": self.events,
-            "rows": len(self), "fs_tick": {**tick_attrs(overall, by_host), "label": overall.label},
-            "columns": dict(COLUMNS), "kpi_latencies": list(kpi_latencies()),
-        }
-
     def save(self, directory: str | os.PathLike[str] | None = None) -> Path:
         """Write ``calls.parquet``, ``timeseries.parquet`` and ``run.json`` into
         ``directory`` (default: the run's own directory). Returns the path."""
@@ -249,29 +153,10 @@ class Run:
         write_meta(path, self.metadata(), saved=True, journal_bytes=jbytes)
         return path
 
-    def to_csv(self, path: str | os.PathLike[str]) -> Path:
-        """Write the per-call rows as CSV (ISO 8601 UTC times); returns the path.
-        Read it back with :func:`switchlab.measure.read_csv`."""
-        p = Path(path)
-        self.df.to_csv(p, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
-        return p
-
     def __repr__(self) -> str:
         where = f" dir={self.directory}" if self.directory else ""
         tick = self.rows.last_ticks[0].label
         return f"<Run {self.run_id} calls={len(self)} tick={tick}{where}>"
-
-
-def event_log_frame(events: list[dict[str, Any]], retunes: list[dict[str, Any]]
-                    ) -> pd.DataFrame:
-    """Event-log entries and retunes (kind ``"retune"``) as one DataFrame, by time."""
-    entries = [dict(e) for e in events]
-    entries += [{"time": r["time"], "monotonic": r["monotonic"], "kind": "retune",
-                 "message": ", ".join(f"{k}={v}" for k, v in r["changes"].items()),
-                 "data": r["changes"]} for r in retunes]
-    df = pd.DataFrame(entries, columns=["time", "monotonic", "kind", "message", "data"])
-    df["time"] = pd.to_datetime(df["time"].astype("float64"), unit="s", utc=True)
-    return df.sort_values("time", kind="stable").reset_index(drop=True)
 
 
 def load(directory: str | os.PathLike[str]) -> Run:

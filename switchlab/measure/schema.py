@@ -50,12 +50,16 @@ __all__ = ["BOOL", "CATEGORY", "FLAG", "LOAD", "MONO", "SECONDS", "SIP", "STRING
 #: Bumped when a column changes meaning; written into every run's metadata.
 SCHEMA_VERSION: Final = 1
 
+#: One step of :func:`~switchlab.measure.record.derive`: ``(name, end, start,
+#: microseconds, func)``: ``end - start`` (÷ 1e6 for µs times), or ``func(row)``.
+DeriveStep = tuple[str, str, str, bool, Callable[[Mapping[str, Any]], Any] | None]
+
 _SPECS: dict[str, ColumnSpec] = {}
 #: Every column of a row, in order, with its kind (kept current by :func:`register_columns`).
 COLUMNS: Final[dict[str, str]] = {}
-#: How :func:`~switchlab.measure.record.derive` fills the derived columns, in row order:
-#: ``(name, end, start, microseconds, func)`` (kept current by :func:`register_columns`).
-DERIVE_PLAN: Final[list[tuple[str, str, str, bool, Callable[[Mapping[str, Any]], Any] | None]]] = []
+#: How :func:`~switchlab.measure.record.derive` fills the derived columns, in row
+#: order (kept current by :func:`register_columns`).
+DERIVE_PLAN: Final[list[DeriveStep]] = []
 
 
 def _check(spec: ColumnSpec, kinds: Mapping[str, str], aliases: set[str]) -> None:
@@ -88,7 +92,7 @@ def _check(spec: ColumnSpec, kinds: Mapping[str, str], aliases: set[str]) -> Non
 def _rebuild() -> None:
     COLUMNS.clear()
     COLUMNS.update((name, spec.kind) for name, spec in _SPECS.items())
-    plan = []
+    plan: list[DeriveStep] = []
     for spec in _SPECS.values():
         d = spec.derive
         if isinstance(d, Diff):
@@ -202,7 +206,7 @@ def column_labels() -> dict[str, str]:
 def _kpi_cell(spec: ColumnSpec) -> str:
     parts = []
     if spec.kpi_rank is not None:
-        parts.append("count, mean, p50–p99, max")
+        parts.append("count, mean, p50, p90, p95, p99, max")
     if spec.timeseries:
         parts.append("percentiles per window")
     if spec.ratio:
@@ -215,7 +219,9 @@ def _kpi_cell(spec: ColumnSpec) -> str:
 
 
 def markdown_table() -> str:
-    """The Markdown table of the columns (docs/MEASUREMENT.md holds it verbatim)."""
+    """The Markdown table of the columns (docs/MEASUREMENT.md holds it verbatim;
+    regenerate it with ``python -c "from switchlab.measure.schema import
+    markdown_table; print(markdown_table(), end='')"``)."""
     lines = ["| column | dtype | source or formula | meaning | KPIs |",
              "|---|---|---|---|---|"]
     for s in _SPECS.values():
@@ -240,6 +246,3 @@ FS_LATENCY_COLUMNS: Final = fs_latency_columns()
 SIDE_CALLER: Final = "caller"   # the calling FreeSWITCH leg ended it (send_bye/cancel/refuse)
 SIDE_CALLEE: Final = "callee"   # the far end ended it (recv_bye/cancel/refuse)
 SIDE_LOCAL: Final = "local"     # switchlab itself hung it up (uuid_kill, hupall, ...)
-
-if __name__ == "__main__":  # pragma: no cover - regenerates the docs table
-    print(markdown_table(), end="")
