@@ -20,10 +20,9 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import MeasurementError
-from .schema import (
+from .columns import (
     BOOL,
     CATEGORY,
-    COLUMNS,
     FLAG,
     LOAD,
     MONO,
@@ -32,6 +31,7 @@ from .schema import (
     STRING,
     TIME,
 )
+from .schema import COLUMNS
 from .store import NAT, NO_FLAG, NO_SIP, RowStore
 
 STRING_DTYPE = pd.StringDtype("pyarrow")

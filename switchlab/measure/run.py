@@ -70,7 +70,7 @@ class Run(RunView):
         self.retunes: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
         self.directory: Path | None = None
-        self.rows = CallTable(self.run_id)
+        self.call_table = CallTable(self.run_id)
         self._calls_journal: CallsJournal | None = None
         self._log_journal: Journal | None = None
         if directory is not None:
@@ -93,7 +93,7 @@ class Run(RunView):
         if full["run_id"] is None:
             full["run_id"] = self.run_id
         checked_derive(full)
-        self.rows.append(full, self._calls_journal)
+        self.call_table.append(full, self._calls_journal)
         return full
 
     def add_record(self, record: CallRecord) -> dict[str, Any]:
@@ -102,7 +102,7 @@ class Run(RunView):
 
     def _journal(self, entry: dict[str, Any], into: list[dict[str, Any]],
                  **extra: Any) -> dict[str, Any]:
-        with self.rows.lock:
+        with self.call_table.lock:
             into.append(entry)
             if self._log_journal is not None:
                 self._log_journal.append({**entry, **extra})
@@ -123,7 +123,7 @@ class Run(RunView):
 
     def close(self) -> None:
         """Stop recording: close the journals (rows stay in memory)."""
-        with self.rows.lock:
+        with self.call_table.lock:
             if self.closed_at is None:
                 self.closed_at = time.time()
             for j in (self._calls_journal, self._log_journal):
@@ -146,7 +146,7 @@ class Run(RunView):
         path = self.directory if directory is None else Path(directory)
         assert path is not None
         make_directory(path)
-        with self.rows.lock:
+        with self.call_table.lock:
             df = self.df
             jbytes = journal_size(path) if path == self.directory else None
         write_parquet(path, df, self.ts)
@@ -155,7 +155,7 @@ class Run(RunView):
 
     def __repr__(self) -> str:
         where = f" dir={self.directory}" if self.directory else ""
-        tick = self.rows.last_ticks[0].label
+        tick = self.call_table.last_ticks[0].label
         return f"<Run {self.run_id} calls={len(self)} tick={tick}{where}>"
 
 
@@ -176,5 +176,5 @@ def load(directory: str | os.PathLike[str]) -> Run:
     if closed:
         run.closed_at = _dt.datetime.fromisoformat(closed).timestamp()
     run.retunes, run.events = files.retunes, files.events
-    run.rows.base = files.df
+    run.call_table.base = files.df
     return run

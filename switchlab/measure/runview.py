@@ -2,7 +2,7 @@
 
 :class:`~switchlab.measure.Run` records and saves; everything it offers to
 read is here, computed from its :class:`~switchlab.measure.calltable.CallTable`
-(``run.rows``), its parameters, retunes and event log.
+(``run.call_table``), its parameters, retunes and event log.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class RunView:
     events: list[dict[str, Any]]
     created: float
     closed_at: float | None
-    rows: CallTable
+    call_table: CallTable
 
     @property
     def current_params(self) -> dict[str, Any]:
@@ -42,33 +42,33 @@ class RunView:
         return out
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.call_table)
 
     @property
     def store_nbytes(self) -> int:
         """Bytes of the in-memory column buffers of the live rows."""
-        return self.rows.nbytes
+        return self.call_table.nbytes
 
     @property
     def df(self) -> pd.DataFrame:
         """The typed per-call DataFrame, current (rebuilt when rows were added).
         ``df.attrs`` carries ``run_id`` and ``fs_tick``."""
-        return self.rows.df
+        return self.call_table.df
 
     def rows_since(self, start: int) -> pd.DataFrame:
         """The typed DataFrame of rows ``start:`` only (cheap at any run size:
         a live display keeps its own totals and asks for the new rows).
         ``len(run)`` is the next start. Index: row numbers from ``start``."""
-        return self.rows.rows_since(start)
+        return self.call_table.rows_since(start)
 
     @property
     def tick(self) -> TickEstimate:
         """FreeSWITCH's clock tick detected from the rows (see :mod:`~switchlab.measure.tick`)."""
-        return self.rows.ticks[0]
+        return self.call_table.ticks[0]
 
     @property
     def tick_by_host(self) -> dict[str, TickEstimate]:
-        return self.rows.ticks[1]
+        return self.call_table.ticks[1]
 
     def kpis(self, by: str | Sequence[str] | None = None, **kw: Any) -> pd.DataFrame:
         """``run.df.calls.kpis(by)``."""
@@ -77,7 +77,7 @@ class RunView:
     def timeseries(self, freq: str = "1s", by: str | Sequence[str] | None = None,
                    **kw: Any) -> pd.DataFrame:
         """``run.df.calls.timeseries(freq, by)``, cached until rows are added."""
-        return self.rows.timeseries(freq, by, **kw)
+        return self.call_table.timeseries(freq, by, **kw)
 
     @property
     def ts(self) -> pd.DataFrame:
@@ -113,7 +113,7 @@ class RunView:
 
     def metadata(self) -> dict[str, Any]:
         """Everything but the rows, as saved in ``run.json``."""
-        overall, by_host = self.rows.last_ticks
+        overall, by_host = self.call_table.last_ticks
         return {
             "format": RUN_FORMAT, "schema_version": SCHEMA_VERSION,
             "switchlab_version": __version__, "run_id": self.run_id,

@@ -34,18 +34,12 @@ from .columns import (
     DTYPES,
     FLAG,
     FS_CLOCK,
-    LOAD,
     MONO,
     SECONDS,
-    SIP,
-    STRING,
     TIME,
     ColumnSpec,
     Diff,
 )
-
-__all__ = ["BOOL", "CATEGORY", "FLAG", "LOAD", "MONO", "SECONDS", "SIP", "STRING", "TIME",
-           "ColumnSpec"]
 
 #: Bumped when a column changes meaning; written into every run's metadata.
 SCHEMA_VERSION: Final = 1

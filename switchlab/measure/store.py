@@ -19,12 +19,9 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import MeasurementError
-from .record import derive
-from .schema import (
+from .columns import (
     BOOL,
     CATEGORY,
-    COLUMNS,
-    DERIVE_PLAN,
     FLAG,
     LOAD,
     MONO,
@@ -33,6 +30,8 @@ from .schema import (
     STRING,
     TIME,
 )
+from .record import derive
+from .schema import COLUMNS, DERIVE_PLAN
 
 #: int64 sentinel for a missing time (it is numpy's NaT).
 NAT = np.iinfo(np.int64).min
