@@ -44,8 +44,16 @@ def test_importing_measure_loads_no_plotting() -> None:
 def fake_backend() -> Iterator[list[tuple[str, Any]]]:
     calls: list[tuple[str, Any]] = []
     mod = types.ModuleType("fake_report_backend")
-    mod.report = lambda data: calls.append(("report", data)) or "figure"  # type: ignore[attr-defined]
-    mod.report_html = lambda data, path: calls.append(("html", path)) or Path(path)  # type: ignore[attr-defined]
+
+    def report(data: Any) -> str:
+        calls.append(("report", data))
+        return "figure"
+
+    def report_html(data: Any, path: Any) -> Path:
+        calls.append(("html", path))
+        return Path(path)
+
+    mod.report, mod.report_html = report, report_html  # type: ignore[attr-defined]
     sys.modules[mod.__name__] = mod
     backend.options["report_backend"] = mod.__name__
     try:

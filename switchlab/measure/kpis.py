@@ -10,9 +10,10 @@ Definitions (``offered`` = rows, one per call attempt):
   network did its job when the called user was busy, did not answer or refused.
 * ``acd`` (average call duration) = mean ``duration`` of answered calls, s.
 * ``pdd`` = mean ``post_dial_delay``, s.
-* for each latency of :func:`~switchlab.measure.schema.kpi_latencies`: ``<col>.mean``, ``.p50``, ``.p90``,
-  ``.p95``, ``.p99``, ``.max`` in seconds (percentiles by linear
-  interpolation, as ``Series.quantile``; NaN values ignored), ``<col>.count``.
+* for each latency of :func:`~switchlab.measure.schema.kpi_latencies`:
+  ``<col>.mean``, ``.p50``, ``.p90``, ``.p95``, ``.p99``, ``.max`` in seconds
+  (percentiles by linear interpolation, as ``Series.quantile``; NaN values
+  ignored), ``<col>.count``.
 * for each ``bool``/``flag`` column declared with ``ratio`` (an app's, e.g.
   ``dtmf_ok``): ``<col>.ratio``, the share of True among the calls where it
   is known.

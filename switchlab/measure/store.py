@@ -163,6 +163,19 @@ def checked_derive(row: dict[str, Any]) -> dict[str, Any]:
         raise MeasurementError(f"row cannot be derived: {row!r}") from None
 
 
+#: The array typecode holding each fixed-width kind (the others have their own buffers).
+_TYPECODES = {TIME: "q", MONO: "d", SECONDS: "d", LOAD: "d", SIP: "h", BOOL: "b", FLAG: "b"}
+
+
+def _new_buffer(kind: str) -> Any:
+    """An empty buffer for one column of ``kind``."""
+    if kind == CATEGORY:
+        return _Categories()
+    if kind == STRING:
+        return _Strings()
+    return array(_TYPECODES[kind])
+
+
 class RowStore:
     """Append-only, columnar, compact store of finished rows.
 
@@ -174,22 +187,7 @@ class RowStore:
 
     def __init__(self) -> None:
         self._n = 0
-        self._cols: dict[str, Any] = {}
-        for name, kind in COLUMNS.items():
-            if kind == CATEGORY:
-                self._cols[name] = _Categories()
-            elif kind == STRING:
-                self._cols[name] = _Strings()
-            elif kind == TIME:
-                self._cols[name] = array("q")
-            elif kind in (MONO, SECONDS, LOAD):
-                self._cols[name] = array("d")
-            elif kind == SIP:
-                self._cols[name] = array("h")
-            elif kind in (BOOL, FLAG):
-                self._cols[name] = array("b")
-            else:  # pragma: no cover - schema and store disagree
-                raise AssertionError(kind)
+        self._cols: dict[str, Any] = {name: _new_buffer(kind) for name, kind in COLUMNS.items()}
         self._kinds = [(name, kind, self._cols[name]) for name, kind in COLUMNS.items()]
         self._names = tuple(self._cols)
         self._derived = tuple(step[0] for step in DERIVE_PLAN)
