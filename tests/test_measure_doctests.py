@@ -6,7 +6,8 @@ import importlib
 
 import pytest
 
-MODULES = ["accessor", "check", "frame", "journal", "kpis", "record", "run", "schema",
+MODULES = ["accessor", "backend", "calltable", "check", "columns", "frame", "journal", "kpis",
+           "record", "run", "rundir", "schema",
            "stats", "store", "tick", "timeseries"]
 
 

@@ -60,8 +60,8 @@ def test_kpi_summary_text(run: Run) -> None:
     assert s.index[-1] == "FS tick (latency resolution)"
 
 
-def test_kpi_table_cells_and_tick(run: Run) -> None:
-    ax = plots.kpi_table(run, ax=Figure().add_subplot())
+def test_kpi_panel_cells_and_tick(run: Run) -> None:
+    ax = plots.kpi_panel(run, ax=Figure().add_subplot())
     (table,) = ax.tables
     cells = table.get_celld()
     text = {(r, c): cell.get_text().get_text() for (r, c), cell in cells.items()}

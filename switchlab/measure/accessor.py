@@ -20,7 +20,6 @@ import pandas as pd
 
 from .check import CheckResult, evaluate
 from .kpis import (
-    KPI_LATENCIES,
     NER_USER_CAUSES,
     PERCENTILES,
     failure_table,
@@ -28,7 +27,7 @@ from .kpis import (
     kpi_table,
 )
 from .tick import TickEstimate
-from .timeseries import TS_LATENCIES, TS_PERCENTILES, timeseries_table
+from .timeseries import TS_PERCENTILES, timeseries_table
 
 
 @pd.api.extensions.register_dataframe_accessor("calls")
@@ -39,7 +38,7 @@ class CallsAccessor:
         self._df = df
 
     def kpis(self, by: str | Sequence[str] | None = None, *,
-             latencies: Sequence[str] = KPI_LATENCIES,
+             latencies: Sequence[str] | None = None,
              percentiles: Sequence[float] = PERCENTILES,
              ner_causes: Iterable[str] = NER_USER_CAUSES) -> pd.DataFrame:
         """ASR, NER, ACD, PDD, latency percentiles and ``tick_ms``, one row
@@ -49,7 +48,7 @@ class CallsAccessor:
                          ner_causes=ner_causes)
 
     def timeseries(self, freq: str = "1s", by: str | Sequence[str] | None = None, *,
-                   latencies: Sequence[str] = TS_LATENCIES,
+                   latencies: Sequence[str] | None = None,
                    percentiles: Sequence[float] = TS_PERCENTILES) -> pd.DataFrame:
         """Offered, answered, failed, asr, achieved cps, target rate, active
         calls, erlangs and latency percentiles per fixed window of ``freq``.

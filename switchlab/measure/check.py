@@ -4,8 +4,9 @@ Two spellings, freely mixed:
 
 * keyword form ``<kpi>_min=x`` (KPI ≥ x) / ``<kpi>_max=x`` (KPI ≤ x), where
   ``<kpi>`` is a KPI name with dots as underscores (``setup_latency_p95_max``)
-  or a short alias ``p<NN>_<latency>`` (``p95_setup_max``; latencies:
-  ``setup``, ``pdd``, ``answer``, ``invite``, ``originate``, ``duration``);
+  or a short alias ``p<NN>_<latency>`` (``p95_setup_max``; the aliases are
+  declared with the columns: ``setup``, ``pdd``, ``answer``, ``invite``,
+  ``originate``, ``duration``, see :func:`~switchlab.measure.schema.check_aliases`);
 * a mapping of KPI name → condition string: ``{"asr": ">= 0.99",
   "setup_latency.p95": "< 200ms"}``; conditions are ``<``, ``<=``, ``>``,
   ``>=``, ``==`` or ``!=`` and a number, optionally with ``%`` (ratio),
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UnknownKPIError
+from .schema import check_aliases
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
@@ -32,9 +34,6 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 _UNITS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "%": 0.01}
 _COND = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
                    r"\s*(%|ms|us|µs|s)?\s*$")
-_SHORT = {"setup": "setup_latency", "pdd": "post_dial_delay", "answer": "answer_latency",
-          "invite": "invite_latency", "originate": "originate_latency",
-          "duration": "duration"}
 _ALIAS = re.compile(r"^(p\d+(?:\.\d+)?|max|mean)_(\w+)$")
 
 
@@ -115,8 +114,9 @@ def _resolve(name: str, known: list[str]) -> str:
     if dotted in known:
         return dotted
     m = _ALIAS.match(name)
-    if m and m.group(2) in _SHORT:
-        cand = f"{_SHORT[m.group(2)]}.{m.group(1)}"
+    short = check_aliases()
+    if m and m.group(2) in short:
+        cand = f"{short[m.group(2)]}.{m.group(1)}"
         if cand in known:
             return cand
     for k in known:  # setup_latency_p95 → setup_latency.p95
@@ -130,7 +130,7 @@ def _resolve(name: str, known: list[str]) -> str:
         "(keyword form: <kpi>_min / <kpi>_max, e.g. asr_min=0.99, p95_setup_max=0.2)")
 
 
-def evaluate(kpis: Mapping[str, Any], thresholds: Mapping[str, Any] | None = None, *,
+def evaluate(kpis: Mapping[Any, Any], thresholds: Mapping[str, Any] | None = None, *,
              tick: str = "unknown", **limits: float) -> CheckResult:
     """Evaluate thresholds against one row of KPIs (a mapping name → value)."""
     known = [str(k) for k in kpis]

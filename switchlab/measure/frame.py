@@ -2,7 +2,8 @@
 
 ``datetime64[ns, UTC]`` for times, float64 seconds for latencies and local
 monotonic times, ``category`` for run_id/host/app/dest/cause/side/disposition,
-``string`` for call_id, nullable ``Int16`` for the SIP code, bool for failed.
+``string`` for call_id, nullable ``Int16`` for the SIP code, bool for failed,
+nullable ``boolean`` for an app's ``flag`` columns.
 
 >>> df = frame_from_rows([{"call_id": "a", "host": "fs1", "caller_create": 1_000_000,
 ...                        "caller_answer": 1_020_000}])
@@ -19,11 +20,10 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import MeasurementError
-from .schema import (
+from .columns import (
     BOOL,
     CATEGORY,
-    COLUMN_NAMES,
-    COLUMNS,
+    FLAG,
     LOAD,
     MONO,
     SECONDS,
@@ -31,7 +31,8 @@ from .schema import (
     STRING,
     TIME,
 )
-from .store import NAT, NO_SIP, RowStore
+from .schema import COLUMNS
+from .store import NAT, NO_FLAG, NO_SIP, RowStore
 
 STRING_DTYPE = pd.StringDtype("pyarrow")
 
@@ -49,8 +50,8 @@ def frame_from_store(store: RowStore, start: int = 0) -> pd.DataFrame:
 def frame_from_raw(raw: Mapping[str, Any]) -> pd.DataFrame:
     """Build the typed DataFrame from :meth:`RowStore.raw_columns`."""
     data: dict[str, Any] = {}
-    for name, kind in COLUMNS.items():
-        value = raw[name]
+    for name, value in raw.items():
+        kind = COLUMNS[name]
         if kind == TIME:
             data[name] = _times(value).array
         elif kind == CATEGORY:
@@ -63,6 +64,8 @@ def frame_from_raw(raw: Mapping[str, Any]) -> pd.DataFrame:
             data[name] = pd.arrays.IntegerArray(value, value == NO_SIP)
         elif kind == BOOL:
             data[name] = value.astype(bool)
+        elif kind == FLAG:
+            data[name] = pd.arrays.BooleanArray(value == 1, value == NO_FLAG)
         else:
             data[name] = value
     return pd.DataFrame(data, copy=False)
@@ -72,6 +75,7 @@ def frame_from_raw(raw: Mapping[str, Any]) -> pd.DataFrame:
 ARROW_TYPES: dict[str, pa.DataType] = {
     TIME: pa.int64(), CATEGORY: pa.string(), STRING: pa.string(), MONO: pa.float64(),
     SECONDS: pa.float64(), LOAD: pa.float64(), SIP: pa.int16(), BOOL: pa.bool_(),
+    FLAG: pa.bool_(),
 }
 
 
@@ -103,6 +107,11 @@ def frame_from_arrow(table: pa.Table) -> pd.DataFrame:
             data[name] = pd.arrays.IntegerArray(values, values == NO_SIP)
         elif kind == BOOL:
             data[name] = col.cast(pa.bool_()).fill_null(False).to_numpy(zero_copy_only=False)
+        elif kind == FLAG:
+            flags = col.cast(pa.bool_())
+            data[name] = pd.arrays.BooleanArray(
+                flags.fill_null(False).to_numpy(zero_copy_only=False),
+                flags.is_null().to_numpy(zero_copy_only=False))
         else:
             data[name] = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
     return pd.DataFrame(data, copy=False)
@@ -165,6 +174,14 @@ def _coerce(col: pd.Series, kind: str) -> pd.Series:
             lowered = col.astype(str).str.lower()
             return lowered.isin(["true", "1", "yes"])
         return col.fillna(False).astype(bool)
+    if kind == FLAG:
+        if isinstance(col.dtype, pd.BooleanDtype):
+            return col
+        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+            words = {"true": True, "1": True, "yes": True, "false": False, "0": False,
+                     "no": False}
+            return col.astype(str).str.lower().map(words).astype("boolean")
+        return col.astype("boolean")
     if kind in (MONO, SECONDS, LOAD):
         return pd.to_numeric(col, errors="raise").astype("float64")
     raise AssertionError(kind)  # pragma: no cover
@@ -176,7 +193,8 @@ def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
     if len(frames) == 1:
         return frames[0]
     out = pd.concat(frames, ignore_index=True)
-    for name in COLUMN_NAMES:
-        if COLUMNS[name] == CATEGORY and not isinstance(out[name].dtype, pd.CategoricalDtype):
+    for name, kind in COLUMNS.items():
+        if kind == CATEGORY and name in out.columns and \
+                not isinstance(out[name].dtype, pd.CategoricalDtype):
             out[name] = out[name].astype("category")
     return out

@@ -10,9 +10,13 @@ Definitions (``offered`` = rows, one per call attempt):
   network did its job when the called user was busy, did not answer or refused.
 * ``acd`` (average call duration) = mean ``duration`` of answered calls, s.
 * ``pdd`` = mean ``post_dial_delay``, s.
-* for each of :data:`KPI_LATENCIES`: ``<col>.mean``, ``.p50``, ``.p90``,
-  ``.p95``, ``.p99``, ``.max`` in seconds (percentiles by linear
-  interpolation, as ``Series.quantile``; NaN values ignored), ``<col>.count``.
+* for each latency of :func:`~switchlab.measure.schema.kpi_latencies`:
+  ``<col>.mean``, ``.p50``, ``.p90``, ``.p95``, ``.p99``, ``.max`` in seconds
+  (percentiles by linear interpolation, as ``Series.quantile``; NaN values
+  ignored), ``<col>.count``.
+* for each ``bool``/``flag`` column declared with ``ratio`` (an app's, e.g.
+  ``dtmf_ok``): ``<col>.ratio``, the share of True among the calls where it
+  is known.
 * ``achieved_cps`` = (offered - 1) / (last launch - first launch).
 * ``tick_ms``: the FreeSWITCH clock tick, the resolution of every
   FreeSWITCH-clock latency in the row (NaN when unknown).
@@ -26,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MeasurementError
+from .schema import kpi_latencies, ratio_columns
 from .tick import TickEstimate, tick_of_frame
 
 #: Hangup causes that count as network success in ``ner``: the call reached
@@ -37,9 +42,10 @@ NER_USER_CAUSES: frozenset[str] = frozenset({
     "CALL_REJECTED",      # Q.850 21 (SIP 603)
 })
 
-#: Latency columns summarised by :func:`kpi_table`.
-KPI_LATENCIES: tuple[str, ...] = ("setup_latency", "post_dial_delay", "answer_latency",
-                                  "invite_latency", "originate_latency", "duration")
+#: The built-in latency columns summarised by :func:`kpi_table` (declared with
+#: ``kpi_rank`` in :mod:`~switchlab.measure.columns`; :func:`kpi_latencies`
+#: includes an app's registered ones).
+KPI_LATENCIES: tuple[str, ...] = kpi_latencies()
 PERCENTILES: tuple[float, ...] = (0.5, 0.9, 0.95, 0.99)
 STATS: tuple[str, ...] = ("count", "mean", "p50", "p90", "p95", "p99", "max")
 
@@ -92,14 +98,17 @@ def _group_keys(df: pd.DataFrame, keys: list[str]) -> list[Any]:
 
 
 def kpi_table(df: pd.DataFrame, by: str | Sequence[str] | None = None, *,
-              latencies: Sequence[str] = KPI_LATENCIES,
+              latencies: Sequence[str] | None = None,
               percentiles: Sequence[float] = PERCENTILES,
               ner_causes: Iterable[str] = NER_USER_CAUSES) -> pd.DataFrame:
-    """One row of KPIs per group (a single row labelled ``"all"`` without ``by``)."""
+    """One row of KPIs per group (a single row labelled ``"all"`` without ``by``).
+    ``latencies`` default: :func:`~switchlab.measure.schema.kpi_latencies`."""
     require(df, REQUIRED, "kpis()")
     keys = normalise_by(by)
     require(df, keys, "kpis(by=...)")
-    lats = [c for c in latencies if c in df.columns]
+    lats = [c for c in (kpi_latencies() if latencies is None else latencies)
+            if c in df.columns]
+    ratios = [c for c in ratio_columns() if c in df.columns]
     overall_tick, host_ticks = frame_tick(df)
 
     answered = df["caller_answer"].notna().to_numpy()
@@ -114,7 +123,7 @@ def kpi_table(df: pd.DataFrame, by: str | Sequence[str] | None = None, *,
         "_ner": (answered | user_fail).astype(np.int64),
         "_launch": launch_ns,
     }, index=df.index)
-    for c in lats:
+    for c in lats + ratios:
         work[c] = df[c].to_numpy(dtype=np.float64, na_value=np.nan)
     if "duration" in df.columns:
         work["_acd"] = np.where(answered, df["duration"].to_numpy(dtype=np.float64,
@@ -146,6 +155,10 @@ def kpi_table(df: pd.DataFrame, by: str | Sequence[str] | None = None, *,
             for q in percentiles:
                 out[f"{c}.{pct_name(q)}"] = qs[(c, q)] if qs is not None else np.nan
             out[f"{c}.max"] = maxes[c]
+    if ratios:
+        shares = g[ratios].mean()
+        for c in ratios:
+            out[f"{c}.ratio"] = shares[c]
     # the tick of each group: its host's when grouped by host, else the run's
     if "host" in keys and host_ticks:
         hosts = out.index.get_level_values("host") if out.index.nlevels > 1 else out.index

@@ -23,8 +23,9 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from ..errors import MeasurementError
 from ..wire.replies import originate_outcome
-from .schema import COLUMNS, SIDE_CALLEE, SIDE_CALLER, SIDE_LOCAL
+from .schema import COLUMNS, DERIVE_PLAN, SIDE_CALLEE, SIDE_CALLER, SIDE_LOCAL
 
 CREATE = "CHANNEL_CREATE"
 PROGRESS = "CHANNEL_PROGRESS"
@@ -183,51 +184,30 @@ def side_from_dispositions(caller: str | None, callee: str | None) -> str | None
     return None
 
 
-def _sec(a: float | None, b: float | None) -> float | None:
-    """``(a - b)`` µs as seconds, or None."""
-    if a is None or b is None:
-        return None
-    return (a - b) / 1e6
-
-
 def derive(row: dict[str, Any]) -> dict[str, Any]:
-    """Fill the derived latency columns of ``row`` that are missing or None
-    (in place; returns ``row``). Times are µs, results float seconds.
+    """Fill the derived columns of ``row`` that are missing or None (in place;
+    returns ``row``), as declared (:mod:`switchlab.measure.columns`): a
+    :class:`~switchlab.measure.columns.Diff` of two µs times gives float
+    seconds, of two monotonic times seconds rounded to the ns; a
+    :class:`~switchlab.measure.columns.Formula` is called with the row.
 
-    * ``originate_latency`` = ``rx_job - rx_launch`` (local monotonic clock)
-    * ``invite_latency`` = ``callee_create - caller_create``
-    * ``post_dial_delay`` = first of progress / early media / answer
-      ``- caller_create``; for a call the far end refused before any of
-      them, ``caller_hangup - caller_create`` (RFC 6076 session request delay)
-    * ``early_media_latency`` = ``caller_early_media - caller_create``
-    * ``setup_latency`` = ``caller_answer - caller_create``
-    * ``answer_latency`` = ``caller_answer - callee_answer``
-    * ``duration`` = ``caller_hangup - caller_answer``
+    >>> derive({"caller_create": 1_000_000, "caller_answer": 1_020_000})["setup_latency"]
+    0.02
     """
     g = row.get
-    create = g("caller_create")
-
-    def put(col: str, value: float | None) -> None:
-        if g(col) is None:
-            row[col] = value
-
-    rx_job, rx_launch = g("rx_job"), g("rx_launch")
-    put("originate_latency", None if rx_job is None or rx_launch is None
-        else round(rx_job - rx_launch, 9))
-    put("invite_latency", _sec(g("callee_create"), create))
-    firsts = [t for t in (g("caller_progress"), g("caller_early_media"), g("caller_answer"))
-              if t is not None]
-    if firsts:
-        pdd = _sec(min(firsts), create)
-    elif g("hangup_disposition") == "recv_refuse":
-        pdd = _sec(g("caller_hangup"), create)
-    else:
-        pdd = None
-    put("post_dial_delay", pdd)
-    put("early_media_latency", _sec(g("caller_early_media"), create))
-    put("setup_latency", _sec(g("caller_answer"), create))
-    put("answer_latency", _sec(g("caller_answer"), g("callee_answer")))
-    put("duration", _sec(g("caller_hangup"), g("caller_answer")))
+    for name, end, start, micro, func in DERIVE_PLAN:
+        if g(name) is not None:
+            continue
+        if func is not None:
+            row[name] = func(row)
+            continue
+        a, b = g(end), g(start)
+        if a is None or b is None:
+            row[name] = None
+        elif micro:
+            row[name] = (a - b) / 1e6
+        else:
+            row[name] = round(a - b, 9)
     return row
 
 
@@ -248,6 +228,7 @@ class CallRecord:
         "caller",
         "dest",
         "erlangs",
+        "extra",
         "host",
         "job_cause",
         "job_ok",
@@ -284,6 +265,7 @@ class CallRecord:
         self.rx_job: float | None = None
         self.local_hangup = False
         self.local_cause: str | None = None
+        self.extra: dict[str, Any] | None = None
 
     # -- input --------------------------------------------------------------
     def add_event(self, ev: EventLike, leg: str | None = None) -> bool:
@@ -315,6 +297,17 @@ class CallRecord:
         FreeSWITCH gave none."""
         self.local_cause = cause
         self.local_hangup = True
+
+    def set_column(self, name: str, value: Any) -> None:
+        """Set an app's own column of this row (one declared with
+        :func:`~switchlab.measure.register_columns`), e.g.
+        ``rec.set_column("dtmf_ok", True)``."""
+        if name not in COLUMNS:
+            raise MeasurementError(f"unknown row column {name!r}; declare it first with "
+                                   "switchlab.measure.register_columns([ColumnSpec(...)])")
+        if self.extra is None:
+            self.extra = {}
+        self.extra[name] = value
 
     # -- state --------------------------------------------------------------
     @property
@@ -368,6 +361,8 @@ class CallRecord:
             "active_calls": self.active_calls, "erlangs": self.erlangs,
             "target_rate": self.target_rate,
         }
+        if self.extra:
+            row.update(self.extra)
         for col in COLUMNS:
             row.setdefault(col, None)
         return derive(row)

@@ -1,89 +1,240 @@
-"""The per-call row: its columns, their kinds, and the schema version.
+"""The per-call row schema, generated from the column declarations.
 
-One row per call attempt (docs/ARCHITECTURE.md, "Per-call row"). In a row
-dict and in the run's journal file every value is a plain JSON value:
+One row per call attempt. The columns are declared once, in
+:mod:`switchlab.measure.columns` (built-in) or by an app through
+:func:`register_columns`; this module keeps the registry and derives every
+list the rest of the package needs from it. In a row dict and in the run's
+journal file every value is a plain JSON value:
 
 * ``time`` columns: integer microseconds since the Unix epoch (FreeSWITCH's
   ``Event-Date-Timestamp`` unit), or ``None``;
 * ``mono`` columns: local ``time.monotonic()`` seconds (float) or ``None``;
 * ``seconds``/``load`` columns: float or ``None``;
 * ``category``/``string`` columns: str or ``None``; ``sip`` an int or ``None``;
-  ``bool`` a bool.
+  ``bool`` a bool; ``flag`` a bool or ``None``.
 
-The typed DataFrame (:func:`switchlab.measure.frame.frame_from_columns`) turns
-them into ``datetime64[ns, UTC]``, float64, ``category``, ``Int16`` and bool.
+Register an app's columns before the run that records them is created:
+
+>>> register_columns([ColumnSpec("dtmf_ok", FLAG, "digits received = digits sent",
+...                              ratio=True)])
+>>> COLUMNS["dtmf_ok"], "dtmf_ok" in ratio_columns()
+('flag', True)
+>>> unregister_columns(["dtmf_ok"])
 """
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
+
+from ..errors import MeasurementError
+from .columns import (
+    BOOL,
+    BUILTIN_COLUMNS,
+    CATEGORY,
+    DTYPES,
+    FLAG,
+    FS_CLOCK,
+    MONO,
+    SECONDS,
+    TIME,
+    ColumnSpec,
+    Diff,
+)
 
 #: Bumped when a column changes meaning; written into every run's metadata.
 SCHEMA_VERSION: Final = 1
 
-# column kinds
-CATEGORY: Final = "category"
-STRING: Final = "string"
-TIME: Final = "time"          # int µs since the epoch -> datetime64[ns, UTC]
-MONO: Final = "mono"          # local monotonic seconds -> float64
-SECONDS: Final = "seconds"    # derived latency -> float64 seconds
-LOAD: Final = "load"          # load context -> float64
-SIP: Final = "sip"            # SIP status -> Int16
-BOOL: Final = "bool"
+#: One step of :func:`~switchlab.measure.record.derive`: ``(name, end, start,
+#: microseconds, func)``: ``end - start`` (÷ 1e6 for µs times), or ``func(row)``.
+DeriveStep = tuple[str, str, str, bool, Callable[[Mapping[str, Any]], Any] | None]
 
-#: Every column of a row, in order, with its kind.
-COLUMNS: Final[dict[str, str]] = {
-    # identity
-    "run_id": CATEGORY,
-    "call_id": STRING,
-    "host": CATEGORY,
-    "app": CATEGORY,
-    "dest": CATEGORY,
-    # local wall clock
-    "launch": TIME,
-    "job_done": TIME,
-    # FreeSWITCH clock (Event-Date-Timestamp)
-    "caller_create": TIME,
-    "caller_progress": TIME,
-    "caller_early_media": TIME,
-    "caller_answer": TIME,
-    "caller_hangup": TIME,
-    "callee_create": TIME,
-    "callee_answer": TIME,
-    "callee_hangup": TIME,
-    # local monotonic receive times (ordering, not latency)
-    "rx_launch": MONO,
-    "rx_job": MONO,
-    "rx_caller_create": MONO,
-    "rx_caller_answer": MONO,
-    "rx_caller_hangup": MONO,
-    # outcome
-    "hangup_cause": CATEGORY,
-    "sip_code": SIP,
-    "hangup_side": CATEGORY,
-    "hangup_disposition": CATEGORY,
-    "failed": BOOL,
-    # load context at launch
-    "active_calls": LOAD,
-    "erlangs": LOAD,
-    "target_rate": LOAD,
-    # derived latencies
-    "originate_latency": SECONDS,
-    "invite_latency": SECONDS,
-    "post_dial_delay": SECONDS,
-    "early_media_latency": SECONDS,
-    "setup_latency": SECONDS,
-    "answer_latency": SECONDS,
-    "duration": SECONDS,
-}
+_SPECS: dict[str, ColumnSpec] = {}
+#: Every column of a row, in order, with its kind (kept current by :func:`register_columns`).
+COLUMNS: Final[dict[str, str]] = {}
+#: How :func:`~switchlab.measure.record.derive` fills the derived columns, in row
+#: order (kept current by :func:`register_columns`).
+DERIVE_PLAN: Final[list[DeriveStep]] = []
 
-COLUMN_NAMES: Final = tuple(COLUMNS)
+
+def _check(spec: ColumnSpec, kinds: Mapping[str, str], aliases: set[str]) -> None:
+    """Raise MeasurementError when ``spec`` cannot join columns of ``kinds``."""
+    where = f"column {spec.name!r}"
+    if not spec.name.isidentifier():
+        raise MeasurementError(f"{where}: a column name must be a Python identifier")
+    if spec.name in kinds:
+        raise MeasurementError(f"{where} already exists; choose another name (e.g. prefix "
+                               "it with the app's name)")
+    if spec.kind not in DTYPES:
+        raise MeasurementError(f"{where}: unknown kind {spec.kind!r}; use one of {list(DTYPES)}")
+    d = spec.derive
+    if isinstance(d, Diff):
+        ends = (kinds.get(d.end), kinds.get(d.start))
+        if ends not in ((TIME, TIME), (MONO, MONO)):
+            raise MeasurementError(f"{where}: Diff({d.end!r}, {d.start!r}) needs two existing "
+                                   "'time' columns or two 'mono' columns")
+    if isinstance(d, Diff) and spec.kind != SECONDS:
+        raise MeasurementError(f"{where}: a Diff gives seconds; declare the kind {SECONDS!r}")
+    if (spec.kpi_rank is not None or spec.timeseries) and spec.kind != SECONDS:
+        raise MeasurementError(f"{where}: only {SECONDS!r} columns have percentiles "
+                               "(kpi_rank, timeseries)")
+    if spec.ratio and spec.kind not in (BOOL, FLAG):
+        raise MeasurementError(f"{where}: ratio=True needs a {BOOL!r} or {FLAG!r} column")
+    if spec.alias is not None and spec.alias in aliases:
+        raise MeasurementError(f"{where}: check alias {spec.alias!r} is taken")
+
+
+def _rebuild() -> None:
+    COLUMNS.clear()
+    COLUMNS.update((name, spec.kind) for name, spec in _SPECS.items())
+    plan: list[DeriveStep] = []
+    for spec in _SPECS.values():
+        d = spec.derive
+        if isinstance(d, Diff):
+            plan.append((spec.name, d.end, d.start, COLUMNS[d.end] == TIME, None))
+        elif d is not None:
+            plan.append((spec.name, "", "", False, d.func))
+    DERIVE_PLAN[:] = plan
+
+
+def register_columns(specs: Iterable[ColumnSpec]) -> None:
+    """Add per-call columns (an app's own, e.g. ``dtmf_sent``/``dtmf_ok``):
+    they join the row schema, the typed DataFrame, the journal and Parquet
+    files, and, as declared, ``derive``, the KPIs, the checks and the plot
+    labels. Register them when the app's module is imported, before any
+    :class:`~switchlab.measure.Run` that records them is created. A spec
+    equal to one already registered is accepted again (re-import); a name
+    clash, or a declaration that makes no sense, raises
+    :class:`~switchlab.errors.MeasurementError` and registers nothing."""
+    kinds = dict(COLUMNS)
+    aliases = {s.alias for s in _SPECS.values() if s.alias is not None}
+    new: list[ColumnSpec] = []
+    for spec in specs:
+        if _SPECS.get(spec.name) == spec:
+            continue
+        _check(spec, kinds, aliases)
+        kinds[spec.name] = spec.kind
+        if spec.alias is not None:
+            aliases.add(spec.alias)
+        new.append(spec)
+    for spec in new:
+        _SPECS[spec.name] = spec
+    _rebuild()
+
+
+def unregister_columns(names: Iterable[str]) -> None:
+    """Remove registered columns (not built-in ones); unknown names are ignored."""
+    builtin = {s.name for s in BUILTIN_COLUMNS}
+    for name in names:
+        if name in builtin:
+            raise MeasurementError(f"column {name!r} is built in and cannot be removed")
+        _SPECS.pop(name, None)
+    _rebuild()
+
+
+# -- views: everything generated from the declarations ---------------------------------
+def column_specs() -> tuple[ColumnSpec, ...]:
+    """Every column's declaration, in row order."""
+    return tuple(_SPECS.values())
+
+
+def column_spec(name: str) -> ColumnSpec | None:
+    return _SPECS.get(name)
+
+
+def column_names() -> tuple[str, ...]:
+    return tuple(_SPECS)
+
+
+def latency_columns() -> tuple[str, ...]:
+    """Derived latencies (float seconds)."""
+    return tuple(n for n, s in _SPECS.items() if s.kind == SECONDS)
+
+
+def fs_latency_columns() -> tuple[str, ...]:
+    """Latencies measured on FreeSWITCH's clock (quantised by its tick)."""
+    return tuple(n for n, s in _SPECS.items() if s.kind == SECONDS and s.clock == FS_CLOCK)
+
+
+def fs_time_columns() -> tuple[str, ...]:
+    """Times stamped by FreeSWITCH's clock (the ones the tick applies to)."""
+    return tuple(n for n, s in _SPECS.items() if s.kind == TIME and s.clock == FS_CLOCK)
+
+
+def kpi_latencies() -> tuple[str, ...]:
+    """Latencies summarised with percentiles by ``df.calls.kpis``, by rank."""
+    ranked = [s for s in _SPECS.values() if s.kpi_rank is not None]
+    return tuple(s.name for s in sorted(ranked, key=lambda s: s.kpi_rank or 0))
+
+
+def ts_latencies() -> tuple[str, ...]:
+    """Latencies with percentiles per window in ``df.calls.timeseries``, by rank."""
+    return tuple(n for n in kpi_latencies() if _SPECS[n].timeseries) + tuple(
+        s.name for s in _SPECS.values() if s.timeseries and s.kpi_rank is None)
+
+
+def ratio_columns() -> tuple[str, ...]:
+    """``bool``/``flag`` columns whose share of True is a KPI (``<name>.ratio``)."""
+    return tuple(n for n, s in _SPECS.items() if s.ratio)
+
+
+def check_aliases() -> dict[str, str]:
+    """Short name in checks → column (``"setup"`` → ``"setup_latency"``)."""
+    return {s.alias: n for n, s in _SPECS.items() if s.alias is not None}
+
+
+def live_columns() -> tuple[ColumnSpec, ...]:
+    """Columns the notebook panel shows live in its status line (as ``p95 <alias>``)."""
+    return tuple(s for s in _SPECS.values() if s.live)
+
+
+def latency_labels() -> dict[str, str]:
+    """Latency column → human label without unit (``"post-dial delay"``)."""
+    return {n: s.display_label for n, s in _SPECS.items() if s.kind == SECONDS}
+
+
+def column_labels() -> dict[str, str]:
+    """Other columns → human label with unit (``"target rate at launch (calls/s)"``)."""
+    return {n: s.label_with_unit for n, s in _SPECS.items() if s.kind != SECONDS}
+
+
+def _kpi_cell(spec: ColumnSpec) -> str:
+    parts = []
+    if spec.kpi_rank is not None:
+        parts.append("count, mean, p50, p90, p95, p99, max")
+    if spec.timeseries:
+        parts.append("percentiles per window")
+    if spec.ratio:
+        parts.append(f"`{spec.name}.ratio`")
+    if spec.alias is not None:
+        parts.append(f"check alias `{spec.alias}`")
+    if spec.live:
+        parts.append("live in the panel")
+    return "; ".join(parts)
+
+
+def markdown_table() -> str:
+    """The Markdown table of the columns (docs/MEASUREMENT.md holds it verbatim;
+    regenerate it with ``python -c "from switchlab.measure.schema import
+    markdown_table; print(markdown_table(), end='')"``)."""
+    lines = ["| column | dtype | source or formula | meaning | KPIs |",
+             "|---|---|---|---|---|"]
+    for s in _SPECS.values():
+        dtype = f"{s.dtype} s" if s.kind == SECONDS else s.dtype
+        cells = (s.name, dtype, s.origin(), s.meaning, _kpi_cell(s))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+register_columns(BUILTIN_COLUMNS)
+
+# Built-in snapshots, for imports that predate registration (the functions
+# above include registered columns too).
+COLUMN_NAMES: Final = column_names()
 TIME_COLUMNS: Final = tuple(c for c, k in COLUMNS.items() if k == TIME)
-#: Columns stamped by FreeSWITCH's clock (the ones the tick applies to).
-FS_TIME_COLUMNS: Final = tuple(c for c in TIME_COLUMNS if c.startswith(("caller_", "callee_")))
+FS_TIME_COLUMNS: Final = fs_time_columns()
 CATEGORY_COLUMNS: Final = tuple(c for c, k in COLUMNS.items() if k == CATEGORY)
-LATENCY_COLUMNS: Final = tuple(c for c, k in COLUMNS.items() if k == SECONDS)
-#: Latencies measured on FreeSWITCH's clock (quantised by its tick).
-FS_LATENCY_COLUMNS: Final = tuple(c for c in LATENCY_COLUMNS if c != "originate_latency")
+LATENCY_COLUMNS: Final = latency_columns()
+FS_LATENCY_COLUMNS: Final = fs_latency_columns()
 
 #: Values of ``hangup_side``.
 SIDE_CALLER: Final = "caller"   # the calling FreeSWITCH leg ended it (send_bye/cancel/refuse)

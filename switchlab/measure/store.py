@@ -19,13 +19,10 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import MeasurementError
-from .record import derive
-from .schema import (
+from .columns import (
     BOOL,
     CATEGORY,
-    COLUMN_NAMES,
-    COLUMNS,
-    LATENCY_COLUMNS,
+    FLAG,
     LOAD,
     MONO,
     SECONDS,
@@ -33,11 +30,15 @@ from .schema import (
     STRING,
     TIME,
 )
+from .record import derive
+from .schema import COLUMNS, DERIVE_PLAN
 
 #: int64 sentinel for a missing time (it is numpy's NaT).
 NAT = np.iinfo(np.int64).min
 #: int16 sentinel for a missing SIP code.
 NO_SIP = -1
+#: int8 sentinel for a missing flag.
+NO_FLAG = -1
 _NAN = float("nan")
 
 
@@ -135,8 +136,12 @@ def _bool_value(value: Any) -> int:
     return 1 if value else 0
 
 
+def _flag_value(value: Any) -> int:
+    return NO_FLAG if value is None else (1 if value else 0)
+
+
 _CONVERT = {TIME: _time_value, MONO: _float_value, SECONDS: _float_value,
-            LOAD: _float_value, SIP: _sip_value, BOOL: _bool_value}
+            LOAD: _float_value, SIP: _sip_value, BOOL: _bool_value, FLAG: _flag_value}
 
 
 def checked_derive(row: dict[str, Any]) -> dict[str, Any]:
@@ -158,6 +163,19 @@ def checked_derive(row: dict[str, Any]) -> dict[str, Any]:
         raise MeasurementError(f"row cannot be derived: {row!r}") from None
 
 
+#: The array typecode holding each fixed-width kind (the others have their own buffers).
+_TYPECODES = {TIME: "q", MONO: "d", SECONDS: "d", LOAD: "d", SIP: "h", BOOL: "b", FLAG: "b"}
+
+
+def _new_buffer(kind: str) -> Any:
+    """An empty buffer for one column of ``kind``."""
+    if kind == CATEGORY:
+        return _Categories()
+    if kind == STRING:
+        return _Strings()
+    return array(_TYPECODES[kind])
+
+
 class RowStore:
     """Append-only, columnar, compact store of finished rows.
 
@@ -169,23 +187,10 @@ class RowStore:
 
     def __init__(self) -> None:
         self._n = 0
-        self._cols: dict[str, Any] = {}
-        for name, kind in COLUMNS.items():
-            if kind == CATEGORY:
-                self._cols[name] = _Categories()
-            elif kind == STRING:
-                self._cols[name] = _Strings()
-            elif kind == TIME:
-                self._cols[name] = array("q")
-            elif kind in (MONO, SECONDS, LOAD):
-                self._cols[name] = array("d")
-            elif kind == SIP:
-                self._cols[name] = array("h")
-            elif kind == BOOL:
-                self._cols[name] = array("b")
-            else:  # pragma: no cover - schema and store disagree
-                raise AssertionError(kind)
-        self._kinds = [(name, COLUMNS[name], self._cols[name]) for name in COLUMN_NAMES]
+        self._cols: dict[str, Any] = {name: _new_buffer(kind) for name, kind in COLUMNS.items()}
+        self._kinds = [(name, kind, self._cols[name]) for name, kind in COLUMNS.items()]
+        self._names = tuple(self._cols)
+        self._derived = tuple(step[0] for step in DERIVE_PLAN)
         self._appenders = [(name, _CONVERT.get(kind), col.append)
                            for name, kind, col in self._kinds]
 
@@ -199,11 +204,13 @@ class RowStore:
         :class:`~switchlab.errors.MeasurementError` for an unknown column or a
         value of the wrong type, leaving the store unchanged. ``derived=True``:
         the caller already ran :func:`checked_derive` on ``row``."""
-        unknown = [k for k in row if k not in COLUMNS]
+        cols = self._cols
+        unknown = [k for k in row if k not in cols]
         if unknown:
             raise MeasurementError(
-                f"unknown row column(s) {unknown}; the columns are {list(COLUMN_NAMES)}")
-        if not derived and any(row.get(c) is None for c in LATENCY_COLUMNS):
+                f"unknown row column(s) {unknown}; the columns are {list(self._names)} "
+                "(an app's own columns must be registered before the store is created)")
+        if not derived and any(row.get(c) is None for c in self._derived):
             row = checked_derive(dict(row))
         get = row.get
         done = 0
@@ -240,9 +247,12 @@ class RowStore:
         """One column as a numpy array (a copy): times int64 µs (NAT when
         missing), floats with NaN, SIP int16 (-1 missing), categories as
         object arrays."""
-        kind = COLUMNS[name]
         col = self._cols[name]
+        kind = next(k for c, k, _ in self._kinds if c == name)
         n = self._n
+        if kind == FLAG:
+            flags = np.array(col[:n], dtype=np.int8)
+            return np.array([None if f == NO_FLAG else bool(f) for f in flags], dtype=object)
         if kind == CATEGORY:
             codes = np.frombuffer(col.codes, dtype=np.int32, count=n)
             cats = np.array(col.values + [None], dtype=object)
@@ -272,11 +282,11 @@ class RowStore:
 
     def rows(self, start: int = 0) -> list[dict[str, Any]]:
         """Rows from ``start`` as plain dicts (slow; for tests and small runs)."""
-        cols = {name: self.column(name)[start:] for name in COLUMN_NAMES}
+        cols = {name: self.column(name)[start:] for name in self._names}
         out = []
         for i in range(self._n - start):
             row: dict[str, Any] = {}
-            for name, kind in COLUMNS.items():
+            for name, kind, _col in self._kinds:
                 v = cols[name][i]
                 if kind == TIME:
                     v = None if v == NAT else int(v)

@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from .schema import fs_time_columns
+
 #: Gaps of at most this many µs are the same tick (thread jitter).
 SAME_TICK_US = 250
 #: Significance level of the coherence test (see :func:`detect_tick`).
@@ -203,9 +205,7 @@ def tick_of_frame(df: Any, columns: Iterable[str] | None = None,
 
     Returns ``(overall, {host: estimate})``.
     """
-    from .schema import FS_TIME_COLUMNS
-
-    cols = [c for c in (columns or FS_TIME_COLUMNS) if c in df.columns]
+    cols = [c for c in (columns or fs_time_columns()) if c in df.columns]
     if not cols or len(df) == 0:
         return UNKNOWN, {}
 

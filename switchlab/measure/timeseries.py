@@ -25,8 +25,12 @@ import numpy as np
 import pandas as pd
 
 from .kpis import frame_tick, normalise_by, pct_name, require
+from .schema import ts_latencies
 
-TS_LATENCIES: tuple[str, ...] = ("setup_latency", "post_dial_delay")
+#: The built-in latencies with percentiles per window (declared with
+#: ``timeseries=True``; :func:`~switchlab.measure.schema.ts_latencies` includes
+#: registered ones).
+TS_LATENCIES: tuple[str, ...] = ts_latencies()
 TS_PERCENTILES: tuple[float, ...] = (0.5, 0.95, 0.99)
 
 
@@ -135,7 +139,7 @@ def _one(df: pd.DataFrame, origin: int, width: int, nwin: int, latencies: Sequen
 
 
 def timeseries_table(df: pd.DataFrame, freq: str = "1s", by: str | Sequence[str] | None = None,
-                     *, latencies: Sequence[str] = TS_LATENCIES,
+                     *, latencies: Sequence[str] | None = None,
                      percentiles: Sequence[float] = TS_PERCENTILES) -> pd.DataFrame:
     """Per-window counts, rates, occupancy and latency percentiles.
 
@@ -144,6 +148,8 @@ def timeseries_table(df: pd.DataFrame, freq: str = "1s", by: str | Sequence[str]
     group. ``df.attrs``: ``freq`` and the FreeSWITCH tick (``fs_tick``).
     """
     require(df, ("launch", "failed", "caller_answer"), "timeseries()")
+    if latencies is None:
+        latencies = ts_latencies()
     keys = normalise_by(by)
     require(df, keys, "timeseries(by=...)")
     width = int(pd.Timedelta(freq).value)

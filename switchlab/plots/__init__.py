@@ -36,7 +36,7 @@ from .load import (
                    occupancy_over_time,
                    rate_over_time,
 )
-from .report import auto_freq, kpi_summary, kpi_table, report, report_html
+from .report import auto_freq, kpi_panel, kpi_summary, report, report_html
 
 __all__ = [
                    "auto_freq",
@@ -48,8 +48,8 @@ __all__ = [
                    "failures_by_window",
                    "failures_over_time",
                    "knee_point",
+                   "kpi_panel",
                    "kpi_summary",
-                   "kpi_table",
                    "latency_by_load",
                    "latency_cdf",
                    "latency_facets",

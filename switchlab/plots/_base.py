@@ -17,7 +17,13 @@ from matplotlib.figure import Figure, SubFigure
 
 import switchlab.measure  # noqa: F401  (registers the df.calls accessor)
 from switchlab.measure.kpis import require
-from switchlab.measure.schema import FS_LATENCY_COLUMNS, LATENCY_COLUMNS
+from switchlab.measure.schema import (
+    column_labels,
+    column_spec,
+    fs_latency_columns,
+    latency_columns,
+    latency_labels,
+)
 from switchlab.measure.tick import TickEstimate
 
 from ..errors import MeasurementError
@@ -40,25 +46,30 @@ class RunLike(Protocol):
 
 Data = pd.DataFrame | RunLike
 
-#: Human names of the latency columns.
-LATENCY_LABELS: dict[str, str] = {
-    "originate_latency": "originate latency",
-    "invite_latency": "INVITE latency",
-    "post_dial_delay": "post-dial delay",
-    "early_media_latency": "early-media latency",
-    "setup_latency": "setup latency",
-    "answer_latency": "answer latency",
-    "duration": "call duration",
-}
+#: Labels of what the plots draw that is not a per-call column.
+OTHER_LABELS: dict[str, str] = {"achieved_cps": "achieved rate (calls/s)"}
 
-#: Human names of the grouping and load columns.
-COLUMN_LABELS: dict[str, str] = {
-    "app": "app", "host": "host", "hangup_cause": "hangup cause", "sip_code": "SIP code",
-    "hangup_side": "hangup side", "dest": "destination", "run_id": "run",
-    "active_calls": "active calls at launch", "erlangs": "erlangs at launch",
-    "target_rate": "target rate at launch (calls/s)",
-    "achieved_cps": "achieved rate (calls/s)",
-}
+#: Human names of the built-in latency columns (from their declarations in
+#: :mod:`switchlab.measure.columns`; :func:`latency_name` also knows an app's).
+LATENCY_LABELS: dict[str, str] = latency_labels()
+
+#: Human names (with unit) of the other built-in columns and of ``achieved_cps``
+#: (:func:`column_label` also knows an app's).
+COLUMN_LABELS: dict[str, str] = {**column_labels(), **OTHER_LABELS}
+
+
+def latency_name(column: str) -> str:
+    """A latency column's human name, without unit (``"post-dial delay"``)."""
+    spec = column_spec(column)
+    return spec.display_label if spec is not None else column
+
+
+def column_label(column: str) -> str:
+    """A column's human name with unit (``"target rate at launch (calls/s)"``)."""
+    if column in OTHER_LABELS:
+        return OTHER_LABELS[column]
+    spec = column_spec(column)
+    return spec.label_with_unit if spec is not None else column
 
 
 def frame_of(data: Data) -> pd.DataFrame:
@@ -113,24 +124,27 @@ def show_tick(ax: Axes, tick: TickEstimate, extra: str = "") -> None:
 
 
 def check_latency_column(df: pd.DataFrame, column: str) -> None:
-    if column not in df.columns or column not in LATENCY_COLUMNS:
+    known = latency_columns()
+    if column not in df.columns or column not in known:
         raise MeasurementError(
-            f"{column!r} is not a latency column; choose one of {list(LATENCY_COLUMNS)}")
+            f"{column!r} is not a latency column; choose one of {list(known)}")
 
 
 def is_fs_clock(column: str) -> bool:
     """True for latencies measured on FreeSWITCH's clock (quantised by its tick)."""
-    return column in FS_LATENCY_COLUMNS
+    return column in fs_latency_columns()
 
 
 def unit_of(column: str) -> tuple[str, float]:
-    """Display unit and scale from seconds: ms for latencies, s for durations."""
-    return ("s", 1.0) if column == "duration" else ("ms", 1e3)
+    """Display unit and scale from seconds, as declared: ms for latencies, s
+    for durations."""
+    spec = column_spec(column)
+    return ("s", 1.0) if spec is not None and spec.unit == "s" else ("ms", 1e3)
 
 
 def latency_label(column: str) -> str:
     unit, _ = unit_of(column)
-    return f"{LATENCY_LABELS.get(column, column)} ({unit})"
+    return f"{latency_name(column)} ({unit})"
 
 
 def values_of(df: pd.DataFrame, column: str) -> np.ndarray:

@@ -22,11 +22,11 @@ from switchlab.measure import stats
 from switchlab.measure.kpis import pct_name
 
 from ._base import (
-    LATENCY_LABELS,
     Data,
     check_latency_column,
     frame_of,
     grouped_values,
+    latency_name,
     new_figure,
     no_data,
     run_label,
@@ -167,17 +167,17 @@ def compare_runs(runs: Runs, *, column: str = "setup_latency", q: float = 0.95,
     if ax_cdf.lines:
         ax_cdf.legend(fontsize="small", loc="lower right")
     else:
-        no_data(ax_cdf, f"{LATENCY_LABELS.get(column, column)} values")
+        no_data(ax_cdf, f"{latency_name(column)} values")
     badges = {tick_badge(t) for _, t in ticks}
     badge = badges.pop() if len(badges) == 1 else \
         "; ".join(f"{lab}: {tick_badge(t)}" for lab, t in ticks)
     for ax in (ax_cdf, ax_time):
         ax.set_title(badge, loc="right", fontsize="small", color="0.35")
-    ax_time.set_title(f"{pct_name(q)} {LATENCY_LABELS.get(column, column)} over time",
+    ax_time.set_title(f"{pct_name(q)} {latency_name(column)} over time",
                       loc="left")
     lat_rows = table[table["metric"] != "asr"]
     _forest(ax_lat, lat_rows, scale, unit,
-            f"change in {pct_name(q)} {LATENCY_LABELS.get(column, column)}")
+            f"change in {pct_name(q)} {latency_name(column)}")
     _forest(ax_asr, table[table["metric"] == "asr"], 100.0, "pp", "change in ASR")
     ax_asr.set_xlabel(ax_asr.get_xlabel().replace("(pp)", "(percentage points)"))
     fig.comparison = table  # type: ignore[union-attr]

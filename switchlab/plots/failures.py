@@ -18,9 +18,9 @@ from matplotlib.patches import StepPatch
 from switchlab.measure.kpis import require
 
 from ._base import (
-    COLUMN_LABELS,
     Data,
     band_legend,
+    column_label,
     elapsed_seconds,
     frame_of,
     headroom,
@@ -93,7 +93,7 @@ def failures_over_time(data: Data, freq: str = "1s", *, by: str = "hangup_cause"
 
 def _draw_failures(ax: Axes, counts: pd.DataFrame, by: str, ts: pd.DataFrame) -> None:
     """Stacked filled steps of ``counts`` (windows × groups) per second."""
-    ax.set_title(f"failures over time by {COLUMN_LABELS.get(by, by)}", loc="left")
+    ax.set_title(f"failures over time by {column_label(by)}", loc="left")
     ax.set_ylabel("failed attempts/s")
     ax.grid(True, axis="y", alpha=0.3)
     if counts.empty or counts.shape[1] == 0:
@@ -118,7 +118,7 @@ def _draw_failures(ax: Axes, counts: pd.DataFrame, by: str, ts: pd.DataFrame) ->
     rows = -(-counts.shape[1] // 2)
     top = float(base.max()) if base.size else 0.0
     headroom(ax, top if top > 0 else 1.0, min(0.55, 0.1 + 0.07 * rows))
-    band_legend(ax, title=COLUMN_LABELS.get(by, by), title_fontsize="small",
+    band_legend(ax, title=column_label(by), title_fontsize="small",
                 alignment="left")
 
 

@@ -31,17 +31,17 @@ from switchlab.measure.kpis import pct_name
 from switchlab.measure.tick import TickEstimate
 
 from ._base import (
-    COLUMN_LABELS,
-    LATENCY_LABELS,
     Data,
     band_legend,
     check_latency_column,
+    column_label,
     elapsed_seconds,
     frame_of,
     grouped_values,
     headroom,
     is_fs_clock,
     latency_label,
+    latency_name,
     new_axes,
     new_figure,
     no_data,
@@ -70,7 +70,7 @@ def _badge(ax: Axes, column: str, tick: TickEstimate, extra: str = "") -> None:
 
 def _legend(ax: Axes, by: str | None, n: int) -> None:
     if by is not None and n:
-        ax.legend(title=COLUMN_LABELS.get(by, by), fontsize="small", title_fontsize="small")
+        ax.legend(title=column_label(by), fontsize="small", title_fontsize="small")
 
 
 def latency_cdf(data: Data, column: str = "setup_latency", *, by: str | None = None,
@@ -95,7 +95,7 @@ def latency_cdf(data: Data, column: str = "setup_latency", *, by: str | None = N
     _badge(ax, column, tick_of(data))
     ax.grid(True, alpha=0.3)
     if not drawn:
-        return no_data(ax, f"{LATENCY_LABELS.get(column, column)} values")
+        return no_data(ax, f"{latency_name(column)} values")
     _legend(ax, by, drawn)
     if by is None:
         ax.legend(fontsize="small")
@@ -129,7 +129,7 @@ def style_ecdf_axes(ax: Axes, column: str, complementary: bool = False,
     else:
         ax.set_xlim(left=0)
     ax.set_xlabel(latency_label(column))
-    ax.set_title(f"{LATENCY_LABELS.get(column, column)}: "
+    ax.set_title(f"{latency_name(column)}: "
                  f"{'CCDF' if complementary else 'CDF'}", loc="left")
 
 
@@ -157,10 +157,10 @@ def latency_hist(data: Data, column: str = "setup_latency", *, by: str | None = 
     ax.set_xlabel(latency_label(column))
     ax.set_ylabel({"count": "calls", "percent": "% of calls",
                    "density": "density (1/s)"}[stat])
-    ax.set_title(f"{LATENCY_LABELS.get(column, column)}: histogram", loc="left")
+    ax.set_title(f"{latency_name(column)}: histogram", loc="left")
     if not groups:
         _badge(ax, column, tick)
-        return no_data(ax, f"{LATENCY_LABELS.get(column, column)} values")
+        return no_data(ax, f"{latency_name(column)} values")
     if bins is None:
         allv = np.concatenate([v for _, v in groups])
         edges = tick_bin_edges(allv, tick.seconds if is_fs_clock(column) else None, max_bins)
@@ -225,7 +225,7 @@ def latency_facets(data: Data, columns: str | Sequence[str] = DEFAULT_FACET_COLU
         for i, c in enumerate(cols):
             ax = axes[i, j]
             draw(_with_tick(part, data), c, ax=ax, **kw)  # type: ignore[arg-type]
-            ax.set_title(f"{COLUMN_LABELS.get(by, by)} = {label}", loc="left",
+            ax.set_title(f"{column_label(by)} = {label}", loc="left",
                          fontsize="medium")
             if ax.get_legend() is not None:
                 ax.get_legend().remove()
@@ -289,7 +289,7 @@ def _draw_percentiles(ax: Axes, ts: pd.DataFrame, column: str, percentiles: Sequ
             drawn += 1
     ax.set_xlabel(time_label(ts))
     ax.set_ylabel(latency_label(column))
-    ax.set_title(f"{LATENCY_LABELS.get(column, column)} percentiles over time", loc="left")
+    ax.set_title(f"{latency_name(column)} percentiles over time", loc="left")
     if is_fs_clock(column):
         show_tick(ax, tick)
     ax.grid(True, alpha=0.3)

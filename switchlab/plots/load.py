@@ -24,16 +24,16 @@ from switchlab.measure import stats
 from switchlab.measure.kpis import pct_name
 
 from ._base import (
-    COLUMN_LABELS,
-    LATENCY_LABELS,
     Data,
     band_legend,
     check_latency_column,
+    column_label,
     elapsed_seconds,
     frame_of,
     headroom,
     is_run,
     latency_label,
+    latency_name,
     new_axes,
     new_figure,
     no_data,
@@ -221,9 +221,9 @@ def latency_vs_load(data: Data, column: str = "setup_latency", *, load: str = "a
     ax = new_axes(ax)
     _, scale = unit_of(column)
     x = _load_per_call(df, data, load, freq)
-    ax.set_xlabel(COLUMN_LABELS.get(load, load))
+    ax.set_xlabel(column_label(load))
     ax.set_ylabel(latency_label(column))
-    ax.set_title(f"{LATENCY_LABELS.get(column, column)} against load", loc="left")
+    ax.set_title(f"{latency_name(column)} against load", loc="left")
     show_tick(ax, tick_of(data))
     ax.grid(True, alpha=0.3)
     ax.knee = None  # type: ignore[attr-defined]

@@ -2,7 +2,8 @@
 latency and failures.
 
 * :func:`kpi_summary` — the headline KPIs as a small DataFrame of text;
-* :func:`kpi_table` — the same drawn as a table on an Axes;
+* :func:`kpi_panel` — the same drawn as a table on an Axes (the KPI
+  *DataFrame* is ``df.calls.kpis()``, :func:`switchlab.measure.kpis.kpi_table`);
 * :func:`report` — one matplotlib Figure summarising a run;
 * :func:`report_html` — one self-contained HTML page (the figure embedded as
   a PNG, plus the KPI, failure and parameter tables).
@@ -114,9 +115,9 @@ def kpi_summary(data: Data) -> pd.DataFrame:
                         index=pd.Index([n for n, _ in rows], name="KPI"))
 
 
-def kpi_table(data: Data, *, ax: Axes | None = None) -> Axes:
-    """:func:`kpi_summary` drawn as a two-column table (the tick in the
-    right-hand title too). ``plots.kpi_table(run)``"""
+def kpi_panel(data: Data, *, ax: Axes | None = None) -> Axes:
+    """:func:`kpi_summary` drawn as a two-column table on an Axes (the tick in
+    the right-hand title too). ``plots.kpi_panel(run)``"""
     ax = new_axes(ax, figsize=(5.5, 4.0))
     summary = kpi_summary(data)
     ax.axis("off")
@@ -158,7 +159,7 @@ def report(data: Data, *, freq: str | None = None, capacity: int | None = None,
     ax_pct = fig.add_subplot(grid[1, 1], sharex=ax_rate)
     ax_fail = fig.add_subplot(grid[2, 0], sharex=ax_rate)
     ax_occ = fig.add_subplot(grid[2, 1], sharex=ax_rate)
-    kpi_table(data, ax=ax_kpi)
+    kpi_panel(data, ax=ax_kpi)
     latency_hist(data, column, ax=ax_hist)
     ts = timeseries_of(data, freq)
     tick = tick_of(data)
