@@ -222,6 +222,13 @@ def attached(**kwargs: Any) -> tuple[Recorder, FakeListener, Run]:
     return recorder, listener, run
 
 
+def launched(recorder: Recorder, call_id: str = "c1", **record: Any) -> FakeJob:
+    """A hand-built attempt: its record is open, its job is pending."""
+    job = FakeJob()
+    recorder.launched(CallRecord(call_id, **record), job)  # type: ignore[arg-type]
+    return job
+
+
 def test_attach_listens_to_the_recorded_events_and_detach_stops() -> None:
     recorder, listener, _run = attached()
     assert recorder.is_attached(listener)  # type: ignore[arg-type]
@@ -238,8 +245,7 @@ async def test_an_answered_call_is_written_once_when_both_legs_completed() -> No
     done: list[dict[str, Any]] = []
     recorder, listener, run = attached(on_answer=lambda rec: answers.append(rec.call_id),
                                        on_done=lambda rec, row: done.append(row))
-    job = FakeJob()
-    recorder.launched(CallRecord("c1", host="fs1", app="tone"), job)  # type: ignore[arg-type]
+    job = launched(recorder, host="fs1", app="tone")
     assert recorder.active == 1 and recorder.offered == 1
     events = answered_call("c1", "c1-b")
     for ev in events[:5]:
@@ -267,7 +273,7 @@ async def test_an_answered_call_is_written_once_when_both_legs_completed() -> No
 
 async def test_events_of_other_calls_and_untracked_channels_are_ignored() -> None:
     recorder, listener, run = attached()
-    recorder.launched(CallRecord("c1"), FakeJob())  # type: ignore[arg-type]
+    launched(recorder)
     listener.dispatch(event("CHANNEL_CREATE", "x", None))
     listener.dispatch(event("CHANNEL_CREATE", "y", "not-launched"))
     for ev in answered_call("c2", "c2-b"):
@@ -277,8 +283,7 @@ async def test_events_of_other_calls_and_untracked_channels_are_ignored() -> Non
 
 async def test_far_end_hangup_is_the_callee_side() -> None:
     recorder, listener, run = attached()
-    job = FakeJob()
-    recorder.launched(CallRecord("c1"), job)  # type: ignore[arg-type]
+    job = launched(recorder)
     job.ok("c1")
     for ev in answered_call("c1", "c1-b", hangup_by="callee"):
         listener.dispatch(ev)
@@ -288,8 +293,7 @@ async def test_far_end_hangup_is_the_callee_side() -> None:
 
 async def test_a_local_hangup_is_the_local_side() -> None:
     recorder, listener, run = attached()
-    job = FakeJob()
-    recorder.launched(CallRecord("c1"), job)  # type: ignore[arg-type]
+    job = launched(recorder)
     job.ok("c1")
     await asyncio.sleep(0)
     events = answered_call("c1", "c1-b")
@@ -304,8 +308,7 @@ async def test_a_local_hangup_is_the_local_side() -> None:
 
 async def test_a_refused_job_with_no_channel_is_written_at_once() -> None:
     recorder, _listener, run = attached()
-    job = FakeJob()
-    recorder.launched(CallRecord("c1"), job)  # type: ignore[arg-type]
+    job = launched(recorder)
     job.err("USER_BUSY")
     await asyncio.sleep(0)
     assert recorder.active == 0 and recorder.failed == 1
@@ -315,8 +318,7 @@ async def test_a_refused_job_with_no_channel_is_written_at_once() -> None:
 
 async def test_the_caller_legs_cause_wins_over_the_jobs() -> None:
     recorder, listener, run = attached()
-    job = FakeJob()
-    recorder.launched(CallRecord("c1"), job)  # type: ignore[arg-type]
+    job = launched(recorder)
     listener.dispatch(event("CHANNEL_CREATE", "c1", "c1"))
     listener.dispatch(event("CHANNEL_HANGUP", "c1", "c1", 30, **{
         "Hangup-Cause": "CALL_REJECTED", "variable_sip_term_status": "603"}))
@@ -337,8 +339,7 @@ async def test_the_caller_legs_cause_wins_over_the_jobs() -> None:
 async def test_a_job_lost_locally_is_a_named_local_failure(outcome: Callable[[Any], Any],
                                                           cause: str) -> None:
     recorder, _listener, run = attached()
-    job = FakeJob()
-    recorder.launched(CallRecord("c1"), job)  # type: ignore[arg-type]
+    job = launched(recorder)
     outcome(job.future)
     await asyncio.sleep(0)
     row = run.df.iloc[0]
@@ -348,7 +349,7 @@ async def test_a_job_lost_locally_is_a_named_local_failure(outcome: Callable[[An
 async def test_fail_host_writes_only_that_hosts_open_calls() -> None:
     recorder, _listener, run = attached()
     for call_id, host in (("a1", "fs-a"), ("a2", "fs-a"), ("b1", "fs-b")):
-        recorder.launched(CallRecord(call_id, host=host), FakeJob())  # type: ignore[arg-type]
+        launched(recorder, call_id, host=host)
     assert recorder.fail_host("fs-a") == 2
     assert list(recorder.open) == ["b1"]
     assert sorted(run.df.call_id) == ["a1", "a2"]
@@ -358,8 +359,7 @@ async def test_fail_host_writes_only_that_hosts_open_calls() -> None:
 
 async def test_sweep_writes_a_call_whose_callee_leg_never_completed_after_grace() -> None:
     recorder, listener, run = attached(grace=5.0)
-    job = FakeJob()
-    recorder.launched(CallRecord("c1"), job)  # type: ignore[arg-type]
+    job = launched(recorder)
     job.ok("c1")
     await asyncio.sleep(0)
     for ev in answered_call("c1", "c1-b")[:-1]:  # the callee's HANGUP_COMPLETE is lost
@@ -373,8 +373,8 @@ async def test_sweep_writes_a_call_whose_callee_leg_never_completed_after_grace(
 
 async def test_flush_writes_every_open_attempt() -> None:
     recorder, listener, run = attached()
-    recorder.launched(CallRecord("c1"), FakeJob())  # type: ignore[arg-type]
-    recorder.launched(CallRecord("c2"), FakeJob())  # type: ignore[arg-type]
+    launched(recorder, "c1")
+    launched(recorder, "c2")
     listener.dispatch(event("CHANNEL_CREATE", "c1", "c1"))
     assert recorder.flush() == 2 and recorder.active == 0
     assert sorted(run.df.call_id) == ["c1", "c2"] and run.df.failed.all()
