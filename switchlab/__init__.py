@@ -3,6 +3,10 @@
 The ESL engine (connection, call state, apps, clients) is importable from here;
 see docs/ESL_ENGINE.md.
 """
+import importlib
+from typing import TYPE_CHECKING
+
+from ._version import __version__
 from .apps import callback, coroutine, handler
 from .client import Client, get_client
 from .esl import Connection, Job, Reconnect, connect
@@ -10,7 +14,11 @@ from .pool import ClientPool, get_pool
 from .state import Call, EventListener, Session
 from .sync import SyncClient, sync_caller, sync_client
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers and editors
+    from . import demo, loadshapes, measure, originator, plots, sim, ui
+    from .measure import Run, load
+    from .originator import Originator, get_originator
+    from .sim import DUTModel, Emulator
 
 #: heavier parts (pandas, the emulator) load on first use
 _LAZY = {
@@ -27,8 +35,6 @@ _SUBMODULES = ("plots", "ui", "sim", "measure", "originator", "loadshapes", "dem
 
 
 def __getattr__(name: str) -> object:
-    import importlib
-
     if name in _SUBMODULES:
         return importlib.import_module(f"switchlab.{name}")
     if name in _LAZY:
