@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from .backend import get_report_backend
 from .calltable import CallTable, tick_attrs
 from .check import CheckResult, evaluate
