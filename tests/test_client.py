@@ -14,7 +14,7 @@ from switchlab import Client, ClientPool, callback, get_client, get_pool
 from switchlab.apps.players import TonePlay
 from switchlab.client import parse_sofia_url
 from switchlab.errors import APIError, CommandError, ConnectionFailed
-from switchlab.state.dialstring import originate_string
+from switchlab.wire.dialstring import originate_string
 
 U = "0cc2598a-4236-4b6b-829f-ee31a7b2f907"
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from . import sip
 from .callflow import Originate, find_channel, hangup, start_sofia
-from .dialstring import DialStringError, OriginateRequest, parse_call_url
+from ..wire.dialstring import DialStringError, OriginateRequest, parse_call_url
 
 if TYPE_CHECKING:
     from .apps import AppRun

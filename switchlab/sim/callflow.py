@@ -17,7 +17,7 @@ from . import templates as T
 from .channel import Channel
 from .clock import local_stamp
 from .deferred import Deferred
-from .dialstring import (
+from ..wire.dialstring import (
     ORIGINATE_USAGE,
     DialStringError,
     Endpoint,
