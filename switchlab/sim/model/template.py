@@ -92,6 +92,8 @@ def compile_template(template: str) -> Renderer:
         return lambda facts: constant
     if len(keys) == 1:
         key = keys[0]
+        if text == "%s":  # the whole value is one fact
+            return lambda facts: str(facts[key])
         return lambda facts: text % (facts[key],)
     getter = itemgetter(*keys)
     return lambda facts: text % getter(facts)
