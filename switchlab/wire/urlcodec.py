@@ -64,7 +64,8 @@ def _unquote_bytes(raw: bytes) -> bytes:
         # raise, and the exact general decoder below takes over.
         data = raw.replace(b"\\", b"\\\\") if b"\\" in raw else raw
         try:
-            return _escape_decode(data.replace(b"%", b"\\x"))[0]
+            decoded: bytes = _escape_decode(data.replace(b"%", b"\\x"))[0]
+            return decoded
         except ValueError:
             pass
     return unquote_to_bytes(raw)

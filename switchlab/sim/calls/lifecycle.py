@@ -216,13 +216,12 @@ def release(chan: Channel) -> None:
     chan.on_destroy = []
     chan.pending = []
     chan.app_task = None
+    chan.app_stack = []
     orig = chan.originate
     if orig is not None:
         orig.leg = None
         chan.originate = None
-    facts = chan.facts
-    facts.pop("_apps", None)
-    facts.pop("bridge_run", None)
+    chan.facts.pop("bridge_run", None)
 
 
 def release_session(chan: Channel, listener: Any) -> None:
