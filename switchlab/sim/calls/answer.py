@@ -1,10 +1,5 @@
 """A leg gets answered: the replies an outbound leg receives (180, 183, 200) and the
 answer, pre-answer and ring-ready of an inbound leg, passed on to its caller.
-
-The event order of each leg follows the transcripts (see INDEX2.md, "Channel
-event order"); the variables each step sets come from
-:mod:`~switchlab.sim.model.milestones`. Steps that FreeSWITCH performs one timer
-tick apart are scheduled one tick apart here.
 """
 from __future__ import annotations
 

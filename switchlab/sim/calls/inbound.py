@@ -1,9 +1,4 @@
 """An INVITE arrives at an emulated host's sofia profile: the inbound leg.
-
-The event order of each leg follows the transcripts (see INDEX2.md, "Channel
-event order"); the variables each step sets come from
-:mod:`~switchlab.sim.model.milestones`. Steps that FreeSWITCH performs one timer
-tick apart are scheduled one tick apart here.
 """
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
 """Pieces shared by the ways a leg is created: codecs, caller-id, the originate's
 variables, the "New Channel" log line and the caller-id flip.
-
-The event order of each leg follows the transcripts (see INDEX2.md, "Channel
-event order"); the variables each step sets come from
-:mod:`~switchlab.sim.model.milestones`. Steps that FreeSWITCH performs one timer
-tick apart are scheduled one tick apart here.
 """
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
 """``loopback/<exten>``: two legs on one host, the B leg running the dialplan.
-
-The event order of each leg follows the transcripts (see INDEX2.md, "Channel
-event order"); the variables each step sets come from
-:mod:`~switchlab.sim.model.milestones`. Steps that FreeSWITCH performs one timer
-tick apart are scheduled one tick apart here.
 """
 from __future__ import annotations
 

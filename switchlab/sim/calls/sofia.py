@@ -1,11 +1,6 @@
 """A sofia outbound leg and the routing of its virtual INVITE: to an emulated host's
 profile, to the DUT (whose :class:`~switchlab.sim.dut.CallPlan` drives the
 replies), or nowhere (a closed loopback port).
-
-The event order of each leg follows the transcripts (see INDEX2.md, "Channel
-event order"); the variables each step sets come from
-:mod:`~switchlab.sim.model.milestones`. Steps that FreeSWITCH performs one timer
-tick apart are scheduled one tick apart here.
 """
 from __future__ import annotations
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from ..dut import DUTModel
     from .bus import EventBus
     from .channel import Channel
     from .clock import SimClock
@@ -50,10 +49,24 @@ class Subscriber(Protocol):
     def deliver_log(self, text: str, headers: list[tuple[str, str]]) -> None: ...
 
 
+class Dut(Protocol):
+    """The device under test as call processing sees it (:class:`~switchlab.sim.dut.DUTModel`)."""
+
+    def plan(self, active: int | None = None, now: float | None = None) -> Any: ...
+
+    def answered(self) -> None: ...
+
+    def unanswered(self) -> None: ...
+
+    def release(self) -> None: ...
+
+
 class Network(Protocol):
     """The virtual SIP network shared by the hosts (the emulator)."""
 
-    dut: DUTModel
+    @property
+    def dut(self) -> Dut: ...
+
     clock: SimClock
     context: str
     password: str
