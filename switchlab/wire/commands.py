@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from ..errors import CommandError
-from .validate import check_line, check_word
+from .validate import check_line, check_uuid, check_word
 
 EVENT_FORMATS = ("plain", "json", "xml")
 
@@ -136,10 +136,10 @@ def myevents(uuid: str, fmt: str | None = "plain") -> bytes:
     """``myevents <uuid> [<fmt>]``: attach the socket to one session
     (``fmt=None`` sends no format: FreeSWITCH then uses plain)."""
     if fmt is None:
-        return command(f"myevents {check_word('uuid', uuid)}")
+        return command(f"myevents {check_uuid(uuid)}")
     if fmt not in EVENT_FORMATS:
         raise CommandError(f"event format {fmt!r} is not one of {', '.join(EVENT_FORMATS)}")
-    return command(f"myevents {check_word('uuid', uuid)} {fmt}")
+    return command(f"myevents {check_uuid(uuid)} {fmt}")
 
 
 def linger(seconds: int | None = None) -> bytes:
@@ -166,7 +166,7 @@ def exit_() -> bytes:
 
 def sendmsg(uuid: str, headers: Mapping[str, str], body: bytes | None = None) -> bytes:
     """``sendmsg <uuid>`` with its headers (``call-command``, ...)."""
-    return command(f"sendmsg {check_word('uuid', uuid)}", headers, body)
+    return command(f"sendmsg {check_uuid(uuid)}", headers, body)
 
 
 def execute(uuid: str, app: str, arg: str = "", event_lock: bool = False,
