@@ -47,7 +47,8 @@ def _expected(value: object) -> str:
 
 @settings(max_examples=300, deadline=None)
 @given(user=USER, host=HOST, port=PORT, profile=WORD, vars=VARS,
-       proxy=st.one_of(st.none(), st.tuples(HOST, PORT)), app=st.from_regex(r"[A-Za-z0-9_]{1,10}", fullmatch=True),
+       proxy=st.one_of(st.none(), st.tuples(HOST, PORT)),
+       app=st.from_regex(r"[A-Za-z0-9_]{1,10}", fullmatch=True),
        app_arg=st.one_of(st.just(""), st.text(string.ascii_letters + string.digits + "_:/.",
                                                  min_size=1, max_size=10)))
 def test_build_then_parse_gives_back_the_pieces(user: str, host: str, port: int | None,

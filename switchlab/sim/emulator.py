@@ -145,7 +145,8 @@ class Emulator:
             for k, h in enumerate(self.hosts):
                 port = self.port + k if self.port else 0
                 server = await self.loop.create_server(
-                    partial(EslServerProtocol, h), self.bind, port, reuse_address=True, backlog=1024)
+                    partial(EslServerProtocol, h), self.bind, port, reuse_address=True,
+                    backlog=1024)
                 self._servers.append(server)
                 sock = server.sockets[0]
                 addr = sock.getsockname()

@@ -8,7 +8,6 @@ from ..model.channel import Channel
 from .legs import fire_codecs, flip_cid
 
 
-
 def _first_reply(chan: Channel) -> None:
     if not chan.facts.get("replied"):
         chan.facts["replied"] = True

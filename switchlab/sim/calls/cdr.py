@@ -7,7 +7,6 @@ from ..model.channel import Channel
 from ..model.clock import local_stamp
 
 
-
 #: (unit in µs, names of the duration variables in that unit)
 _CDR_UNITS = tuple(
     (unit, dur, f"bill{sfx}", f"progress{sfx}", f"answer{sfx}", f"wait{sfx}",

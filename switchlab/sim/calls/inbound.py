@@ -11,7 +11,6 @@ from .hooks import HOOKS
 from .legs import fire_codecs, log_new_channel
 
 
-
 def deliver_invite(caller: Channel, host: Host, profile: Profile,
                    via: tuple[str, int] | None) -> None:
     """An INVITE from ``caller`` arrives at ``host``'s ``profile``: create the inbound leg."""

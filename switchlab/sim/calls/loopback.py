@@ -10,11 +10,17 @@ from ..model import sip
 from ..model.channel import Channel
 from .dialplan import dialplan_apps
 from .hooks import HOOKS
-from .legs import L16, caller_id, create_outbound_leg, fire_codecs, log_new_channel, outbound_profile
+from .legs import (
+    L16,
+    caller_id,
+    create_outbound_leg,
+    fire_codecs,
+    log_new_channel,
+    outbound_profile,
+)
 
 if TYPE_CHECKING:
     from .originate import Originate
-
 
 
 def start_loopback(orig: Originate) -> None:

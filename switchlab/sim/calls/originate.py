@@ -17,7 +17,6 @@ from .loopback import start_loopback
 from .sofia import start_sofia
 
 
-
 class Originate:
     """One ``originate``: creates the outbound leg and reports ``+OK uuid`` / ``-ERR cause``."""
 

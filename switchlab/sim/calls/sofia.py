@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from .originate import Originate
 
 
-
 def start_sofia(orig: Originate) -> None:
     host = orig.host
     req = orig.req

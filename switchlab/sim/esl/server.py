@@ -2,8 +2,9 @@
 commands run in order, replies and subscribed events out.
 
 (The client side's event listener is :class:`switchlab.state.EventListener`.)
-The commands themselves are in :mod:`.commands`. A client that sends garbage or vanishes mid-frame only
-loses its own connection; the problem is logged on ``switchlab.sim``.
+The commands themselves are in :mod:`.commands`. A client that sends garbage or
+vanishes mid-frame only loses its own connection; the problem is logged on
+``switchlab.sim``.
 
 Commands run in arrival order. A blocking ``api`` (e.g. ``originate``) holds
 later commands and this connection's events until its response is written, as
