@@ -22,7 +22,8 @@ from typing import Any, AsyncIterator
 from .apps import LoadedApp, app_name, load_app as _load_app, unload_app as _unload_app
 from .esl import Connection, ConnectionState, Job, Reconnect, parse_address
 from .errors import APIError, CommandError
-from .state.dialstring import check_var_name, originate_string
+from .wire.dialstring import originate_string
+from .wire.validate import check_var_name
 from .state.dispatch import APP_ID_VAR, CALL_TRACKING_VAR, DEFAULT_EVENTS, EventListener
 
 __all__ = ["Client", "get_client", "parse_sofia_url"]

@@ -13,8 +13,8 @@ from fakes import FakeESL, FakeSwitch, transcript_frames
 from switchlab import Client, ClientPool, callback, get_client
 from switchlab.apps.players import TonePlay
 from switchlab.client import parse_sofia_url
-from switchlab.errors import APIError, CommandError
-from switchlab.state.dialstring import originate_string
+from switchlab.errors import APIError, CommandError, ConnectionFailed
+from switchlab.wire.dialstring import originate_string
 
 U = "0cc2598a-4236-4b6b-829f-ee31a7b2f907"
 

@@ -9,6 +9,7 @@ import pytest
 
 from simclient import RawClient
 from switchlab.sim import DUTModel, Emulator, Latency
+from switchlab.wire.dialstring import originate_string
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -191,6 +192,17 @@ async def test_unreachable_port_fails_fast(fs: Emulator) -> None:
         "-ERR INVALID_PROFILE\n"
     assert await c.api("originate error/USER_BUSY &park()") == "-ERR USER_BUSY\n"
     assert (await c.api("originate")).startswith("-USAGE: ")
+    await c.close()
+
+
+async def test_bracketed_ipv6_destination_is_routed_by_its_address(fs: Emulator) -> None:
+    """``x@[::1]:5080`` (as the client builds it) means host ``::1``: a loopback address
+    where no profile listens (they are on 127.0.0.1), so the INVITE fails at once instead
+    of going to the DUT."""
+    c = await client(fs, events="")
+    offered = fs.dut.stats.offered
+    assert await c.api(originate_string("x@[::1]:5080")) == "-ERR NORMAL_TEMPORARY_FAILURE\n"
+    assert fs.dut.stats.offered == offered
     await c.close()
 
 

@@ -236,7 +236,7 @@ async def test_client_that_stops_reading_is_dropped(fs: Emulator, monkeypatch: p
     MAX_MISSED lost events in a row the client is disconnected; others go on."""
     import socket
 
-    from switchlab.sim import listener as listener_mod
+    from switchlab.sim.esl import server as listener_mod
 
     caplog.set_level(logging.INFO, logger="switchlab.sim")
     monkeypatch.setattr(listener_mod, "MAX_BUFFERED", 50_000)

@@ -15,7 +15,7 @@ import pytest
 from simclient import RawClient
 from simreplay import classify, load
 from switchlab.sim import DUTModel, Emulator
-from switchlab.sim.clock import SimClock, uptime_text
+from switchlab.sim.model.clock import SimClock, uptime_text
 
 WIRE = Path(__file__).parent / "data" / "fs-wire"
 pytestmark = pytest.mark.timeout(60)

@@ -26,14 +26,16 @@ import asyncio
 import ipaddress
 import logging
 import threading
+from functools import partial
 from collections.abc import Iterable
 from typing import Any
 
-from .channel import Channel
-from .clock import FAST_TICK_US, SimClock
 from .dut import DUTModel
-from .host import EmulatedHost, Profile
-from .listener import Listener
+from .esl.server import EslServerProtocol
+from .host import EmulatedHost
+from .model.channel import Channel
+from .model.clock import FAST_TICK_US, SimClock
+from .model.ports import Profile
 
 log = logging.getLogger("switchlab.sim")
 
@@ -143,7 +145,8 @@ class Emulator:
             for k, h in enumerate(self.hosts):
                 port = self.port + k if self.port else 0
                 server = await self.loop.create_server(
-                    lambda h=h: Listener(h), self.bind, port, reuse_address=True, backlog=1024)
+                    partial(EslServerProtocol, h), self.bind, port, reuse_address=True,
+                    backlog=1024)
                 self._servers.append(server)
                 sock = server.sockets[0]
                 addr = sock.getsockname()

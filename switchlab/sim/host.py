@@ -1,4 +1,5 @@
-"""One emulated FreeSWITCH: identity, channels, event bus, log bus, heartbeat.
+"""One emulated FreeSWITCH: identity, sofia profiles, channels, scheduling, heartbeat;
+its events and log lines go through its :class:`~.model.bus.EventBus`.
 
 Several hosts live in one :class:`~switchlab.sim.emulator.Emulator` and share its
 event loop, clock, virtual SIP network and DUT. Each has its own Core-UUID,
@@ -12,47 +13,21 @@ import time
 import uuid as uuidlib
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .channel import Channel
-from .clock import SimClock, log_stamp, uptime_text
-from .events import Pairs, SimEvent, enc
-from .templates import EXTENDED, FS_VERSION, SOURCE_VARIANTS, SOURCES
-
-if TYPE_CHECKING:
-    from .emulator import Emulator
-    from .listener import Listener
+from .esl.server import EslServerProtocol
+from .model.bus import EventBus
+from .model.channel import Channel
+from .model.clock import SimClock, uptime_text
+from .model.fsdata import FS_VERSION
+from .model.ports import Network, Profile
 
 log = logging.getLogger("switchlab.sim")
-
-#: log level names as FreeSWITCH prints them
-LOG_LEVEL_NAMES = {0: "CONSOLE", 1: "ALERT", 2: "CRIT", 3: "ERR", 4: "WARNING", 5: "NOTICE",
-                   6: "INFO", 7: "DEBUG"}
-#: the core's own log level (switch.conf ``loglevel`` = info): nothing above is generated
-CORE_LOG_LEVEL = 6
-
-
-class Profile:
-    """A sofia profile (``internal``/``external``) of an emulated host."""
-
-    def __init__(self, name: str, ip: str, port: int) -> None:
-        self.name = name
-        self.ip = ip
-        self.port = port
-        self.calls_in = 0
-        self.failed_in = 0
-        self.calls_out = 0
-        self.failed_out = 0
-
-    @property
-    def url(self) -> str:
-        return f"sip:mod_sofia@{self.ip}:{self.port}"
-
 
 class EmulatedHost:
     """An emulated FreeSWITCH instance (one event socket, two sofia profiles)."""
 
-    def __init__(self, emulator: Emulator, index: int, hostname: str, sip_ip: str,
+    def __init__(self, emulator: Network, index: int, hostname: str, sip_ip: str,
                  internal_port: int, external_port: int, heartbeat_s: float) -> None:
         self.emulator = emulator
         self.index = index
@@ -71,30 +46,20 @@ class EmulatedHost:
         self.started_us = self.clock.now_us()
         self.started_mono = time.monotonic()
         self.channels: dict[str, Channel] = {}
-        self.listeners: list[Listener] = []
+        self.listeners: list[EslServerProtocol] = []
         self.max_sessions = 3000
         self.sps_max = 500
         self.global_vars = self._global_vars()
         # counters
-        self._seq = 0
         self._session = 0
         self.sessions_since_startup = 0
         self.peak_sessions = 0
         self._recent_creates: deque[float] = deque()
         self.peak_sps = 0
-        # subscriptions: event name -> number of listeners wanting it; ALL counted apart
-        self._want: dict[str, int] = {}
-        self._want_all = 0
-        self._event_listeners: list[Listener] = []
-        self._log_listeners: list[Listener] = []
-        self._log_max_level = -1
-        # cached header pieces
-        self._core_tail_plain = (
-            f"Core-UUID: {self.core_uuid}\nFreeSWITCH-Hostname: {enc(hostname)}\n"
-            f"FreeSWITCH-Switchname: {enc(hostname)}\nFreeSWITCH-IPv4: {enc(self.ipv4)}\n"
-            f"FreeSWITCH-IPv6: {enc(self.ipv6)}\n")
-        self._date_cache: tuple[int, str, list[tuple[str, str]]] = (-1, "", [])
-        self._source_plain: dict[tuple[str, str, str], str] = {}
+        self.bus = EventBus(self.clock, self.core_uuid, hostname, self.ipv4, self.ipv6)
+        # the bus's own methods, bound once: these run many times per call
+        self.log = self.bus.log
+        self.fire = self.bus.fire
         self._heartbeat_task: asyncio.Task[None] | None = None
 
     # -- identity ------------------------------------------------------------------
@@ -195,128 +160,17 @@ class EmulatedHost:
         return len(recent)
 
     # -- subscriptions -------------------------------------------------------------------
-    def add_listener(self, listener: Listener) -> None:
+    def add_listener(self, listener: EslServerProtocol) -> None:
         self.listeners.append(listener)
 
-    def remove_listener(self, listener: Listener) -> None:
+    def remove_listener(self, listener: EslServerProtocol) -> None:
         if listener in self.listeners:
             self.listeners.remove(listener)
         self.update_subscriptions()
 
     def update_subscriptions(self) -> None:
         """Recount which event names some listener wants (after event/nixevent/...)."""
-        want: dict[str, int] = {}
-        want_all = 0
-        ev_listeners = []
-        log_listeners = []
-        max_level = -1
-        for lst in self.listeners:
-            if lst.closed:
-                continue
-            if lst.events_on:
-                ev_listeners.append(lst)
-                if lst.all_events:
-                    want_all += 1
-                for name in lst.event_names:
-                    want[name] = want.get(name, 0) + 1
-            if lst.log_level is not None:
-                log_listeners.append(lst)
-                max_level = max(max_level, lst.log_level)
-        self._want = want
-        self._want_all = want_all
-        self._event_listeners = ev_listeners
-        self._log_listeners = log_listeners
-        self._log_max_level = min(max_level, CORE_LOG_LEVEL)
-
-    def wants(self, name: str) -> bool:
-        """True if at least one listener may want an event called ``name``."""
-        return bool(self._want_all or name in self._want)
-
-    # -- events --------------------------------------------------------------------------
-    def next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
-
-    def make_event(self, name: str, *, chan: Channel | None = None,
-                   pre: Pairs = (), post: Pairs = (),  # type: ignore[assignment]
-                   extended: bool | None = None, variant: str | None = None,
-                   body: str | None = None, lead: Pairs = (),  # type: ignore[assignment]
-                   stamp: int | None = None) -> SimEvent | None:
-        """Allocate a sequence number; build the event only if someone wants it."""
-        seq = self.next_seq()
-        if not (self._want_all or name in self._want):
-            return None
-        source = SOURCE_VARIANTS.get((name, variant)) if variant else None
-        if source is None:
-            source = SOURCES.get(name) or SOURCES["CUSTOM"]
-        if extended is None:
-            extended = name in EXTENDED
-        return SimEvent(self, name, seq, self.clock.now_us() if stamp is None else stamp,
-                        source, lead, pre, chan, post, extended, body)
-
-    def fire(self, name: str, **kw: Any) -> None:
-        """Fire an event now (nothing is built when no listener wants ``name``)."""
-        ev = self.make_event(name, **kw)
-        if ev is not None:
-            self.dispatch(ev)
-
-    def dispatch(self, ev: SimEvent) -> None:
-        """Deliver a built event to every listener whose subscription matches."""
-        for lst in self._event_listeners:
-            lst.deliver(ev)
-
-    def core_plain(self, ev: SimEvent) -> str:
-        stamp = ev.stamp
-        cached = self._date_cache
-        if cached[0] != stamp:
-            local, gmt = self.clock.dates(stamp)
-            date_plain = (f"Event-Date-Local: {enc(local)}\nEvent-Date-GMT: {enc(gmt)}\n"
-                          f"Event-Date-Timestamp: {stamp}\n")
-            date_pairs = [("Event-Date-Local", local), ("Event-Date-GMT", gmt),
-                          ("Event-Date-Timestamp", str(stamp))]
-            self._date_cache = cached = (stamp, date_plain, date_pairs)
-        src = self._source_plain.get(ev.source)
-        if src is None:
-            f, fn, line = ev.source
-            src = self._source_plain[ev.source] = (
-                f"Event-Calling-File: {f}\nEvent-Calling-Function: {fn}\n"
-                f"Event-Calling-Line-Number: {line}\n")
-        return (f"Event-Name: {ev.name}\n{self._core_tail_plain}{cached[1]}{src}"
-                f"Event-Sequence: {ev.seq}\n")
-
-    def core_pairs(self, ev: SimEvent) -> Pairs:
-        local, gmt = self.clock.dates(ev.stamp)
-        f, fn, line = ev.source
-        return [
-            ("Event-Name", ev.name), ("Core-UUID", self.core_uuid),
-            ("FreeSWITCH-Hostname", self.hostname), ("FreeSWITCH-Switchname", self.hostname),
-            ("FreeSWITCH-IPv4", self.ipv4), ("FreeSWITCH-IPv6", self.ipv6),
-            ("Event-Date-Local", local), ("Event-Date-GMT", gmt),
-            ("Event-Date-Timestamp", str(ev.stamp)), ("Event-Calling-File", f),
-            ("Event-Calling-Function", fn), ("Event-Calling-Line-Number", line),
-            ("Event-Sequence", str(ev.seq)),
-        ]
-
-    # -- logging -------------------------------------------------------------------------
-    def logs_wanted(self, level: int) -> bool:
-        return level <= self._log_max_level
-
-    def log(self, level: int, file: str, func: str, line: int, text: str,
-            chan: Channel | None = None, text_channel: int = 3, prefix: bool = True) -> None:
-        """Emit a ``log/data`` line to listeners that asked for ``level`` (cheap if none)."""
-        if level > self._log_max_level:
-            return
-        if prefix:
-            body = (f"{log_stamp(self.clock.now_us())} 98.57% [{LOG_LEVEL_NAMES[level]}] "
-                    f"{file}:{line} {text}\n")
-        else:
-            body = f"{text}\n"
-        headers = [("Log-Level", str(level)), ("Text-Channel", str(text_channel)),
-                   ("Log-File", file), ("Log-Func", func), ("Log-Line", str(line)),
-                   ("User-Data", chan.uuid if chan is not None else "")]
-        for lst in self._log_listeners:
-            if lst.log_level is not None and level <= lst.log_level:
-                lst.deliver_log(body, headers)
+        self.bus.update(self.listeners)
 
     # -- heartbeat -------------------------------------------------------------------------
     def start(self) -> None:

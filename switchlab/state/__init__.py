@@ -2,7 +2,7 @@
 the listener that keeps them from a connection's events."""
 from ..esl import Job
 from .call import Call
-from .dialstring import originate_string, sofia_url, var_block
+from ..wire.dialstring import originate_string, sofia_url, var_block
 from .dispatch import APP_ID_VAR, CALL_TRACKING_VAR, DEFAULT_EVENTS, EventListener
 from .session import Session, Vars
 

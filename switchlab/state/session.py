@@ -26,19 +26,14 @@ from ..esl import Connection
 from ..esl.job import silence as _silence
 from ..errors import CommandError, SessionGone
 from ..wire.events import Event
-from .dialstring import format_value, sofia_url, var_block
+from ..wire.dialstring import sofia_url, var_block
+from ..wire.validate import check_word, format_value
 
 if TYPE_CHECKING:
     from ..esl import Job
     from .call import Call
 
 _UNSET = object()
-
-
-def _check_word(what: str, value: str) -> str:
-    if not isinstance(value, str) or not value or any(c.isspace() or c in "\x00" for c in value):
-        raise CommandError(f"{what} {value!r} must be one non-empty word without whitespace")
-    return value
 
 
 class Vars(dict):  # type: ignore[type-arg]
@@ -276,13 +271,13 @@ class Session:
 
     def hangup(self, cause: str = "NORMAL_CLEARING") -> asyncio.Future[Event | None]:
         """``uuid_kill <uuid> <cause>``; resolves with the CHANNEL_HANGUP event."""
-        _check_word("hangup cause", cause)
+        check_word("hangup cause", cause)
         return self._then(self.conn.api(f"uuid_kill {self.uuid} {cause}"), "CHANNEL_HANGUP",
                           self.hungup or self.destroyed)
 
     def sched_hangup(self, seconds: float, cause: str = "NORMAL_CLEARING") -> asyncio.Future[str]:
         """``sched_hangup +<seconds> <uuid> <cause>`` (FreeSWITCH rounds to whole seconds)."""
-        _check_word("hangup cause", cause)
+        check_word("hangup cause", cause)
         return self.api(f"sched_hangup +{max(0, round(float(seconds)))} {self.uuid} {cause}")
 
     def execute(self, app: str, arg: str = "", *, event_lock: bool = False, loops: int = 1
@@ -307,7 +302,7 @@ class Session:
 
     def setvar(self, name: str, value: object) -> asyncio.Future[str]:
         """``uuid_setvar <uuid> <name> <value>``."""
-        _check_word("variable name", name)
+        check_word("variable name", name)
         text = value if isinstance(value, str) else format_value(name, value)
         if any(c in text for c in "\r\n\x00"):
             raise CommandError(f"variable {name}: value {text!r} contains a line break or NUL byte")
@@ -315,13 +310,13 @@ class Session:
 
     async def getvar(self, name: str) -> str | None:
         """``uuid_getvar``: the value, or None when unset (FreeSWITCH says ``_undef_``)."""
-        _check_word("variable name", name)
+        check_word("variable name", name)
         value = await self.conn.api(f"uuid_getvar {self.uuid} {name}")
         return None if value == "_undef_" else value
 
     def send_dtmf(self, digits: str, duration_ms: int | None = None) -> asyncio.Future[str]:
         """``uuid_send_dtmf <uuid> <digits>[@<duration>]``."""
-        _check_word("DTMF digits", digits)
+        check_word("DTMF digits", digits)
         arg = digits if duration_ms is None else f"{digits}@{int(duration_ms)}"
         return self.api(f"uuid_send_dtmf {self.uuid} {arg}")
 

@@ -15,27 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from ..errors import CommandError
+from .validate import check_line, check_uuid, check_word
 
 EVENT_FORMATS = ("plain", "json", "xml")
-
-
-def _check_line(what: str, value: str) -> str:
-    if not isinstance(value, str):
-        raise CommandError(f"{what} must be a str, not {type(value).__name__}")
-    if "\n" in value or "\r" in value:
-        raise CommandError(
-            f"{what} {value[:60]!r} contains a line break, which would end the ESL command "
-            "early and inject another one; remove it")
-    if "\x00" in value:
-        raise CommandError(f"{what} {value[:60]!r} contains a NUL byte; remove it")
-    return value
-
-
-def _check_word(what: str, value: str) -> str:
-    _check_line(what, value)
-    if not value or any(c.isspace() for c in value):
-        raise CommandError(f"{what} {value!r} must be one non-empty word without whitespace")
-    return value
 
 
 def _utf8(what: str, text: str) -> bytes:
@@ -54,19 +36,19 @@ def command(line: str, headers: Mapping[str, str] | None = None, body: bytes | N
     and is refused; so is a ``Content-Length`` header (the encoder adds it for
     ``body``: another one would make FreeSWITCH read the next command as a body).
     """
-    _check_line("command", line)
+    check_line("command", line)
     if not line:
         raise CommandError("command line is empty; FreeSWITCH would skip it and read the "
                            "next command's lines as this one's")
     parts = [line]
     for name, value in (headers or {}).items():
-        _check_word("header name", name)
+        check_word("header name", name)
         if ":" in name:
             raise CommandError(f"header name {name!r} must not contain ':'")
         if name.lower() == "content-length":
             raise CommandError("do not pass a Content-Length header: give the body instead "
                                "and its length is added")
-        value = _check_line(f"header {name}", str(value))
+        value = check_line(f"header {name}", str(value))
         if value.startswith(" "):
             raise CommandError(f"header {name} value {value[:60]!r} starts with a space, which "
                                "FreeSWITCH strips; strip it or send the value as a body")
@@ -85,7 +67,7 @@ def auth(password: str) -> bytes:
     """``auth <password>`` (the password itself must be one line). Errors never
     quote the password."""
     try:
-        _check_line("password", password)
+        check_line("password", password)
     except CommandError:
         raise CommandError("the password contains a line break or NUL byte, which cannot be "
                            "sent on the event socket; check the password") from None
@@ -94,25 +76,25 @@ def auth(password: str) -> bytes:
 
 def api(cmd: str) -> bytes:
     """``api <cmd>``: run an API command, answer in an ``api/response``."""
-    if not _check_line("api command", cmd).strip():
+    if not check_line("api command", cmd).strip():
         raise CommandError("api command is empty; give e.g. 'status'")
     return command(f"api {cmd}")
 
 
 def bgapi(cmd: str, job_uuid: str | None = None) -> bytes:
     """``bgapi <cmd>`` with an optional client-chosen ``Job-UUID``."""
-    if not _check_line("bgapi command", cmd).strip():
+    if not check_line("bgapi command", cmd).strip():
         raise CommandError("bgapi command is empty; give e.g. 'originate ...'")
     if job_uuid is None:
         return command(f"bgapi {cmd}")
-    return command(f"bgapi {cmd}", {"Job-UUID": _check_word("Job-UUID", job_uuid)})
+    return command(f"bgapi {cmd}", {"Job-UUID": check_word("Job-UUID", job_uuid)})
 
 
 def event(names: Iterable[str] = ("ALL",), fmt: str = "plain") -> bytes:
     """``event <fmt> <names...>``: subscribe (``fmt`` is plain, json or xml)."""
     if fmt not in EVENT_FORMATS:
         raise CommandError(f"event format {fmt!r} is not one of {', '.join(EVENT_FORMATS)}")
-    words = [_check_word("event name", n) for n in names]
+    words = [check_word("event name", n) for n in names]
     if not words:
         raise CommandError("no event names given; use ['ALL'] for everything")
     return command(f"event {fmt} {' '.join(words)}")
@@ -120,7 +102,7 @@ def event(names: Iterable[str] = ("ALL",), fmt: str = "plain") -> bytes:
 
 def nixevent(names: Iterable[str]) -> bytes:
     """``nixevent <names...>``: unsubscribe some events."""
-    words = [_check_word("event name", n) for n in names]
+    words = [check_word("event name", n) for n in names]
     if not words:
         raise CommandError("nixevent needs at least one event name")
     return command(f"nixevent {' '.join(words)}")
@@ -139,14 +121,14 @@ def filter_add(header: str, value: str) -> bytes:
     if isinstance(header, str) and header.lower() in ("delete", "add"):
         raise CommandError(f"filter header {header!r} would be read as 'filter {header.lower()} "
                            "...' by FreeSWITCH; use filter_delete() to remove a filter")
-    return command(f"filter {_check_word('filter header', header)} {_check_line('filter value', value)}")
+    return command(f"filter {check_word('filter header', header)} {check_line('filter value', value)}")
 
 
 def filter_delete(header: str, value: str | None = None) -> bytes:
     """``filter delete <header> [<value>]``."""
-    line = f"filter delete {_check_word('filter header', header)}"
+    line = f"filter delete {check_word('filter header', header)}"
     if value is not None:
-        line += f" {_check_line('filter value', value)}"
+        line += f" {check_line('filter value', value)}"
     return command(line)
 
 
@@ -154,10 +136,10 @@ def myevents(uuid: str, fmt: str | None = "plain") -> bytes:
     """``myevents <uuid> [<fmt>]``: attach the socket to one session
     (``fmt=None`` sends no format: FreeSWITCH then uses plain)."""
     if fmt is None:
-        return command(f"myevents {_check_word('uuid', uuid)}")
+        return command(f"myevents {check_uuid(uuid)}")
     if fmt not in EVENT_FORMATS:
         raise CommandError(f"event format {fmt!r} is not one of {', '.join(EVENT_FORMATS)}")
-    return command(f"myevents {_check_word('uuid', uuid)} {fmt}")
+    return command(f"myevents {check_uuid(uuid)} {fmt}")
 
 
 def linger(seconds: int | None = None) -> bytes:
@@ -170,7 +152,7 @@ def nolinger() -> bytes:
 
 
 def log(level: int | str = 7) -> bytes:
-    return command(f"log {_check_word('log level', str(level))}")
+    return command(f"log {check_word('log level', str(level))}")
 
 
 def nolog() -> bytes:
@@ -184,7 +166,7 @@ def exit_() -> bytes:
 
 def sendmsg(uuid: str, headers: Mapping[str, str], body: bytes | None = None) -> bytes:
     """``sendmsg <uuid>`` with its headers (``call-command``, ...)."""
-    return command(f"sendmsg {_check_word('uuid', uuid)}", headers, body)
+    return command(f"sendmsg {check_uuid(uuid)}", headers, body)
 
 
 def execute(uuid: str, app: str, arg: str = "", event_lock: bool = False,
@@ -198,7 +180,7 @@ def execute(uuid: str, app: str, arg: str = "", event_lock: bool = False,
     >>> execute("u1", "playback", "tone_stream://%(100,0,440)")
     b'sendmsg u1\\ncall-command: execute\\nexecute-app-name: playback\\nexecute-app-arg: tone_stream://%(100,0,440)\\n\\n'
     """
-    headers = {"call-command": "execute", "execute-app-name": _check_word("app name", app)}
+    headers = {"call-command": "execute", "execute-app-name": check_word("app name", app)}
     body = None
     if not isinstance(arg, str):
         raise CommandError(f"application argument must be a str, not {type(arg).__name__}")
@@ -212,10 +194,10 @@ def execute(uuid: str, app: str, arg: str = "", event_lock: bool = False,
     if event_lock:
         headers["event-lock"] = "true"
     if event_uuid:
-        headers["Event-UUID"] = _check_word("Event-UUID", event_uuid)
+        headers["Event-UUID"] = check_word("Event-UUID", event_uuid)
     return sendmsg(uuid, headers, body)
 
 
 def hangup(uuid: str, cause: str = "NORMAL_CLEARING") -> bytes:
     """``sendmsg`` with ``call-command: hangup``."""
-    return sendmsg(uuid, {"call-command": "hangup", "hangup-cause": _check_word("cause", cause)})
+    return sendmsg(uuid, {"call-command": "hangup", "hangup-cause": check_word("cause", cause)})

@@ -1,9 +1,13 @@
-"""Events as the emulator builds them, and their three wire formats.
+"""Events as the emulator builds them (server side), and their three wire formats.
+
+(The client parses events with :mod:`switchlab.wire.events`; this module only
+builds them.)
 
 An event is assembled from cached, already URL-encoded pieces: the host's
-constant headers, a per-tick date block, the channel's data block and its
-variable block (both cached by the channel until they change). Nothing is
-built for an event no client subscribed to; see :meth:`EmulatedHost.wants`.
+constant headers and a per-tick date block (both kept by the
+:class:`~.bus.EventBus`), the channel's data block and its variable block (both
+cached by the channel until they change). Nothing is
+built for an event no client subscribed to; see :meth:`EventBus.wants`.
 
 Formats follow the transcripts: plain values URL-encoded, ``Content-Length``
 before ``Content-Type``; JSON with every value a string, duplicate headers kept
@@ -13,78 +17,16 @@ XML with URL-encoded element texts.
 from __future__ import annotations
 
 import json
-import re
 from typing import TYPE_CHECKING
 
-from ..wire.serialize import event_xml
-from ..wire.urlcodec import fs_url_encode
+from ...wire.serialize import event_xml
+from ...wire.urlcodec import fs_url_encode_fast as enc
 
 if TYPE_CHECKING:
+    from .bus import EventBus
     from .channel import Channel
-    from .host import EmulatedHost
 
 Pairs = list[tuple[str, str]]
-
-_UNSAFE = "\r\n #&+:;<=>?@[\\]^`{|}\""
-#: ASCII translation table: unsafe characters and controls -> %XX ('%' handled apart)
-_TABLE = {c: f"%{c:02X}" for c in range(0x20)}
-_TABLE.update({ord(ch): f"%{ord(ch):02X}" for ch in _UNSAFE})
-_TABLE[0x7F] = "%7F"
-_LONE_PERCENT = re.compile(r"%(?![0-9A-F]{2})")
-#: unsafe ASCII characters but '%' -> escape; replacing only the ones present (found with
-#: a set intersection) beats translate() with an expanding table by far
-_ESCAPES = {chr(c): esc for c, esc in _TABLE.items()}
-_UNSAFE_CHARS = frozenset(_ESCAPES)
-#: the unsafe characters checked one by one; the other (control) ones with one regex scan
-_COMMON_UNSAFE = tuple("\r\n" + _UNSAFE[2:])
-_RARE_UNSAFE = re.compile("[" + re.escape("".join(sorted(_UNSAFE_CHARS - set(_COMMON_UNSAFE))))
-                          + "]")
-_ENC_CACHE: dict[str, str] = {}
-_ENC_CACHE_MAX = 100_000
-
-
-def enc(value: str) -> str:
-    """``fs_url_encode``, fast: memo for short values, ``str.translate`` for ASCII.
-
-    Same result as :func:`switchlab.wire.fs_url_encode` for every input (an
-    already valid ``%XX`` is kept, a lone ``%`` becomes ``%25``).
-    """
-    hit = _ENC_CACHE.get(value)
-    if hit is not None:
-        return hit
-    if _NEEDS_ENCODING.search(value) is None:
-        return value
-    if value.isascii():
-        out = value
-        if "%" in out:
-            out = _LONE_PERCENT.sub("%25", out)  # first: the other escapes add valid %XX
-        for ch in _COMMON_UNSAFE:  # 'in' is a fast scan; rarely many of them are present
-            if ch in out:
-                out = out.replace(ch, _ESCAPES[ch])
-        if _RARE_UNSAFE.search(out) is not None:
-            for ch in _UNSAFE_CHARS.intersection(out):
-                out = out.replace(ch, _ESCAPES[ch])
-    else:
-        out = fs_url_encode(value)
-    if len(value) < 128:
-        if len(_ENC_CACHE) >= _ENC_CACHE_MAX:
-            _ENC_CACHE.clear()
-        _ENC_CACHE[value] = out
-    return out
-
-
-_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '#%&+:;<=>?@[\\]^`{|}"')
-#: one negated character class: twice as fast to scan as the equivalent alternation
-_NEEDS_ENCODING = re.compile(f"[^{re.escape(_SAFE)}]")
-#: ``needs_encoding(value)`` is None when :func:`enc` would return ``value`` unchanged
-needs_encoding = _NEEDS_ENCODING.search
-
-
-def seed(raw: str, encoded: str) -> None:
-    """Tell :func:`enc` the encoding of a long value computed elsewhere (an SDP)."""
-    if len(_ENC_CACHE) >= _ENC_CACHE_MAX:
-        _ENC_CACHE.clear()
-    _ENC_CACHE[raw] = encoded
 
 
 def plain_lines(pairs: Pairs) -> str:
@@ -98,16 +40,16 @@ _json_str = json.JSONEncoder(ensure_ascii=False).encode
 class SimEvent:
     """One event fired by an emulated host (rendered lazily, once per format)."""
 
-    __slots__ = ("name", "host", "seq", "stamp", "source", "lead", "pre", "chan", "post",
+    __slots__ = ("name", "bus", "seq", "stamp", "source", "lead", "pre", "chan", "post",
                  "extended", "body", "_frames", "_pairs", "unique_id")
 
-    def __init__(self, host: EmulatedHost, name: str, seq: int, stamp: int,
+    def __init__(self, bus: EventBus, name: str, seq: int, stamp: int,
                  source: tuple[str, str, str], lead: Pairs = (),  # type: ignore[assignment]
                  pre: Pairs = (), chan: Channel | None = None,  # type: ignore[assignment]
                  post: Pairs = (), extended: bool = False,  # type: ignore[assignment]
                  body: str | None = None) -> None:
         self.name = name
-        self.host = host
+        self.bus = bus
         self.seq = seq
         self.stamp = stamp
         self.source = source
@@ -126,7 +68,7 @@ class SimEvent:
         """Every header, decoded, in wire order (body excluded)."""
         if self._pairs is None:
             out: Pairs = list(self.lead)
-            out.extend(self.host.core_pairs(self))
+            out.extend(self.bus.core_pairs(self))
             out.extend(self.pre)
             if self.chan is not None:
                 out.extend(self.chan.data_pairs())
@@ -166,7 +108,7 @@ class SimEvent:
         parts = [""]  # the outer header goes first, once the length is known
         if self.lead:
             parts.append(plain_lines(self.lead))
-        parts.append(self.host.core_plain(self))
+        parts.append(self.bus.core_plain(self))
         if self.pre:
             parts.append(plain_lines(self.pre))
         chan = self.chan

@@ -1,4 +1,4 @@
-"""The api commands (``api``/``bgapi``), with FreeSWITCH's exact output texts.
+"""The api commands (``api``/``bgapi``; mod_commands), with FreeSWITCH's exact output texts.
 
 Trailing newlines and error texts follow the api_catalog transcript: e.g.
 ``uuid_exists`` answers ``true``/``false`` without a newline, ``uuid_kill`` of an
@@ -10,22 +10,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from . import causes
-from .bridge import uuid_bridge
-from .callflow import answer_channel, find_channel, hangup, originate
-from .deferred import Deferred
-from .events import SimEvent
+from ...wire.parser import Command
+from ..calls.answer import answer_channel
+from ..calls.bridging import uuid_bridge
+from ..calls.lifecycle import find_channel, hangup
+from ..calls.originate import originate
+from ..mod_dptools.runner import queue_message
+from ..model import causes
+from ..model.channel import Channel
+from ..model.deferred import Deferred
+from ..model.event_builder import SimEvent
+from ..model.fsdata import FS_VERSION
+from ..model.ports import Host
 from .show import show
-from .templates import FS_VERSION
-
-if TYPE_CHECKING:
-    from .channel import Channel
-    from .host import EmulatedHost
 
 ApiResult = str | Deferred
-ApiFn = Callable[["EmulatedHost", str], ApiResult]
+ApiFn = Callable[[Host, str], ApiResult]
 
 MODULES = frozenset({
     "mod_sofia", "mod_event_socket", "mod_commands", "mod_dptools", "mod_loopback",
@@ -34,7 +35,7 @@ MODULES = frozenset({
 })
 
 
-def api_status(host: EmulatedHost, arg: str) -> str:
+def api_status(host: Host, arg: str) -> str:
     sps = host.sessions_per_sec()
     return (f"UP {host.uptime_text()}\n"
             "FreeSWITCH (Version 1.11.1-release  64bit) is ready\n"
@@ -48,22 +49,22 @@ def api_status(host: EmulatedHost, arg: str) -> str:
             "Current Stack Size/Max 240K/8192K\n")
 
 
-def api_version(host: EmulatedHost, arg: str) -> str:
+def api_version(host: Host, arg: str) -> str:
     return f"FreeSWITCH Version {FS_VERSION} ( 64bit)\n"
 
 
-def api_uptime(host: EmulatedHost, arg: str) -> str:
+def api_uptime(host: Host, arg: str) -> str:
     return f"{host.uptime_us() // 1_000_000}\n"
 
 
-def api_global_getvar(host: EmulatedHost, arg: str) -> str:
+def api_global_getvar(host: Host, arg: str) -> str:
     name = arg.strip()
     if not name:
         return "".join(f"{k}={v}\n" for k, v in host.global_vars.items())
     return host.global_vars.get(name, "")
 
 
-def api_global_setvar(host: EmulatedHost, arg: str) -> str:
+def api_global_setvar(host: Host, arg: str) -> str:
     name, _, value = arg.partition("=")
     if not name.strip():
         return "-USAGE: <var>=<value>\n"
@@ -71,27 +72,27 @@ def api_global_setvar(host: EmulatedHost, arg: str) -> str:
     return "+OK\n"
 
 
-def api_eval(host: EmulatedHost, arg: str) -> str:
+def api_eval(host: Host, arg: str) -> str:
     return re.sub(r"\$\{([^}]+)\}", lambda m: host.global_vars.get(m.group(1), ""), arg)
 
 
-def api_hostname(host: EmulatedHost, arg: str) -> str:
+def api_hostname(host: Host, arg: str) -> str:
     return host.hostname
 
 
-def api_echo(host: EmulatedHost, arg: str) -> str:
+def api_echo(host: Host, arg: str) -> str:
     return arg
 
 
-def api_module_exists(host: EmulatedHost, arg: str) -> str:
+def api_module_exists(host: Host, arg: str) -> str:
     return "true" if arg.strip() in MODULES else "false"
 
 
-def api_reloadxml(host: EmulatedHost, arg: str) -> str:
+def api_reloadxml(host: Host, arg: str) -> str:
     return "+OK [Success]\n"
 
 
-def api_fsctl(host: EmulatedHost, arg: str) -> str:
+def api_fsctl(host: Host, arg: str) -> str:
     words = arg.split()
     if not words:
         return "-ERR Invalid command\n"
@@ -110,11 +111,11 @@ def api_fsctl(host: EmulatedHost, arg: str) -> str:
     return "-ERR INVALID COMMAND\n"
 
 
-def api_uuid_exists(host: EmulatedHost, arg: str) -> str:
+def api_uuid_exists(host: Host, arg: str) -> str:
     return "true" if find_channel(host, arg.strip()) is not None else "false"
 
 
-def api_uuid_kill(host: EmulatedHost, arg: str) -> str:
+def api_uuid_kill(host: Host, arg: str) -> str:
     words = arg.split()
     if not words:
         return "-USAGE: <uuid> [cause]\n"
@@ -126,7 +127,7 @@ def api_uuid_kill(host: EmulatedHost, arg: str) -> str:
     return "+OK\n"
 
 
-def api_uuid_answer(host: EmulatedHost, arg: str) -> str:
+def api_uuid_answer(host: Host, arg: str) -> str:
     chan = find_channel(host, arg.strip())
     if chan is None or chan.dead:
         return "-ERROR\n"
@@ -134,7 +135,7 @@ def api_uuid_answer(host: EmulatedHost, arg: str) -> str:
     return "+OK\n"
 
 
-def api_uuid_pre_answer(host: EmulatedHost, arg: str) -> str:
+def api_uuid_pre_answer(host: Host, arg: str) -> str:
     chan = find_channel(host, arg.strip())
     if chan is None or chan.dead:
         return "-ERROR\n"
@@ -142,7 +143,7 @@ def api_uuid_pre_answer(host: EmulatedHost, arg: str) -> str:
     return "+OK\n"
 
 
-def api_uuid_setvar(host: EmulatedHost, arg: str) -> str:
+def api_uuid_setvar(host: Host, arg: str) -> str:
     words = arg.split(" ", 2)
     if len(words) < 2:
         return "-USAGE: <uuid> <var> [value]\n"
@@ -156,7 +157,7 @@ def api_uuid_setvar(host: EmulatedHost, arg: str) -> str:
     return "+OK\n"
 
 
-def api_uuid_getvar(host: EmulatedHost, arg: str) -> str:
+def api_uuid_getvar(host: Host, arg: str) -> str:
     words = arg.split()
     if len(words) < 2:
         return "-USAGE: <uuid> <var>\n"
@@ -166,7 +167,7 @@ def api_uuid_getvar(host: EmulatedHost, arg: str) -> str:
     return chan.vars.get(words[1], "_undef_")
 
 
-def api_uuid_broadcast(host: EmulatedHost, arg: str) -> str:
+def api_uuid_broadcast(host: Host, arg: str) -> str:
     words = arg.split()
     if len(words) < 2:
         return "-USAGE: <uuid> <path> [aleg|bleg|both]\n"
@@ -187,7 +188,7 @@ def api_uuid_broadcast(host: EmulatedHost, arg: str) -> str:
     return "+OK Message sent\n"
 
 
-def api_uuid_send_dtmf(host: EmulatedHost, arg: str) -> str:
+def api_uuid_send_dtmf(host: Host, arg: str) -> str:
     words = arg.split()
     if len(words) < 2:
         return "-USAGE: <uuid> <dtmf_data>\n"
@@ -200,13 +201,11 @@ def api_uuid_send_dtmf(host: EmulatedHost, arg: str) -> str:
 
 def _queue_execute(chan: Channel, app: str, data: str) -> None:
     """Queue ``app(data)`` on ``chan`` as an ESL ``sendmsg`` execute would."""
-    from ..wire.parser import Command
-    from .apps import queue_message
     queue_message(chan, Command(f"sendmsg {chan.uuid}", {
         "call-command": "execute", "execute-app-name": app, "execute-app-arg": data}))
 
 
-def api_hupall(host: EmulatedHost, arg: str) -> str:
+def api_hupall(host: Host, arg: str) -> str:
     words = arg.split()
     cause = words[0] if words and causes.is_cause(words[0]) else "MANAGER_REQUEST"
     var = words[1] if len(words) > 2 else None
@@ -222,11 +221,11 @@ def api_hupall(host: EmulatedHost, arg: str) -> str:
     return f"+OK hangup all channels with cause {cause}\n"
 
 
-def api_show(host: EmulatedHost, arg: str) -> str:
+def api_show(host: Host, arg: str) -> str:
     return show(host, arg)
 
 
-def api_sofia(host: EmulatedHost, arg: str) -> str:
+def api_sofia(host: Host, arg: str) -> str:
     words = arg.split()
     if not words or words[0] != "status":
         if words and words[0] in ("profile", "xmlstatus", "global", "loglevel", "tracelevel"):
@@ -249,7 +248,7 @@ def api_sofia(host: EmulatedHost, arg: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sofia_profile_status(host: EmulatedHost, name: str) -> str:
+def sofia_profile_status(host: Host, name: str) -> str:
     p = host.profiles[name]
     rows = [
         ("Name", name), ("Domain Name", "N/A"), ("Auto-NAT", "false"),
@@ -268,7 +267,7 @@ def sofia_profile_status(host: EmulatedHost, name: str) -> str:
     return "=" * 97 + "\n" + "".join(f"{k:<17}\t{v}\n" for k, v in rows)
 
 
-def api_originate(host: EmulatedHost, arg: str) -> ApiResult:
+def api_originate(host: Host, arg: str) -> ApiResult:
     return originate(host, arg)
 
 
@@ -300,7 +299,7 @@ API: dict[str, ApiFn] = {
 }
 
 
-def run_api(host: EmulatedHost, name: str, arg: str) -> tuple[SimEvent | None, ApiResult]:
+def run_api(host: Host, name: str, arg: str) -> tuple[SimEvent | None, ApiResult]:
     """Run api ``name``: returns the API event to fire when done, and the result.
 
     The API event is created (sequence number, timestamp) when the command
@@ -312,5 +311,5 @@ def run_api(host: EmulatedHost, name: str, arg: str) -> tuple[SimEvent | None, A
     post = [("API-Command", name)]
     if arg:
         post.append(("API-Command-Argument", arg))
-    ev = host.make_event("API", post=post)
+    ev = host.bus.make_event("API", post=post)
     return ev, fn(host, arg)

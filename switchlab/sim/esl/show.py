@@ -8,14 +8,11 @@ Every JSON value is a string.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
-from .clock import local_stamp
-from .templates import SHOW_CALLS_B_COLUMNS, SHOW_CALLS_LEG_COLUMNS, SHOW_CHANNELS_COLUMNS
-
-if TYPE_CHECKING:
-    from .channel import Channel
-    from .host import EmulatedHost
+from ..model.channel import Channel
+from ..model.clock import local_stamp
+from ..model.fsdata import SHOW_CALLS_B_COLUMNS, SHOW_CALLS_LEG_COLUMNS, SHOW_CHANNELS_COLUMNS
+from ..model.ports import Host
 
 
 def channel_row(chan: Channel) -> dict[str, str]:
@@ -53,11 +50,11 @@ def channel_row(chan: Channel) -> dict[str, str]:
     }
 
 
-def _live(host: EmulatedHost) -> list[Channel]:
+def _live(host: Host) -> list[Channel]:
     return [c for c in host.channels.values() if not c.destroyed]
 
 
-def _calls(host: EmulatedHost) -> list[tuple[Channel, Channel | None]]:
+def _calls(host: Host) -> list[tuple[Channel, Channel | None]]:
     """Bridged pairs count as one call; every other leg is a call of its own."""
     out: list[tuple[Channel, Channel | None]] = []
     seen: set[str] = set()
@@ -92,7 +89,7 @@ def _json(columns: tuple[str, ...], rows: list[dict[str, str]]) -> str:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
-def show(host: EmulatedHost, arg: str) -> str:
+def show(host: Host, arg: str) -> str:
     """``show channels|calls [count] [as json|xml|delim X]``."""
     words = arg.split()
     if not words:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .channel import Channel
+    from ..model.channel import Channel
 
 
 def answer_then_park(dest: str) -> list[tuple[str, str]]:

@@ -9,8 +9,9 @@ import itertools
 import random
 import string
 
-from ..wire.urlcodec import fs_url_encode
-from .events import enc, seed
+from ...wire.urlcodec import fs_url_encode
+from ...wire.urlcodec import fs_url_encode_fast as enc
+from ...wire.urlcodec import remember_encoding as seed
 
 _rnd = random.Random()
 _ALNUM = string.ascii_letters + string.digits
@@ -86,7 +87,8 @@ def fs_sdp(ip: str, port: int, offer: bool, local: bool = True) -> str:
     """A FreeSWITCH SDP: the offer lists PCMU+PCMA, the answer PCMU; ``local`` ends in sendrecv.
 
     Its URL-encoded form (it is shown in several variables) is built alongside
-    and handed to :func:`events.seed`, which saves encoding it character by character.
+    and handed to :func:`~switchlab.wire.urlcodec.remember_encoding`, which saves
+    encoding it character by character.
     """
     s = next(_sdp_sess)
     tail = _SDP_TAIL[offer, local]

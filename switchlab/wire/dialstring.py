@@ -1,21 +1,84 @@
-"""Parsing of ``originate`` arguments and dial strings.
+"""Dial strings, both ways: the client builds them, the emulator parses them (sans I/O).
 
-``originate <call_url> <exten>|&<app>(<args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]``
+Building (client side): :func:`originate_string`, :func:`sofia_url` and
+:func:`var_block` check every piece with :mod:`.validate` before joining it, so
+a value cannot end the ESL command or break out of the dial string.
 
+Parsing (server side, the emulator's ``originate`` and ``bridge``):
+``originate <call_url> <exten>|&<app>(<args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]``.
 A call URL may start with ``{var=value,...}`` (variables for the call); each
 leg may have its own ``[var=value,...]``. Endpoints understood:
-``sofia/<profile>/<user>@<host>[:<port>][;fs_path=sip:<proxy>]``,
-``loopback/<exten>[/<context>[/<dialplan>]]`` and ``error/<cause>``. Several
-legs (``,`` or ``|``) are accepted; the first one is dialled.
+``sofia/<profile>/<user>@<host>[:<port>][;fs_path=sip:<proxy>]`` (an IPv6 host
+in brackets), ``loopback/<exten>[/<context>[/<dialplan>]]`` and
+``error/<cause>``. Several legs (``,`` or ``|``) are accepted; the first one is
+dialled.
 
+>>> originate_string("Fred@127.0.0.1:5080", vars={"origination_uuid": "u1"})
+'originate {origination_uuid=u1}sofia/external/Fred@127.0.0.1:5080 &park()'
+>>> originate_string("x@h", proxy="127.0.0.1:5070")
+'originate sofia/external/x@h;fs_path=sip:127.0.0.1:5070 &park()'
 >>> req = parse_originate("{origination_uuid=u1,a='x,y'}sofia/external/answer@127.0.0.1:5080 &park()")
 >>> req.variables, req.endpoint.kind, req.endpoint.user, req.app
 ({'origination_uuid': 'u1', 'a': 'x,y'}, 'sofia', 'answer', 'park')
+>>> parse_originate("sofia/external/x@[::1]:5080 &park()").endpoint.host
+'::1'
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .validate import (
+    check_app_arg,
+    check_app_name,
+    check_dest,
+    check_profile,
+    check_proxy,
+    check_var_name,
+    format_value,
+)
+
+__all__ = ["ORIGINATE_USAGE", "DialStringError", "Endpoint", "OriginateRequest",
+           "originate_string", "parse_call_url", "parse_endpoint", "parse_hostport",
+           "parse_originate", "parse_sip_uri", "parse_vars", "sofia_url", "split_args",
+           "var_block"]
+
+
+# -- building (client) ---------------------------------------------------------------------
+def var_block(vars: Mapping[str, object] | None) -> str:
+    """``{name=value,...}`` (empty string for no variables).
+
+    >>> var_block({"a": 1, "b": True})
+    '{a=1,b=true}'
+    """
+    if not vars:
+        return ""
+    return "{" + ",".join(f"{check_var_name(k)}={format_value(k, v)}"
+                          for k, v in vars.items()) + "}"
+
+
+def sofia_url(dest: str, profile: str = "external", proxy: str | None = None) -> str:
+    """``sofia/<profile>/<dest>[;fs_path=sip:<proxy>]``.
+
+    >>> sofia_url("x@[::1]:5080", proxy="[::1]:5070")
+    'sofia/external/x@[::1]:5080;fs_path=sip:[::1]:5070'
+    """
+    url = f"sofia/{check_profile(profile)}/{check_dest(dest)}"
+    if proxy:
+        url += f";fs_path=sip:{check_proxy(proxy)}"
+    return url
+
+
+def originate_string(dest: str, profile: str = "external", proxy: str | None = None,
+                     vars: Mapping[str, object] | None = None, app: str = "park",
+                     app_arg: str = "") -> str:
+    """The whole ``originate {vars}sofia/<profile>/<dest>[;fs_path=sip:<proxy>] &<app>(<arg>)``."""
+    check_app_name(app)
+    check_app_arg(app_arg)
+    return f"originate {var_block(vars)}{sofia_url(dest, profile, proxy)} &{app}({app_arg})"
+
+
+# -- parsing (emulator) --------------------------------------------------------------------
 ORIGINATE_USAGE = ("-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] "
                    "[<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n")
 
@@ -46,7 +109,9 @@ class Endpoint:
 
     @property
     def hostport(self) -> str:
-        return f"{self.host}:{self.port}" if self.port is not None else self.host
+        """``host[:port]`` as written in a SIP URI (an IPv6 host in brackets)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}" if self.port is not None else host
 
 
 @dataclass
@@ -163,6 +228,19 @@ def _take_block(text: str, open_ch: str, close_ch: str) -> tuple[str | None, str
 
 
 def parse_hostport(text: str, default_port: int | None = None) -> tuple[str, int | None]:
+    """``host[:port]`` -> ``(host, port)``; a bracketed IPv6 host loses its brackets.
+
+    >>> parse_hostport("[::1]:5080"), parse_hostport("h"), parse_hostport("[::1]")
+    (('::1', 5080), ('h', None), ('::1', None))
+    """
+    if text.startswith("["):
+        end = text.find("]")
+        if end > 0:
+            host, rest = text[1:end], text[end + 1:]
+            if not rest:
+                return host, default_port
+            if rest[0] == ":" and rest[1:].isdigit():
+                return host, int(rest[1:])
     host, sep, port = text.rpartition(":")
     if sep and port.isdigit() and host:
         return host, int(port)

@@ -1,0 +1,193 @@
+"""A leg gets answered: the replies an outbound leg receives (180, 183, 200) and the
+answer, pre-answer and ring-ready of an inbound leg, passed on to its caller.
+"""
+from __future__ import annotations
+
+from ..model import milestones as T
+from ..model.channel import Channel
+from .legs import fire_codecs, flip_cid
+
+
+def _first_reply(chan: Channel) -> None:
+    if not chan.facts.get("replied"):
+        chan.facts["replied"] = True
+        chan.set_profile(**{"Network-Addr": chan.facts["peer_ip"]})
+        chan.apply(T.REPLY_NET)
+        if chan.facts.get("fs_peer"):
+            chan.apply(T.PEER_SOFIA_HEADERS)
+
+
+def outbound_progress(chan: Channel) -> None:
+    """180 Ringing reached the outbound leg."""
+    if chan.dead or chan.answered or chan.times.get("progress"):
+        return
+    _first_reply(chan)
+    chan.apply(T.REPLY_DIALOG)
+    chan.set_time("progress", chan.host.clock.now_us())
+    chan.fire("CHANNEL_PROGRESS")
+    if chan.callstate == "DOWN":
+        chan.set_callstate("RINGING")
+
+
+def outbound_early_media(chan: Channel) -> None:
+    """183 with SDP reached the outbound leg: early media, and the originate returns."""
+    if chan.dead or chan.answered or chan.early:
+        return
+    host = chan.host
+    if not chan.facts.get("replied"):
+        _first_reply(chan)
+    chan.apply(T.EP_CODEC)
+    chan.apply(T.REPLY_DIALOG)
+    chan.apply(T.REMOTE_SDP)
+    chan.set_var("endpoint_disposition", "EARLY MEDIA")
+    chan.early = True
+    chan.media = True
+    chan.answer_state = "early"
+    chan.set_time("progress_media", host.clock.now_us())
+    chan.fire("CHANNEL_PROGRESS_MEDIA")
+    chan.set_callstate("EARLY")
+    fire_codecs(chan)
+    host.later(host.tick(), _early_flip, chan, chan=chan)
+
+
+def _early_flip(chan: Channel) -> None:
+    if chan.dead:
+        return
+    chan.apply(T.OUT_EARLY_MEDIA)
+    if chan.facts.get("dtmf_type") == "rfc2833":
+        chan.apply(T.RFC2833)
+    chan.apply(T.REMOTE_MEDIA)
+    flip_cid(chan, "EARLY MEDIA")
+    orig = chan.originate
+    if orig is not None and not orig.ignore_early:
+        orig.succeed()
+
+
+def outbound_answered(chan: Channel) -> None:
+    """200 OK reached the outbound leg."""
+    if chan.dead or chan.answered:
+        return
+    host = chan.host
+    f = chan.facts
+    was_early = chan.early
+    if f.get("replied"):
+        chan.apply(T.REPLY_NET)
+    else:
+        _first_reply(chan)
+    if was_early:
+        chan.apply(T.EP_CODEC)
+        chan.apply(T.REPLY_DIALOG)
+        chan.apply(T.REMOTE_SDP)
+    else:
+        chan.apply(T.REPLY_DIALOG)
+        chan.apply(T.REMOTE_SDP)
+        chan.apply(T.OUT_MEDIA)
+        if f.get("dtmf_type") == "rfc2833":
+            chan.apply(T.RFC2833)
+        chan.apply(T.REMOTE_MEDIA)
+        if chan.codec is None:
+            fire_codecs(chan)
+    chan.answered = True
+    chan.media = True
+    chan.answer_state = "answered"
+    chan.set_time("answered", host.clock.now_us())
+    chan.fire("CHANNEL_ANSWER")
+    chan.set_callstate("ACTIVE")
+    host.log(5, "sofia.c", "sofia_handle_sip_i_state", 8693,
+             f"Channel [{chan.name}] has been answered", chan, text_channel=0)
+    if was_early or chan.vars.get("channel_cid_flipped"):
+        chan.set_var("endpoint_disposition", "ANSWER")
+        orig = chan.originate
+        if orig is not None and not orig.done:
+            orig.succeed()
+        return
+    flip_cid(chan, "ANSWER")
+    orig = chan.originate
+    if orig is not None:
+        orig.succeed()
+
+
+def answer_channel(chan: Channel, pre_answer: bool = False) -> bool:
+    """Answer (or pre-answer) a leg: events on it, and the 200/183 to its caller."""
+    if chan.dead or chan.answered or (pre_answer and chan.early):
+        return False
+    host = chan.host
+    if chan.kind == "sofia" and chan.direction == "inbound":
+        if not chan.media:
+            chan.apply(T.IN_ANSWER_MEDIA)
+            chan.media = True
+    if chan.kind == "loopback" and chan.direction == "inbound" and not pre_answer:
+        other = chan.peer
+        if other is not None and not other.answered and not other.dead:
+            loopback_a_answered(other)
+    now = host.clock.now_us()
+    if pre_answer:
+        chan.early = True
+        chan.answer_state = "early"
+        chan.set_time("progress_media", now)
+        chan.fire("CHANNEL_PROGRESS_MEDIA")
+        chan.set_callstate("EARLY")
+    else:
+        chan.answered = True
+        chan.answer_state = "answered"
+        chan.set_time("answered", now)
+        chan.fire("CHANNEL_ANSWER")
+        chan.set_callstate("ACTIVE")
+        chan.set_var("endpoint_disposition", "ANSWER") if chan.app != "answer" else None
+        host.log(5, "mod_dptools.c", "answer_function", 1406,
+                 f"Channel [{chan.name}] has been answered", chan, text_channel=0)
+    caller = chan.peer
+    if chan.kind == "sofia" and chan.direction == "inbound" and caller is not None:
+        if pre_answer:
+            host.later(host.tick(), _caller_early, caller, chan=caller)
+        else:
+            host.later(host.tick(), _caller_answered, caller, chan, chan=caller)
+    return True
+
+
+def ring_ready(chan: Channel) -> None:
+    """180 from an inbound leg (``ring_ready``) -> CHANNEL_PROGRESS on it and its caller."""
+    if chan.dead or chan.answered or chan.times.get("progress"):
+        return
+    chan.set_time("progress", chan.host.clock.now_us())
+    chan.fire("CHANNEL_PROGRESS")
+    caller = chan.peer
+    if chan.kind == "sofia" and chan.direction == "inbound" and caller is not None:
+        chan.host.later(chan.host.tick(), outbound_progress, caller, chan=caller)
+
+
+def _caller_early(caller: Channel) -> None:
+    outbound_early_media(caller)
+
+
+def _caller_answered(caller: Channel, callee: Channel) -> None:
+    if caller.dead:
+        return
+    if caller.dut_call:
+        caller.host.emulator.dut.answered()
+    callee.host.log(6, "sofia.c", "sofia_update_callee_id", 1348,
+                    f'{caller.name} Update Callee ID to "{caller.facts["dest_user"]}" '
+                    f'<sip:{caller.facts["dest_user"]}@{caller.facts["sip_ip"]}>', None,
+                    text_channel=0)
+    caller.set_profile(**{"Callee-ID-Name": caller.facts["dest_user"]})
+    outbound_answered(caller)
+    if not callee.dead:
+        callee.apply(T.IN_ACKED)
+
+
+def loopback_a_answered(a: Channel) -> None:
+    host = a.host
+    a.answered = True
+    a.answer_state = "answered"
+    a.set_time("answered", host.clock.now_us())
+    a.fire("CHANNEL_ANSWER")
+    a.set_callstate("ACTIVE")
+    host.later(0, _loopback_a_flip, a, chan=a)
+
+
+def _loopback_a_flip(a: Channel) -> None:
+    if a.dead:
+        return
+    flip_cid(a, "ANSWER")
+    if a.originate is not None:
+        a.originate.succeed()

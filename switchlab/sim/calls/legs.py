@@ -1,0 +1,99 @@
+"""Pieces shared by the ways a leg is created: codecs, caller-id, the originate's
+variables, the "New Channel" log line and the caller-id flip.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..model import milestones as T
+from ..model.channel import Channel
+from ..model.template import Template
+
+if TYPE_CHECKING:
+    from ...wire.dialstring import OriginateRequest
+
+DEFAULT_CID = "0000000000"
+READ_HEADERS = ("channel-read-codec-name", "channel-read-codec-rate",
+                "channel-read-codec-bit-rate")
+WRITE_HEADERS = ("Channel-Write-Codec-Name", "Channel-Write-Codec-Rate",
+                 "Channel-Write-codec-bit-rate")
+PCMU = ("PCMU", "8000", "64000")
+L16 = ("L16", "8000", "128000")
+
+
+def fire_codecs(chan: Channel, codec: tuple[str, str, str] = PCMU,
+                read_variant: str | None = None) -> None:
+    """The two CODEC events of a leg whose media is set up."""
+    chan.codec = codec
+    # sofia sets the write codec first; loopback the read codec first
+    chan.write_codec = read_variant != "read"
+    chan.changed()
+    name, rate, bits = codec
+    chan.fire("CODEC", post=list(zip(READ_HEADERS, (name, rate, bits))), variant=read_variant)
+    chan.write_codec = True
+    chan.changed()
+    chan.fire("CODEC", post=list(zip(WRITE_HEADERS, (name, rate, bits))), variant="write")
+
+
+def log_new_channel(chan: Channel) -> None:
+    chan.host.log(5, "switch_channel.c", "switch_channel_set_name", 1143,
+                  f"New Channel {chan.name} [{chan.uuid}]", chan)
+
+
+def copy_vars(chan: Channel, variables: dict[str, str]) -> None:
+    for name, value in variables.items():
+        chan.set_var(name, value)
+
+
+def create_outbound_leg(chan: Channel, req: OriginateRequest, head: Template,
+                        tail: Template) -> None:
+    """Set an originated leg's variables (``head``, the originate's own, ``tail``) and
+    take it from CS_INIT through CHANNEL_CREATE/CHANNEL_ORIGINATE to CS_CONSUME_MEDIA."""
+    chan.apply(head)
+    copy_vars(chan, req.all_variables())
+    chan.apply(tail)
+    chan.state_num = 2
+    chan.changed()
+    chan.fire("CHANNEL_CREATE")
+    chan.fire("CHANNEL_ORIGINATE")
+    chan.set_state("CS_ROUTING")
+    chan.set_state("CS_CONSUME_MEDIA")
+
+
+def outbound_profile(chan: Channel, req: OriginateRequest, dest_user: str,
+                     cid_num: str, cid_name: str | None, source: str,
+                     context: str = "default", callee_number: str | None = None,
+                     dialplan: str | None = None) -> None:
+    chan.set_profile(**{
+        "Direction": "outbound", "Logical-Direction": "outbound",
+        "Dialplan": dialplan or "", "Caller-ID-Name": cid_name or "",
+        "Caller-ID-Number": cid_num, "Orig-Caller-ID-Name": cid_name or "",
+        "Orig-Caller-ID-Number": cid_num, "Callee-ID-Name": "Outbound Call",
+        "Callee-ID-Number": callee_number or dest_user, "ANI": cid_num,
+        "Destination-Number": dest_user, "Unique-ID": chan.uuid, "Source": source,
+        "Context": context, "Channel-Name": chan.name,
+    })
+
+
+def caller_id(req: OriginateRequest) -> tuple[str, str | None]:
+    """The originate's caller-id number and name."""
+    num = req.var("origination_caller_id_number") or req.cid_num or DEFAULT_CID
+    name = req.var("origination_caller_id_name") or req.cid_name
+    return num, name
+
+
+def flip_cid(chan: Channel, disposition: str) -> None:
+    """``switch_channel_flip_cid``: the outbound leg's caller-id becomes the callee's."""
+    if chan.vars.get("channel_cid_flipped"):
+        return
+    p = chan.profile
+    old_name, old_num = p.get("Caller-ID-Name", ""), p.get("Caller-ID-Number", "")
+    new_name, new_num = p.get("Callee-ID-Name", ""), p.get("Callee-ID-Number", "")
+    chan.host.log(6, "switch_channel.c", "switch_channel_flip_cid", 3291,
+                  f'{chan.name} Flipping CID from "{old_name}" <{old_num}> to "{new_name}" '
+                  f'<{new_num}>', chan)
+    chan.set_profile(**{"Caller-ID-Name": new_name, "Caller-ID-Number": new_num,
+                        "Callee-ID-Name": old_name, "Callee-ID-Number": old_num})
+    chan.hit_dialplan = True
+    chan.apply(T.CID_FLIP, endpoint_disposition=disposition)
+    chan.fire("CALL_UPDATE", pre=[("Direction", "RECV")])

@@ -1,0 +1,9 @@
+"""The device under test (DUT) as the emulator models it: delays, outcomes, capacity.
+
+>>> from switchlab.sim.dut import DUTModel, Latency
+"""
+from .latency import Latency, LatencyLike
+from .model import DUTModel
+from .plan import CallPlan, DUTStats
+
+__all__ = ["CallPlan", "DUTModel", "DUTStats", "Latency", "LatencyLike"]

@@ -1,0 +1,258 @@
+"""The server side of one event-socket connection (``mod_event_socket``): bytes in,
+commands run in order, replies and subscribed events out.
+
+(The client side's event listener is :class:`switchlab.state.EventListener`.)
+The commands themselves are in :mod:`.commands`. A client that sends garbage or
+vanishes mid-frame only loses its own connection; the problem is logged on
+``switchlab.sim``.
+
+Commands run in arrival order. A blocking ``api`` (e.g. ``originate``) holds
+later commands and this connection's events until its response is written, as
+FreeSWITCH's single listener thread does.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable
+from typing import Any
+
+from ...errors import ProtocolError
+from ...wire import serialize
+from ...wire.parser import Command, CommandParser
+from ..calls.lifecycle import release_session
+from ..model.channel import Channel
+from ..model.event_builder import SimEvent
+from ..model.ports import Host
+from .commands import handle
+from .subscription import passes_filters
+
+log = logging.getLogger("switchlab.sim")
+#: stop queueing events for a client whose socket buffer holds this many bytes (about
+#: FreeSWITCH's listener queue of 100 000 events, MAX_QUEUE_LEN in mod_event_socket)
+MAX_BUFFERED = 256 * 1024 * 1024
+#: a client that lost more events than this in a row is disconnected (MAX_MISSED)
+MAX_MISSED = 500
+
+
+class EslServerProtocol(asyncio.Protocol):
+    """One inbound event-socket connection to an emulated host."""
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self.transport: asyncio.Transport | None = None
+        self.peer = "?"
+        self.parser = CommandParser()
+        self.authed = False
+        self.closed = False
+        self.fmt = "plain"
+        self.events_on = False
+        self.all_events = False
+        self.event_names: set[str] = set()
+        self.custom_subclasses: set[str] = set()
+        self.filters: list[tuple[str, str]] = []
+        self.myevents = False
+        self.session: Channel | None = None
+        self.linger: int | None = None
+        self.lingering = False
+        self.log_level: int | None = None
+        self.lost_events = 0
+        self._busy = False
+        self._backlog: deque[Command] = deque()
+        self._held: list[bytes] | None = None
+        self._out: list[bytes] = []
+
+    # -- asyncio.Protocol -----------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        if peer:
+            self.peer = f"{peer[0]}:{peer[1]}"
+        self.host.add_listener(self)
+        self.write(serialize.AUTH_REQUEST_FRAME)
+
+    def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return
+        try:
+            commands = self.parser.feed(data)
+        except ProtocolError as exc:
+            log.warning("%s: client %s sent bytes that are not event-socket commands (%s); "
+                        "closing that connection only", self.host.hostname, self.peer, exc)
+            self.close(notice=False)
+            return
+        for cmd in commands:
+            if self.closed:
+                return
+            if self._busy:
+                self._backlog.append(cmd)
+            else:
+                self._run(cmd)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self.parser.pending:
+            log.warning("%s: client %s went away in the middle of a command (%d bytes "
+                        "unread)", self.host.hostname, self.peer, self.parser.pending)
+        elif exc is not None:
+            log.info("%s: client %s connection lost: %s", self.host.hostname, self.peer, exc)
+        self._teardown()
+
+    # -- output ----------------------------------------------------------------------
+    def write(self, data: bytes) -> None:
+        """Write in order after whatever events are queued for this loop iteration."""
+        t = self.transport
+        if t is not None and not self.closed and not t.is_closing():
+            if self._out:
+                self._flush()
+            t.write(data)
+
+    def _queue_out(self, data: bytes) -> None:
+        """Events are gathered and written once per loop iteration (fewer syscalls)."""
+        out = self._out
+        out.append(data)
+        if len(out) == 1:
+            self.host.loop.call_soon(self._flush)
+        elif len(out) >= 64:
+            self._flush()
+
+    def _flush(self) -> None:
+        out = self._out
+        if not out:
+            return
+        self._out = []
+        t = self.transport
+        if t is not None and not self.closed and not t.is_closing():
+            t.writelines(out)  # uvloop: one writev, no joined copy
+
+    def hold(self) -> None:
+        """Hold this connection's events until :meth:`unhold` (an api command runs)."""
+        self._held = []
+
+    def unhold(self) -> list[bytes] | None:
+        """Stop holding events; return the held ones (to write after the api response)."""
+        held, self._held = self._held, None
+        return held
+
+    def reply(self, text: str, extra: list[tuple[str, str]] | None = None) -> None:
+        self.write(serialize.command_reply(text, extra or ()))
+
+    def deliver(self, ev: SimEvent) -> None:
+        """Queue an event for this client if its subscription and filters let it through."""
+        if self.closed or not self.events_on:
+            return
+        name = ev.name
+        if not self.all_events and name not in self.event_names:
+            return
+        if name == "CUSTOM" and self.custom_subclasses and not self.all_events:
+            sub = ev.get("Event-Subclass")
+            if sub not in self.custom_subclasses:
+                return
+        if self.filters and not passes_filters(self.filters, ev):
+            return
+        if self.myevents:
+            session = self.session
+            if ev.unique_id is None or (session is not None and ev.unique_id != session.uuid):
+                return
+        t = self.transport
+        if t is None or t.is_closing():
+            return
+        if t.get_write_buffer_size() > MAX_BUFFERED:
+            self.lost_events += 1
+            if self.lost_events == 1:
+                log.warning("%s: client %s reads too slowly; dropping events",
+                            self.host.hostname, self.peer)
+            elif self.lost_events > MAX_MISSED:
+                log.error("%s: client %s lost %d events; disconnecting it (as FreeSWITCH "
+                          "kills a listener whose queue stays full)",
+                          self.host.hostname, self.peer, self.lost_events)
+                t.abort()
+            return
+        if self.lost_events:
+            log.critical("%s: client %s: lost [%d] events!", self.host.hostname, self.peer,
+                         self.lost_events)
+            self.lost_events = 0
+        data = ev.frame(self.fmt)
+        if self._held is not None:
+            self._held.append(data)
+        else:
+            self._queue_out(data)
+
+    def deliver_log(self, text: str, headers: list[tuple[str, str]]) -> None:
+        self._emit(serialize.log_data(text, headers))
+
+    def _emit(self, data: bytes) -> None:
+        """Write now, or after the response of the api command running now."""
+        if self._held is not None:
+            self._held.append(data)
+        else:
+            self.write(data)
+
+    # -- lifecycle -------------------------------------------------------------------
+    def close(self, notice: bool = True) -> None:
+        """Send the disconnect notice (if asked) and close the socket."""
+        if self.closed:
+            return
+        if notice:
+            extra: list[tuple[str, str]] = []
+            if self.session is not None:
+                extra = [("Controlled-Session-UUID", self.session.uuid),
+                         ("Content-Disposition", "disconnect")]
+            self.write(serialize.disconnect_notice(extra))
+        if self.transport is not None:
+            self.transport.close()
+        self._teardown()
+
+    def _teardown(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._backlog.clear()
+        self.host.remove_listener(self)
+        session, self.session = self.session, None
+        if session is not None:
+            release_session(session, self)
+
+    def session_down(self, chan: Channel) -> None:
+        """The controlled session hung up: linger notice, or disconnect."""
+        if self.closed or chan is not self.session:
+            return
+        if self.linger is not None:
+            if not self.lingering:
+                self.lingering = True
+                self._emit(serialize.disconnect_notice(
+                    [("Controlled-Session-UUID", chan.uuid), ("Content-Disposition", "linger"),
+                     ("Channel-Name", chan.name), ("Linger-Time", str(self.linger))],
+                    body=b""))
+                if self.linger >= 0:
+                    self.host.later(float(self.linger), self.close)
+        else:
+            self.host.later(self.host.tick(), self.close)
+
+    # -- command processing --------------------------------------------------------
+    def _run(self, cmd: Command) -> None:
+        try:
+            pending = handle(self, cmd)
+        except Exception:
+            log.exception("%s: command %r from %s failed inside the emulator",
+                          self.host.hostname, cmd.line[:80], self.peer)
+            self.reply("-ERR command failed")
+            return
+        if pending is not None:
+            self._busy = True
+            if self._held is None:
+                self._held = []
+            self.host.loop.create_task(self._finish(pending))
+
+    async def _finish(self, pending: Awaitable[Any]) -> None:
+        try:
+            await pending
+        except Exception:
+            log.exception("%s: blocking command from %s failed", self.host.hostname, self.peer)
+        finally:
+            held, self._held = self._held, None
+            if held and not self.closed:
+                self.write(b"".join(held))
+            self._busy = False
+            while self._backlog and not self._busy and not self.closed:
+                self._run(self._backlog.popleft())

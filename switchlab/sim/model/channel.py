@@ -1,0 +1,269 @@
+"""One emulated channel (a call leg): state, caller profile, variables, events.
+
+Its wire blocks (channel-data headers, ``variable_*`` lines) are rendered and
+cached by :class:`~.channel_render.ChannelBlocks`; every setter here
+invalidates the part it changes.
+
+Variables follow FreeSWITCH's rule: setting one (even to the same value)
+moves it to the end of the list.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from .channel_render import ChannelBlocks
+from .event_builder import Pairs
+from .template import Template
+
+if TYPE_CHECKING:
+    from .ports import Host
+
+STATE_NUMBERS = {
+    "CS_NEW": 0, "CS_INIT": 1, "CS_ROUTING": 2, "CS_SOFT_EXECUTE": 3, "CS_EXECUTE": 4,
+    "CS_EXCHANGE_MEDIA": 5, "CS_PARK": 6, "CS_CONSUME_MEDIA": 7, "CS_HIBERNATE": 8,
+    "CS_RESET": 9, "CS_HANGUP": 10, "CS_REPORTING": 11, "CS_DESTROY": 12, "CS_NONE": 13,
+}
+CALLSTATE_NUMBERS = {
+    "DOWN": 0, "DIALING": 1, "RINGING": 2, "EARLY": 3, "ACTIVE": 4, "HELD": 5,
+    "RING_WAIT": 6, "HANGUP": 7, "UNHELD": 8,
+}
+
+
+def _state_field(attr: str) -> property:
+    """An attribute shown in the channel-data block: setting it invalidates the cache."""
+    private = "_" + attr
+
+    def get(self: Channel) -> Any:
+        return self.__dict__[private]
+
+    def put(self: Channel, value: Any) -> None:
+        self.__dict__[private] = value
+        self._splain = None
+
+    return property(get, put)
+
+
+class Channel(ChannelBlocks):
+    """A call leg on one emulated host.
+
+    ``kind`` is ``sofia`` or ``loopback``; ``direction`` is ``inbound`` or
+    ``outbound``. ``facts`` holds the values the variable templates refer to.
+    """
+
+    name = _state_field("name")
+    state_name = _state_field("state_name")
+    state_num = _state_field("state_num")
+    callstate = _state_field("callstate")
+    answer_state = _state_field("answer_state")
+    hit_dialplan = _state_field("hit_dialplan")
+    hangup_cause = _state_field("hangup_cause")
+    codec = _state_field("codec")
+    write_codec = _state_field("write_codec")
+
+    def __init__(self, host: Host, uuid: str, name: str, direction: str,
+                 kind: str = "sofia", profile_name: str = "") -> None:
+        self._splain: str | None = None
+        self._pplain: str | None = None
+        self._fplain: str | None = None
+        self._name_enc: tuple[str, str] | None = None
+        self._uuid_enc: str | None = None
+        self.host = host
+        self.bus = host.bus
+        self.uuid = uuid
+        self.name = name
+        self.direction = direction
+        self.kind = kind
+        self.profile_name = profile_name
+        self.session_id = host.next_session_id()
+        self.state_name = "CS_NEW"
+        self.state_num = 0
+        self.callstate = "DOWN"
+        self.answer_state = "ringing"
+        self.hit_dialplan = direction == "inbound"
+        self.hangup_cause = None
+        self.codec = None
+        self.write_codec = False
+        self.profile: dict[str, str] = {}
+        self.profile_index = "1"
+        self.times: dict[str, int] = {}
+        self.other: tuple[str, dict[str, str], dict[str, int]] | None = None
+        self._oplain = None
+        self.vars: dict[str, str] = {}
+        self._vlines: dict[str, str | None] = {}
+        self._vdirty: dict[str, None] = {}  # names whose line is still to encode
+        self._vplain: str | None = None
+        self.facts: dict[str, Any] = {"uuid": uuid, "session_id": self.session_id,
+                                      "chan_name": name, "profile": profile_name}
+        # call processing (driven by callflow/apps)
+        self.peer: Channel | None = None          # other end of the SIP/loopback dialog
+        self.bridge: Channel | None = None        # bridged partner (uuid_bridge/bridge app)
+        self.answered = False
+        self.early = False
+        self.parked = False
+        self.app: str | None = None              # application running now
+        self.app_data = ""
+        self.app_stack: list[Any] = []          # applications running (innermost last)
+        self.last_app: str | None = None
+        self.last_arg = ""
+        self.app_task: Any = None                # handle of a running timed app
+        self.pending: list[Any] = []             # queued sendmsg executes
+        self.timers: list[Any] = []              # scheduled callbacks to cancel at hangup
+        self.dead = False                        # hangup started
+        self.destroyed = False
+        self.media = False                       # RTP was set up (adds rtp stats at hangup)
+        self.media_ms = 0                        # ms of audio "sent" (playback), for stats
+        self.record: tuple[str, int] | None = None
+        self.dtmf_seen = False
+        self.originate: Any = None               # the originate this leg belongs to
+        self.dut_call = False                    # the leg occupies the DUT
+        self.on_destroy: list[Any] = []
+        self.holders: set[Any] = set()           # sockets attached with myevents
+        self.reported = False                    # CHANNEL_HANGUP_COMPLETE was fired
+        self.sent_callee: tuple[str, str] | None = None
+
+    # -- variables -----------------------------------------------------------------
+    def set_var(self, name: str, value: str) -> None:
+        """Set a variable (moves it to the end, as FreeSWITCH does)."""
+        lines = self._vlines
+        variables = self.vars
+        line = None  # encoded when the block is next rendered
+        if name in lines:
+            if variables[name] == value:
+                line = lines[name]
+            del variables[name]
+            del lines[name]
+        variables[name] = value
+        lines[name] = line
+        if line is None:
+            self._vdirty[name] = None
+        self._vplain = None
+        if name == "call_uuid":
+            self._splain = None
+
+    def unset_var(self, name: str) -> None:
+        """Remove a variable if present."""
+        if name in self._vlines:
+            del self.vars[name]
+            del self._vlines[name]
+            self._vdirty.pop(name, None)
+            self._vplain = None
+
+    def get_var(self, name: str, default: str | None = None) -> str | None:
+        return self.vars.get(name, default)
+
+    def apply(self, tpl: Template, **extra: Any) -> None:
+        """Set the variables of ``tpl`` in order, formatting with the facts (+ ``extra``)."""
+        facts = self.facts
+        if extra:
+            facts = {**facts, **extra}
+        variables = self.vars
+        lines = self._vlines
+        dirty = self._vdirty
+        for name, tmpl, const_line, render in tpl.ops:
+            if const_line is not None:
+                value, line = tmpl, const_line
+            else:
+                value = render(facts)  # type: ignore[misc]
+                line = None
+            if name in lines:
+                if line is None and variables[name] == value:
+                    line = lines[name]
+                del variables[name]
+                del lines[name]
+            variables[name] = value
+            lines[name] = line
+            if line is None:
+                dirty[name] = None
+        self._vplain = None
+        if "call_uuid" in variables:
+            self._splain = None
+
+    def set_vars(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Set many variables in order (same rule as :meth:`set_var`, less overhead)."""
+        variables = self.vars
+        lines = self._vlines
+        dirty = self._vdirty
+        for name, value in pairs:
+            line = None
+            if name in lines:
+                if variables[name] == value:
+                    line = lines[name]
+                del variables[name]
+                del lines[name]
+            variables[name] = value
+            lines[name] = line
+            if line is None:
+                dirty[name] = None
+        self._vplain = None
+        self._splain = None
+
+    # -- state changes ------------------------------------------------------------------
+    def fire(self, name: str, *, pre: Pairs = (), post: Pairs = (),  # type: ignore[assignment]
+             extended: bool | None = None, variant: str | None = None,
+             body: str | None = None, lead: Pairs = ()) -> None:  # type: ignore[assignment]
+        """Fire a channel event (built only if some client subscribed to it)."""
+        self.bus.emit(name, self, pre, post, extended, variant, body, lead)
+
+    def set_state(self, name: str, number: int | None = None) -> None:
+        """Enter a running state and fire CHANNEL_STATE."""
+        self.state_name = name
+        self.state_num = STATE_NUMBERS[name] if number is None else number
+        self._splain = None
+        self.fire("CHANNEL_STATE")
+
+    def set_callstate(self, new: str) -> None:
+        """Change the call state and fire CHANNEL_CALLSTATE."""
+        old = self.callstate
+        self.callstate = new
+        self._splain = None
+        self.fire("CHANNEL_CALLSTATE", pre=[("Original-Channel-Call-State", old),
+                                             ("Channel-Call-State-Number",
+                                              str(CALLSTATE_NUMBERS[new]))])
+
+    def set_profile(self, **fields: str) -> None:
+        """Set caller-profile fields (``Caller_ID_Name='x'`` for ``Caller-ID-Name``)."""
+        profile = self.profile
+        changed = False
+        for key, value in fields.items():
+            name = key.replace("_", "-")
+            if value is None or value == "":
+                if profile.pop(name, None) is not None:
+                    changed = True
+            elif profile.get(name) != value:
+                profile[name] = value
+                changed = True
+        if changed:
+            self._pplain = None
+            self._fplain = None
+
+    def set_time(self, key: str, stamp: int) -> None:
+        self.times[key] = stamp
+        self._pplain = None
+
+    def link_other(self, other_type: str, other: Channel) -> None:
+        """Add the ``Other-Type``/``Other-Leg-*`` block describing ``other``."""
+        self.other = (other_type, dict(other.profile), dict(other.times))
+        self._oplain: str | None = None
+        self._pplain = None
+
+    # -- helpers ----------------------------------------------------------------------------
+    @property
+    def alive(self) -> bool:
+        return not self.dead
+
+    @property
+    def cid_name(self) -> str:
+        return self.profile.get("Caller-ID-Name", "")
+
+    @property
+    def cid_num(self) -> str:
+        return self.profile.get("Caller-ID-Number", "")
+
+    def cancel_timers(self) -> None:
+        for handle in self.timers:
+            handle.cancel()
+        self.timers.clear()
+
+    def __repr__(self) -> str:
+        return f"<Channel {self.name} {self.uuid} {self.state_name}/{self.callstate}>"

@@ -1,0 +1,259 @@
+"""The wire blocks of a channel: its channel-data headers and its ``variable_*`` lines.
+
+The header block FreeSWITCH adds to every channel event
+(``switch_channel_event_set_basic_data``: ``Channel-State`` ... ``Answer-State``,
+codecs, the ``Caller-*`` profile, ``Other-Leg-*``) and the variable block are
+kept URL-encoded and cached; they are rebuilt only when something in them
+changes, so firing an event costs a few string joins. :class:`ChannelBlocks` is
+the rendering half of :class:`~.channel.Channel`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ...wire.urlcodec import fs_url_encode_fast as enc
+from ...wire.urlcodec import needs_encoding
+from .event_builder import Pairs
+
+PROFILE_FIELDS = (
+    "Direction", "Logical-Direction", "Username", "Dialplan", "Caller-ID-Name",
+    "Caller-ID-Number", "Orig-Caller-ID-Name", "Orig-Caller-ID-Number", "Callee-ID-Name",
+    "Callee-ID-Number", "Network-Addr", "ANI", "Destination-Number", "Unique-ID", "Source",
+    "Transfer-Source", "Context", "Channel-Name",
+)
+TIME_FIELDS = (
+    ("Profile-Created-Time", "profile_created"), ("Channel-Created-Time", "created"),
+    ("Channel-Answered-Time", "answered"), ("Channel-Progress-Time", "progress"),
+    ("Channel-Progress-Media-Time", "progress_media"), ("Channel-Hangup-Time", "hangup"),
+    ("Channel-Transfer-Time", "transfer"), ("Channel-Resurrect-Time", "resurrect"),
+    ("Channel-Bridged-Time", "bridged"), ("Channel-Last-Hold", "last_hold"),
+    ("Channel-Hold-Accum", "hold_accum"),
+)
+PROFILE_TAIL = (("Screen-Bit", "true"), ("Privacy-Hide-Name", "false"),
+                ("Privacy-Hide-Number", "false"))
+_CALLER_TAIL = "".join(f"Caller-{k}: {v}\n" for k, v in PROFILE_TAIL)
+_CALLER_TIMES = "".join(f"Caller-{name}: %s\n" for name, _ in TIME_FIELDS)
+_TIME_KEYS = tuple(key for _, key in TIME_FIELDS)
+
+
+def _caller_times(times: dict[str, int]) -> str:
+    """``Caller-Profile-Created-Time: ...`` .. ``Caller-Channel-Hold-Accum: ...`` lines."""
+    get = times.get
+    return _CALLER_TIMES % tuple([get(key, 0) for key in _TIME_KEYS])
+
+
+def profile_pairs(prefix: str, profile: dict[str, str], times: dict[str, int],
+                  index: str | None) -> Pairs:
+    """The ``<prefix>-*`` caller-profile headers, decoded."""
+    out: Pairs = []
+    other = index is None
+    for name in PROFILE_FIELDS:
+        value = profile.get(name)
+        if value and not (other and name == "Transfer-Source"):
+            out.append((f"{prefix}-{name}", value))
+    if index is not None:
+        out.append((f"{prefix}-Profile-Index", index))
+    for name, key in TIME_FIELDS:
+        out.append((f"{prefix}-{name}", str(times.get(key, 0))))
+    for name, value in PROFILE_TAIL:
+        out.append((f"{prefix}-{name}", value))
+    return out
+
+
+#: variable name -> {value: encoded line}: most values recur from call to call
+_LINE_CACHE: dict[str, dict[str, str]] = {}
+
+
+#: caller-profile field -> {value: encoded "Caller-<field>: <value>" line}
+_FIELD_CACHE: dict[str, dict[str, str]] = {k: {} for k in PROFILE_FIELDS}
+
+
+def _caller_fields(profile: dict[str, str]) -> str:
+    """The ``Caller-*`` field lines of a caller profile, in FreeSWITCH's order."""
+    out = []
+    get = profile.get
+    for name in PROFILE_FIELDS:
+        value = get(name)
+        if value:
+            known = _FIELD_CACHE[name]
+            line = known.get(value)
+            if line is None:
+                line = f"Caller-{name}: {enc(value)}\n"
+                if len(known) > 200:
+                    known.clear()
+                known[value] = line
+            out.append(line)
+    return "".join(out)
+
+
+class ChannelBlocks:
+    """Renders a channel's header and variable blocks (cached until they change)."""
+
+    # set by Channel.__init__
+    uuid: str
+    direction: str
+    vars: dict[str, str]
+    profile: dict[str, str]
+    profile_index: str | None
+    times: dict[str, int]
+    other: tuple[str, dict[str, str], dict[str, int]] | None
+    _splain: str | None
+    _pplain: str | None
+    _fplain: str | None
+    _oplain: str | None
+    _name_enc: tuple[str, str] | None
+    _uuid_enc: str | None
+    _vlines: dict[str, str | None]
+    _vdirty: dict[str, None]
+    _vplain: str | None
+    name: Any
+    state_name: Any
+    state_num: Any
+    callstate: Any
+    answer_state: Any
+    hit_dialplan: Any
+    hangup_cause: Any
+    codec: Any
+    write_codec: Any
+
+    def var_plain(self) -> str:
+        """The ``variable_*`` lines, URL-encoded (cached; only new values are encoded)."""
+        block = self._vplain
+        if block is None:
+            lines = self._vlines
+            variables = self.vars
+            dirty = self._vdirty
+            if dirty:
+                search = needs_encoding
+                cache = _LINE_CACHE
+                for name in dirty:
+                    value = variables[name]
+                    known = cache.get(name)
+                    if known is None:
+                        known = cache[name] = {}
+                    line = known.get(value)
+                    if line is None:
+                        line = (f"variable_{name}: {value}\n" if search(value) is None
+                                else f"variable_{name}: {enc(value)}\n")
+                        if len(value) < 100:
+                            if len(known) > 200:
+                                known.clear()
+                            known[value] = line
+                    lines[name] = line
+                dirty.clear()
+            block = self._vplain = "".join(lines.values())  # type: ignore[arg-type]
+        return block
+
+    def var_pairs(self) -> Pairs:
+        return [(f"variable_{k}", v) for k, v in self.vars.items()]
+
+    # -- channel data block -------------------------------------------------------------
+    def changed(self) -> None:
+        """Invalidate the cached state part of the channel-data block."""
+        self._splain = None
+
+    def profile_changed(self) -> None:
+        """Invalidate the cached caller-profile part (profile fields or times changed)."""
+        self._pplain = None
+        self._fplain = None
+
+    def _state_plain(self) -> str:
+        a = self.__dict__  # the private fields behind the properties: no getter calls
+        d = self.direction
+        name = a["_name"]
+        cname = self._name_enc
+        if cname is None or cname[0] != name:
+            cname = self._name_enc = (name, enc(name))
+        uid = self._uuid_enc
+        if uid is None:
+            uid = self._uuid_enc = enc(self.uuid)
+        call_uuid = self.vars.get("call_uuid")
+        call_uuid = uid if call_uuid is None or call_uuid == self.uuid else enc(call_uuid)
+        text = (f"Channel-State: {a['_state_name']}\nChannel-Call-State: {a['_callstate']}\n"
+                f"Channel-State-Number: {a['_state_num']}\nChannel-Name: {cname[1]}\n"
+                f"Unique-ID: {uid}\nCall-Direction: {d}\n"
+                f"Presence-Call-Direction: {d}\n"
+                f"Channel-HIT-Dialplan: {'true' if a['_hit_dialplan'] else 'false'}\n"
+                f"Channel-Call-UUID: {call_uuid}\n"
+                f"Answer-State: {a['_answer_state']}\n")
+        cause = a["_hangup_cause"]
+        if cause:
+            text += f"Hangup-Cause: {cause}\n"
+        codec = a["_codec"]
+        if codec:
+            cname_, rate, bits = codec
+            text += (f"Channel-Read-Codec-Name: {cname_}\nChannel-Read-Codec-Rate: {rate}\n"
+                     f"Channel-Read-Codec-Bit-Rate: {bits}\n")
+            if a["_write_codec"]:
+                text += (f"Channel-Write-Codec-Name: {cname_}\n"
+                         f"Channel-Write-Codec-Rate: {rate}\n"
+                         f"Channel-Write-Codec-Bit-Rate: {bits}\n")
+        return text
+
+    def _state_pairs(self) -> Pairs:
+        d = self.direction
+        out: Pairs = [
+            ("Channel-State", self.state_name),
+            ("Channel-Call-State", self.callstate),
+            ("Channel-State-Number", str(self.state_num)),
+            ("Channel-Name", self.name),
+            ("Unique-ID", self.uuid),
+            ("Call-Direction", d),
+            ("Presence-Call-Direction", d),
+            ("Channel-HIT-Dialplan", "true" if self.hit_dialplan else "false"),
+            ("Channel-Call-UUID", self.vars.get("call_uuid", self.uuid)),
+            ("Answer-State", self.answer_state),
+        ]
+        if self.hangup_cause:
+            out.append(("Hangup-Cause", self.hangup_cause))
+        if self.codec:
+            cname, rate, bits = self.codec
+            out += [("Channel-Read-Codec-Name", cname), ("Channel-Read-Codec-Rate", rate),
+                    ("Channel-Read-Codec-Bit-Rate", bits)]
+            if self.write_codec:
+                out += [("Channel-Write-Codec-Name", cname), ("Channel-Write-Codec-Rate", rate),
+                        ("Channel-Write-Codec-Bit-Rate", bits)]
+        return out
+
+    def _profile_pairs(self) -> Pairs:
+        out: Pairs = []
+        if self.profile:
+            out += profile_pairs("Caller", self.profile, self.times, self.profile_index)
+        if self.other is not None:
+            other_type, oprofile, otimes = self.other
+            out.append(("Other-Type", other_type))
+            out += profile_pairs("Other-Leg", oprofile, otimes, None)
+        return out
+
+    def data_pairs(self) -> Pairs:
+        """``switch_channel_event_set_basic_data`` + caller profile + other leg, decoded."""
+        return self._state_pairs() + self._profile_pairs()
+
+    def data_plain(self) -> str:
+        """The channel-data block, URL-encoded (each part cached until it changes)."""
+        state = self._splain
+        if state is None:
+            state = self._splain = self._state_plain()
+        prof = self._pplain
+        if prof is None:
+            fields = self._fplain
+            if fields is None:
+                fields = self._fplain = _caller_fields(self.profile)
+            t = self.times
+            prof = fields
+            if self.profile_index is not None:
+                prof += f"Caller-Profile-Index: {self.profile_index}\n"
+            prof += _caller_times(t)
+            prof += _CALLER_TAIL
+            if self.other is not None:
+                other = self._oplain
+                if other is None:  # a snapshot: encoded once
+                    other_type, oprofile, otimes = self.other
+                    other = self._oplain = f"Other-Type: {other_type}\n" + "".join(
+                        [f"{k}: {enc(v)}\n"
+                         for k, v in profile_pairs("Other-Leg", oprofile, otimes, None)])
+                prof += other
+            if not self.profile:
+                prof = ""
+            self._pplain = prof
+        return state + prof

@@ -1,0 +1,94 @@
+"""Dial strings: what the client builds, the emulator's parser gives back (round trip)."""
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from switchlab.errors import CommandError
+from switchlab.wire.dialstring import (
+    DialStringError,
+    originate_string,
+    parse_hostport,
+    parse_originate,
+    sofia_url,
+)
+
+WORD = st.text(string.ascii_letters + string.digits + "_-", min_size=1, max_size=12)
+USER = st.text(string.ascii_letters + string.digits + "._-+", min_size=1, max_size=12)
+HOSTNAME = st.from_regex(r"[a-z][a-z0-9\-]{0,10}(\.[a-z][a-z0-9]{0,6}){0,2}", fullmatch=True)
+IPV4 = st.tuples(*[st.integers(0, 255)] * 4).map(lambda t: ".".join(map(str, t)))
+IPV6 = st.ip_addresses(v=6).map(str)
+HOST = st.one_of(HOSTNAME, IPV4, IPV6)
+PORT = st.one_of(st.none(), st.integers(1, 65535))
+#: values the builder accepts: no whitespace, quotes, braces; commas only escaped. Brackets
+#: are left out: the builder accepts a lone '[', '(' or '<' in a value, but then the
+#: originate arguments no longer split where the builder meant (known limitation)
+VALUE_CHARS = string.ascii_letters + string.digits + "._-:/@=+*!$%|&#?;~^"
+VALUE = st.lists(st.one_of(st.text(VALUE_CHARS, min_size=1, max_size=6), st.just("\\,")),
+                 min_size=0, max_size=4).map("".join).filter(
+    lambda v: not v.startswith("^^") and not v.endswith("\\"))
+VARS = st.dictionaries(st.from_regex(r"[A-Za-z_][A-Za-z0-9_.\-]{0,12}", fullmatch=True),
+                       st.one_of(VALUE, st.integers(-10**6, 10**6), st.booleans()), max_size=5)
+
+
+def _hostport(host: str, port: int | None) -> str:
+    text = f"[{host}]" if ":" in host else host
+    return text if port is None else f"{text}:{port}"
+
+
+def _expected(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).replace("\\,", ",")
+
+
+@settings(max_examples=300, deadline=None)
+@given(user=USER, host=HOST, port=PORT, profile=WORD, vars=VARS,
+       proxy=st.one_of(st.none(), st.tuples(HOST, PORT)),
+       app=st.from_regex(r"[A-Za-z0-9_]{1,10}", fullmatch=True),
+       app_arg=st.one_of(st.just(""), st.text(string.ascii_letters + string.digits + "_:/.",
+                                                 min_size=1, max_size=10)))
+def test_build_then_parse_gives_back_the_pieces(user: str, host: str, port: int | None,
+                                                profile: str, vars: dict[str, object],
+                                                proxy: tuple[str, int | None] | None,
+                                                app: str, app_arg: str) -> None:
+    dest = f"{user}@{_hostport(host, port)}"
+    proxy_text = None if proxy is None else _hostport(*proxy)
+    cmd = originate_string(dest, profile, proxy_text, vars, app, app_arg)
+    assert cmd.startswith("originate ")
+    req = parse_originate(cmd[len("originate "):])
+    assert req.variables == {k: _expected(v) for k, v in vars.items()}
+    ep = req.endpoint
+    assert (ep.kind, ep.profile, ep.user, ep.host, ep.port) == ("sofia", profile, user, host, port)
+    assert ep.hostport == _hostport(host, port)
+    assert ep.proxy == (None if proxy is None else (proxy[0], proxy[1] or 5060))
+    assert (req.app, req.app_args) == (app, app_arg)
+
+
+def test_bracketed_ipv6_destination_parses_without_brackets() -> None:
+    req = parse_originate(originate_string("x@[::1]:5080")[len("originate "):])
+    assert (req.endpoint.host, req.endpoint.port, req.endpoint.hostport) == ("::1", 5080,
+                                                                              "[::1]:5080")
+    assert parse_hostport("[fe80::1]") == ("fe80::1", None)
+    assert parse_hostport("127.0.0.1:5060") == ("127.0.0.1", 5060)
+
+
+def test_builder_refuses_injection() -> None:
+    with pytest.raises(CommandError, match="line break"):
+        originate_string("x@h\napi hupall")
+    with pytest.raises(CommandError, match="variable block"):
+        originate_string("x@h", vars={"a": "}sofia/external/evil@h"})
+    with pytest.raises(CommandError, match="brackets|host"):
+        sofia_url("x@h", proxy="h:5060,evil")
+
+
+def test_parser_errors_carry_the_cause() -> None:
+    with pytest.raises(DialStringError) as info:
+        parse_originate("sofia/gateway/gw1/x@h &park()")
+    assert info.value.cause == "INVALID_GATEWAY"
+    with pytest.raises(DialStringError) as info:
+        parse_originate("{a=1 &park()")
+    assert info.value.cause in ("INVALID_URL", "USAGE")
