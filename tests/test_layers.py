@@ -29,10 +29,7 @@ CONTRACTS = {c["id"]: c for c in CONFIG["contracts"]}
 #: create (the ESL client package, the emulator's layers). While one of them
 #: is missing, the contracts naming it are skipped; any other missing module
 #: fails. The lead empties this set once everything is merged.
-AWAITING_MERGE = frozenset({
-    "switchlab.esl",
-    "switchlab.sim.model", "switchlab.sim.calls", "switchlab.sim.dptools", "switchlab.sim.esl",
-})
+AWAITING_MERGE: frozenset[str] = frozenset()
 
 #: In-function imports of switchlab that are allowed, as "path::function",
 #: each with its reason (none of them hides a cycle).
