@@ -14,7 +14,7 @@ from typing import Any
 
 from .apps.players import TonePlay
 from .client import Client
-from .loadshapes import Ramp
+from .originator.loadshapes import Ramp
 from .measure import Run
 from .originator import Originator
 from .sim import DUTModel, Emulator

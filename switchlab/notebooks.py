@@ -114,7 +114,7 @@ class Lab:
         orig = Originator(clients, dest=lambda c: dests[c.address], profile=self.profile,
                           proxy=proxy, password=self.password,
                           apps=apps if apps is not None else {"tone": TonePlay}, **kwargs)
-        if self.emulated:
+        if self.emulator is not None:
             orig.run.params["emulator"] = {"hosts": len(self.hosts),
                                            "dut_capacity": self.emulator.dut.capacity}
         await orig.connect()

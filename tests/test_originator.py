@@ -18,7 +18,7 @@ from switchlab import Client
 from switchlab.apps.players import TonePlay
 from switchlab.loadshapes import Ramp
 from switchlab.measure import load
-from switchlab.originator import Originator, State
+from switchlab.originator import Originator, OriginatorState
 from switchlab.sim import DUTModel, Emulator
 from switchlab.sim.dut import Latency
 
@@ -133,7 +133,7 @@ async def test_rate_limit_and_live_retune():
             peak = max(peak, orig.count_active)
             await asyncio.sleep(0.005)
         assert peak <= 8
-        assert orig.state is State.ORIGINATING
+        assert orig.state is OriginatorState.ORIGINATING
         orig.limit = 100
         orig.rate = 80
         offered_before = orig.recorder.offered
