@@ -42,8 +42,6 @@ from .status import RunEventWatch, status_html
 
 log = logging.getLogger(__name__)
 
-_STYLE = {"description_width": "initial"}
-
 
 def _button(label: str, icon: str, cls: str, style: str, tip: str) -> widgets.Button:
     b = widgets.Button(description=label, icon=icon, button_style=style, tooltip=tip,
@@ -75,7 +73,6 @@ class Panel(widgets.VBox):
         self.errors = self.error_area.html
         self.clear_errors_button = self.error_area.clear_button
         self.refreshes = 0
-        self._syncing = False
         self._closed = False
         self._run_events = RunEventWatch(orig.run)
         self._task: asyncio.Task[None] | None = None
@@ -96,6 +93,15 @@ class Panel(widgets.VBox):
             loop = None
         if loop is not None:
             self._task = loop.create_task(self._refresh_loop())
+
+    @property
+    def max_errors(self) -> int:
+        """How many errors the error area keeps."""
+        return self.error_area.max_errors
+
+    @max_errors.setter
+    def max_errors(self, value: int) -> None:
+        self.error_area.max_errors = value
 
     @property
     def renders(self) -> int:
