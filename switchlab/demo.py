@@ -14,9 +14,9 @@ from typing import Any
 
 from .apps.players import TonePlay
 from .client import Client
-from .loadshapes import Ramp
+from .originator.loadshapes import Ramp
 from .measure import Run
-from .originator import Originator
+from .originator import Originator, loopback_destinations
 from .sim import DUTModel, Emulator
 from .sim.dut import Latency
 
@@ -48,13 +48,9 @@ async def run_demo(seconds: float = 30.0, peak_rate: float = 100.0, hosts: int =
     dut = dut or demo_dut(seed)
     async with Emulator(hosts=hosts, port=0, dut=dut, tick_us=1000) as fs:
         clients = [Client(h, p) for h, p in fs.esl_addresses]
-        dests = {}
-        for client in clients:
-            await client.connect()
-            ip, port = await client.sip_address("external")
-            dests[client.address] = f"switchlab@{ip}:{port}"
+        dests = await loopback_destinations(clients, "external")
         proxy = "{}:{}".format(*fs.dut_address)
-        orig = Originator(clients, dest=lambda c: dests[c.address], proxy=proxy,
+        orig = Originator(clients, dest=dests, proxy=proxy,
                           shape=Ramp(peak_rate / 10, peak_rate, over=seconds, end=seconds),
                           limit=int(peak_rate * hold * 2), duration=hold, timeout=10,
                           apps={"tone": (TonePlay, 3), "tone2": (TonePlay, 1)},

@@ -23,8 +23,10 @@ import pandas as pd
 from .apps.players import TonePlay
 from .client import Client
 from .esl import parse_address
+from .demo import demo_dut
 from .measure import Run, load
-from .originator import Originator
+from .originator import Originator, loopback_destinations
+from .originator.setup import DEFAULT_USER
 from .sim import DUTModel, Emulator
 
 
@@ -52,7 +54,6 @@ def start_emulator(hosts: int = 2, *, dut: DUTModel | None = None, port: int = D
 
 
 def _default_dut() -> DUTModel:
-    from .demo import demo_dut
     return demo_dut()
 
 
@@ -96,7 +97,7 @@ class Lab:
         kind = f"emulator: {len(self.hosts)} hosts" if self.emulated else "FreeSWITCH"
         return f"<Lab {kind} {self.hosts} proxy={self.proxy}>"
 
-    async def originator(self, *, user: str = "switchlab",
+    async def originator(self, *, user: str = DEFAULT_USER,
                          apps: Mapping[str, Any] | None = None, **kwargs: Any) -> Originator:
         """A connected :class:`~switchlab.originator.Originator` over every
         host, each calling its own ``profile`` SIP address (as ``user``)
@@ -104,17 +105,13 @@ class Lab:
         keywords (rate, limit, duration, max_offered, shape, run_dir...) go
         to the Originator."""
         clients = [Client(h, password=self.password) for h in self.hosts]
-        dests: dict[str, str] = {}
-        for client in clients:
-            await client.connect()
-            ip, port = await client.sip_address(self.profile)
-            dests[client.address] = f"{user}@{ip}:{port}"
+        dests = await loopback_destinations(clients, self.profile, user=user)
         kwargs.setdefault("timeout", 15)
         proxy = kwargs.pop("proxy", self.proxy)
-        orig = Originator(clients, dest=lambda c: dests[c.address], profile=self.profile,
+        orig = Originator(clients, dest=dests, profile=self.profile,
                           proxy=proxy, password=self.password,
                           apps=apps if apps is not None else {"tone": TonePlay}, **kwargs)
-        if self.emulated:
+        if self.emulator is not None:
             orig.run.params["emulator"] = {"hosts": len(self.hosts),
                                            "dut_capacity": self.emulator.dut.capacity}
         await orig.connect()

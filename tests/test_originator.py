@@ -18,16 +18,11 @@ from switchlab import Client
 from switchlab.apps.players import TonePlay
 from switchlab.loadshapes import Ramp
 from switchlab.measure import load
-from switchlab.originator import Originator, State
+from switchlab.originator import Originator, OriginatorState, loopback_destinations
 from switchlab.sim import DUTModel, Emulator
 from switchlab.sim.dut import Latency
 
 PROXY = "127.0.0.1:5070"  # the emulator's DUT address
-
-
-async def own_dest(client: Client, user: str = "answer") -> str:
-    ip, port = await client.sip_address("external")
-    return f"{user}@{ip}:{port}"
 
 
 @asynccontextmanager
@@ -37,7 +32,7 @@ async def one_host(dut: DUTModel, **emulator_kwargs):
     async with Emulator(hosts=1, port=0, dut=dut, **emulator_kwargs) as fs:
         client = Client(*fs.esl_addresses[0])
         await client.connect()
-        yield client, await own_dest(client, "switchlab")
+        yield client, (await loopback_destinations([client]))(client)
 
 
 def test_repr_matches_the_seed():
@@ -133,7 +128,7 @@ async def test_rate_limit_and_live_retune():
             peak = max(peak, orig.count_active)
             await asyncio.sleep(0.005)
         assert peak <= 8
-        assert orig.state is State.ORIGINATING
+        assert orig.state is OriginatorState.ORIGINATING
         orig.limit = 100
         orig.rate = 80
         offered_before = orig.recorder.offered
@@ -171,9 +166,7 @@ async def test_calls_spread_over_hosts_and_dead_host_is_skipped():
     dut = DUTModel(seed=1, failures={}, answer_probability=1.0, ringing_ms=1, ring_ms=2)
     async with Emulator(hosts=2, port=0, dut=dut) as fs:
         clients = [Client(h, p) for h, p in fs.esl_addresses] + [Client("127.0.0.1", 1)]
-        for c in clients[:2]:
-            await c.connect()
-        dests = {c.address: await own_dest(c, "switchlab") for c in clients[:2]}
+        dests = (await loopback_destinations(clients[:2])).dests
         orig = Originator(clients, dest=lambda c: dests[c.address], proxy=PROXY, rate=100,
                           limit=50, duration=0.05, max_offered=60, apps={"tone": TonePlay})
         await orig.connect()
@@ -192,8 +185,7 @@ async def test_live_twenty_calls_rows_agree_with_events(fshosts, fspassword):
     """Runs on real FreeSWITCH with --fshost: self-loop calls answered by the
     dialplan ('answer...' destinations)."""
     client = Client(fshosts[0], password=fspassword)
-    await client.connect()
-    dest = await own_dest(client, "answer")
+    dest = await loopback_destinations([client], user="answer")
     seen: dict[str, dict[str, int]] = {}
 
     def spy(ev):

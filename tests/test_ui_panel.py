@@ -17,7 +17,7 @@ pytest.importorskip("ipywidgets")
 from switchlab import Client
 from switchlab.apps.players import TonePlay
 from switchlab.loadshapes import Constant, Ramp, Steps
-from switchlab.originator import Originator, State
+from switchlab.originator import Originator, OriginatorState
 from switchlab.sim import DUTModel, Emulator
 from switchlab.sim.dut import Latency
 from switchlab.ui import (
@@ -79,7 +79,7 @@ async def test_start_status_chart_and_stop(emu):
         assert not p.start_button.disabled and p.stop_button.disabled
         blank = p.chart.value
         p.start_button.click()
-        assert orig.state is State.ORIGINATING
+        assert orig.state is OriginatorState.ORIGINATING
         assert p.start_button.disabled and not p.stop_button.disabled
         await until(lambda: stat(p, "active") not in ("0",) and int(stat(p, "offered")) >= 40)
         assert stat(p, "state") == "ORIGINATING"
@@ -95,7 +95,7 @@ async def test_start_status_chart_and_stop(emu):
         assert (p95 > 0).all() and (p95 < 0.5).all()
         assert bytes(p.chart.value) != bytes(blank) and bytes(p.chart.value).startswith(b"\x89PNG")
         p.stop_button.click()
-        assert orig.state is State.STOPPED
+        assert orig.state is OriginatorState.STOPPED
         assert p.start_button.disabled is False and p.stop_button.disabled
         assert await orig.wait(10)
         await until(lambda: stat(p, "active") == "0" and stat(p, "state") == "STOPPED")
@@ -235,7 +235,7 @@ async def test_hang_up_all(emu):
         p.start_button.click()
         await until(lambda: orig.stats()["answered"] + orig.count_answered_now >= 20)
         p.hupall_button.click()
-        assert orig.state is State.STOPPED and p.stop_button.disabled
+        assert orig.state is OriginatorState.STOPPED and p.stop_button.disabled
         assert await orig.wait(5)          # every call hung up at once, not held 60 s
         await until(lambda: stat(p, "active") == "0")
         df = orig.run.df

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -40,7 +41,7 @@ def command(out: Path, seconds: float, peak_rate: float, hosts: int, seed: int) 
                                seed=seed))
     run.to_csv(out / "calls.csv")
     df = run.df
-    figures = {
+    figures: dict[str, Any] = {
         "report.png": plots.report(run),
         "latency_cdf.png": plots.latency_cdf(df, by="app").figure,
         "latency_vs_load.png": plots.latency_vs_load(df).figure,

@@ -15,10 +15,13 @@ from typing import Any
 import click
 
 from ..esl import parse_address
-from ..errors import APIError, AuthenticationError, ConnectionFailed, SwitchlabError
+from ..errors import AuthenticationError, ConnectionFailed, SwitchlabError
 from .common import fail, load_app_spec, parse_checks, progress_reporter
 
+#: ``switchlab.originator.setup.DEFAULT_USER`` (a literal here: the originator,
+#: and pandas with it, is imported only when a load test runs, not for ``--help``)
 DEFAULT_USER = "switchlab"
+
 
 
 @click.command("dial")
@@ -98,7 +101,7 @@ async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: 
                 metrics_file: Path | None, write_csv: bool, thresholds: dict[str, str],
                 live: bool, interval: float) -> int:
     from ..client import Client
-    from ..originator import Originator
+    from ..originator import NoSipProfile, Originator, loopback_destinations
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -127,17 +130,16 @@ async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: 
             fail(f"{client.address} refused the ESL password; pass the right one with --password")
         except ConnectionFailed as exc:
             fail(str(exc))
-    dests: dict[str, str] = {}
-    for client in clients:
-        try:
-            ip, port = await client.sip_address(profile)
-        except APIError:
-            fail(f"host {client.address} has no SIP profile named {profile!r} running; "
-                 "choose one with --profile (see 'sofia status' on that host)")
-        click.echo(f"Slave {client.host} SIP address is at {ip}:{port}")
-        dests[client.address] = dest_url or f"{dest_user}@{ip}:{port}"
     try:
-        orig = Originator(clients, dest=lambda c: dests[c.address], profile=profile, proxy=proxy,
+        loopback = await loopback_destinations(clients, profile, user=dest_user)
+    except NoSipProfile as exc:
+        fail(f"host {exc.host} has no SIP profile named {profile!r} running; "
+             "choose one with --profile (see 'sofia status' on that host)")
+    for client in clients:
+        ip, port = loopback.sip_addresses[client.address]
+        click.echo(f"Slave {client.host} SIP address is at {ip}:{port}")
+    try:
+        orig = Originator(clients, dest=dest_url or loopback, profile=profile, proxy=proxy,
                           rate=rate, limit=limit, duration=duration, max_offered=max_offered,
                           apps={app_id: (cls, w) for app_id, cls, w in app_specs},
                           run_dir=None if metrics_file is None else str(metrics_file))

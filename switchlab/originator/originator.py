@@ -9,18 +9,22 @@ from one or many FreeSWITCH hosts, and records every attempt.
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..client import Client
-from ..errors import CommandError, SwitchlabError
-from ..loadshapes import Constant, LaunchSchedule, LoadShape, as_shape
+from ..errors import SwitchlabError
 from ..measure import CallRecord, Run
 from ..pool import ClientPool
+from .holds import HoldTimers
+from .launcher import Launcher
+from .loadshapes import LoadShape
 from .recorder import LOAD_TEST_EVENTS, Recorder
+from .settings import app_class, app_weight
+from .status import OriginatorState, describe, live_stats
+from .tuning import LoadControls
 from .weights import SmoothWeighted
 
 log = logging.getLogger(__name__)
@@ -30,17 +34,7 @@ log = logging.getLogger(__name__)
 DEFAULT_APP_ID = "originator"
 
 
-class State(enum.Enum):
-    INITIAL = "INITIAL"
-    ORIGINATING = "ORIGINATING"
-    STOPPED = "STOPPED"
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
-
-class Originator:
+class Originator(LoadControls):
     """Offer calls to a device under test and measure each one.
 
     ``hosts``: a :class:`~switchlab.pool.ClientPool`, clients, or ESL
@@ -74,142 +68,50 @@ class Originator:
         self.dest = dest
         self.profile = profile
         self.proxy = proxy
-        self.vars = dict(vars or {})
+        self.vars: dict[str, object] = dict(vars or {})
         self.timeout = timeout
-        self._check_limit(limit)
-        self._limit = int(limit)
-        self._rate = float(rate)
-        self._shape: LoadShape = as_shape(shape) if shape is not None else Constant(self._rate)
-        self._duration = self._check_duration(duration)
-        self._max_offered = self._check_max(max_offered)
-        self._t0: float | None = None
+        super().__init__(rate=rate, limit=limit, duration=duration, max_offered=max_offered,
+                         shape=shape)
         self._apps_spec = dict(apps or {})
         self._app_ids: list[str] = []
-        self._picker: SmoothWeighted | None = None
-        self.state = State.INITIAL
+        self.state = OriginatorState.INITIAL
         params = {"hosts": [c.address for c in self.pool], "dest": dest if isinstance(dest, str) else repr(dest),
                   "profile": profile, "proxy": proxy, "rate": self._rate, "limit": self._limit,
                   "duration": self.duration, "max_offered": self._max_offered,
-                  "shape": repr(self._shape), "apps": {k: self._weight(v) for k, v in self._apps_spec.items()},
+                  "shape": repr(self._shape), "apps": {k: app_weight(v) for k, v in self._apps_spec.items()},
                   "vars": {k: str(v) for k, v in self.vars.items()}, "timeout": timeout}
         self.run = run if run is not None else Run(params, directory=run_dir)
         self.recorder = Recorder(self.run, grace=hangup_grace, on_answer=self._on_answer,
                                  on_done=self._on_done)
+        self._launcher = Launcher(self, on_stop=self._set_stopped)
+        self._holds = HoldTimers(self.pool)
         self._task: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
-        self._wake: asyncio.Event | None = None
-        self._hangups: dict[str, asyncio.TimerHandle] = {}
-        self._schedule: LaunchSchedule | None = None
-        self._last_due: float | None = None
-        self._rr = 0
-        self._bad_hosts: set[str] = set()
-        self._dests: dict[str, str] = {}
-        self.launch_lags: list[float] = []  # seconds late per launch (bounded, newest kept)
-        self.total_originated = 0
         self._closing = False
         self.started_at: float | None = None
         self.stopped_at: float | None = None
 
-    # -- parameters ----------------------------------------------------------
-    @staticmethod
-    def _check_limit(limit: Any) -> None:
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-            raise ValueError(f"limit must be a whole number of concurrent calls >= 1, got {limit!r}")
+    # -- LoadControls hooks ---------------------------------------------------
+    def _retuned(self, **changes: Any) -> None:
+        self.run.retune(**changes)
 
-    @staticmethod
-    def _check_duration(duration: Any) -> float | None:
-        if duration is None:
-            return None
-        if not isinstance(duration, (int, float)) or not duration >= 0:
-            raise ValueError(f"duration must be seconds >= 0 (or None for limit/rate), got {duration!r}")
-        return float(duration)
+    def _reshaped(self, shape: LoadShape) -> None:
+        self._launcher.reshape(shape)
 
-    @staticmethod
-    def _check_max(max_offered: Any) -> int | None:
-        if max_offered is None:
-            return None
-        if not isinstance(max_offered, int) or isinstance(max_offered, bool) or max_offered < 0:
-            raise ValueError(f"max_offered must be a whole number >= 0 (or None), got {max_offered!r}")
-        return max_offered
-
-    @staticmethod
-    def _weight(spec: Any) -> float:
-        return float(spec[1]) if isinstance(spec, tuple) else 1.0
-
-    @property
-    def rate(self) -> float:
-        """Target calls/s now (from the load shape when one is set)."""
-        if self._t0 is None:
-            return self._shape.rate(0.0)
-        return self._shape.rate(time.monotonic() - self._t0)
-
-    @rate.setter
-    def rate(self, value: float) -> None:
-        self.set_shape(Constant(float(value)))
-        self._rate = float(value)
-
-    def set_shape(self, shape: LoadShape | Callable[[float], float] | float) -> None:
-        """Replace the load shape (live: applies from the next launch).
-
-        A shape's time axis starts when the originator started."""
-        new = as_shape(shape)
-        self._shape = new
-        self.run.retune(shape=repr(new))
-        if self._schedule is not None:
-            self._schedule.shape = new
-            now = time.monotonic()
-            self._schedule.retune(self._last_due if self._last_due is not None else now, now)
-            self._poke()
-
-    @property
-    def shape(self) -> LoadShape:
-        return self._shape
-
-    @property
-    def limit(self) -> int:
-        return self._limit
-
-    @limit.setter
-    def limit(self, value: int) -> None:
-        self._check_limit(value)
-        self._limit = int(value)
-        self.run.retune(limit=self._limit)
-        self._poke()
-
-    @property
-    def duration(self) -> float:
-        """Seconds each answered call is held: explicit, or Erlang's ``limit / rate``."""
-        if self._duration is not None:
-            return self._duration
-        rate = self.rate
-        return self._limit / rate if rate > 0 else 0.0
-
-    @duration.setter
-    def duration(self, value: float | None) -> None:
-        self._duration = self._check_duration(value)
-        self.run.retune(duration=self._duration)
-
-    @property
-    def explicit_duration(self) -> float | None:
-        """The duration set by the user, or None when it follows ``limit / rate``."""
-        return self._duration
-
-    @property
-    def elapsed(self) -> float | None:
-        """Seconds since the load shape's clock started (None before the first start)."""
-        return None if self._t0 is None else time.monotonic() - self._t0
-
-    @property
-    def max_offered(self) -> int | None:
-        return self._max_offered
-
-    @max_offered.setter
-    def max_offered(self, value: int | None) -> None:
-        self._max_offered = self._check_max(value)
-        self.run.retune(max_offered=self._max_offered)
-        self._poke()
+    def _poke(self) -> None:
+        self._launcher.poke()
 
     # -- counters -------------------------------------------------------------
+    @property
+    def launch_lags(self) -> list[float]:
+        """Seconds late per launch (bounded, oldest kept)."""
+        return self._launcher.lags
+
+    @property
+    def total_originated(self) -> int:
+        """Calls launched so far."""
+        return self._launcher.launched
+
     @property
     def count_active(self) -> int:
         """Calls in progress (launched, not finished)."""
@@ -222,20 +124,13 @@ class Originator:
 
     def stats(self) -> dict[str, Any]:
         """Live counters: state, active, offered, answered, failed, achieved cps, ASR."""
-        rec = self.recorder
         elapsed = ((self.stopped_at or time.monotonic()) - self.started_at) if self.started_at else 0.0
-        finished = rec.answered + rec.failed
-        return {"state": self.state.value, "active": rec.active, "offered": rec.offered,
-                "answered": rec.answered, "failed": rec.failed, "erlangs": rec.answered_open,
-                "achieved_cps": rec.offered / elapsed if elapsed > 0 else 0.0,
-                "target_rate": self.rate, "asr": rec.answered / finished if finished else None,
-                "elapsed": elapsed}
+        return live_stats(self.state, self.recorder, elapsed, self.rate)
 
     def __repr__(self) -> str:
-        mo = "inf" if self._max_offered is None else str(self._max_offered)
-        return (f"<Originator: active-calls={self.count_active} state={self.state.value} "
-                f"total-originated-sessions={self.total_originated} rate={_num(self.rate)} "
-                f"limit={self._limit} max-offered={mo} duration={_num(round(self.duration, 3))}>")
+        return describe(active=self.count_active, state=self.state,
+                        originated=self.total_originated, rate=self.rate, limit=self._limit,
+                        max_offered=self._max_offered, duration=self.duration)
 
     # -- lifecycle -------------------------------------------------------------
     async def connect(self) -> Originator:
@@ -258,19 +153,18 @@ class Originator:
             raise errors[0][1] if errors else SwitchlabError("no hosts to originate from")
         if not self._app_ids:
             weights: dict[str, float] = {}
-            for app_id, spec in (self._apps_spec or {}).items():
-                app = spec[0] if isinstance(spec, tuple) else spec
+            for app_id, spec in self._apps_spec.items():
                 for client in live:
-                    client.load_app(app, app_id)
-                weights[app_id] = self._weight(spec)
+                    client.load_app(app_class(spec), app_id)
+                weights[app_id] = app_weight(spec)
             self._app_ids = list(weights) or [DEFAULT_APP_ID]
-            self._picker = SmoothWeighted(weights or {DEFAULT_APP_ID: 1.0})
+            self._launcher.picker = SmoothWeighted(weights or {DEFAULT_APP_ID: 1.0})
         for client in live:
             if client.listener is not None and not self.recorder.is_attached(client.listener):
                 self.recorder.attach(client.listener)
                 client.listener.conn.add_handler("disconnect", self._disconnect_handler(client))
             if callable(self.dest):
-                self._dests[client.address] = self.dest(client)
+                self._launcher.dests[client.address] = self.dest(client)
         return self
 
     def _disconnect_handler(self, client: Client) -> Callable[..., None]:
@@ -284,21 +178,19 @@ class Originator:
         return on_disconnect
 
     def _host_error(self, host: str, exc: BaseException | str) -> None:
-        self._bad_hosts.add(host)
         log.warning("host %s: %s", host, exc)
         self.run.log("host_error", str(exc), host=host)
 
     def start(self) -> Originator:
         """Start launching (needs a running event loop; connects first if needed)."""
-        if self.state is State.ORIGINATING:
+        if self.state is OriginatorState.ORIGINATING:
             return self
         loop = asyncio.get_running_loop()
-        self.state = State.ORIGINATING
+        self.state = OriginatorState.ORIGINATING
         self.started_at = self.started_at or time.monotonic()
         self.stopped_at = None
-        self.run.log("state", State.ORIGINATING.value)
-        self._wake = asyncio.Event()
-        self._task = loop.create_task(self._launch_loop())
+        self.run.log("state", OriginatorState.ORIGINATING.value)
+        self._task = self._launcher.start(loop)
         self._task.add_done_callback(self._loop_done)
         if self._sweeper is None or self._sweeper.done():
             self._sweeper = loop.create_task(self._sweep_loop())
@@ -312,12 +204,11 @@ class Originator:
             self._set_stopped()
 
     def _set_stopped(self) -> None:
-        if self.state is not State.STOPPED:
-            self.state = State.STOPPED
+        if self.state is not OriginatorState.STOPPED:
+            self.state = OriginatorState.STOPPED
             self.stopped_at = time.monotonic()
-            self.run.log("state", State.STOPPED.value)
-        if self._wake is not None:
-            self._wake.set()
+            self.run.log("state", OriginatorState.STOPPED.value)
+        self._launcher.poke()
 
     def stop(self) -> None:
         """Stop launching; calls in progress end on their own."""
@@ -328,9 +219,7 @@ class Originator:
     async def hupall(self, cause: str = "NORMAL_CLEARING") -> None:
         """Stop and hang up every call this originator made."""
         self.stop()
-        for handle in self._hangups.values():
-            handle.cancel()
-        self._hangups.clear()
+        self._holds.cancel_all()
         for call_id in list(self.recorder.open):
             self.recorder.hung_up_locally(call_id)
         for client in self.pool:
@@ -346,7 +235,7 @@ class Originator:
         over and written). Returns False on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            if self.state is State.STOPPED and (not calls or self.recorder.active == 0):
+            if self.state is OriginatorState.STOPPED and (not calls or self.recorder.active == 0):
                 return True
             if deadline is not None and time.monotonic() >= deadline:
                 return False
@@ -363,9 +252,7 @@ class Originator:
         self.recorder.flush()
         if self._sweeper is not None:
             self._sweeper.cancel()
-        for handle in self._hangups.values():
-            handle.cancel()
-        self._hangups.clear()
+        self._holds.cancel_all()
         self.recorder.detach()
         await self.pool.close()
         self.run.close()
@@ -377,106 +264,13 @@ class Originator:
 
         return panel(self, **kwargs)
 
-    def _poke(self) -> None:
-        if self._wake is not None:
-            self._wake.set()
-
-    # -- launching -------------------------------------------------------------
-    async def _sleep_until(self, when: float) -> None:
-        assert self._wake is not None
-        delay = when - time.monotonic()
-        if delay <= 0:
-            return
-        self._wake.clear()
-        try:
-            await asyncio.wait_for(self._wake.wait(), delay)
-        except asyncio.TimeoutError:
-            pass
-
-    async def _launch_loop(self) -> None:
-        if not any(c.connected for c in self.pool) or not self._app_ids:
-            await self.connect()
-        now = time.monotonic()
-        if self._t0 is None:
-            self._t0 = now
-        sched = self._schedule = LaunchSchedule(self._shape, t0=self._t0)
-        sched.rebase(now)
-        while self.state is State.ORIGINATING:
-            if self._max_offered is not None and self.recorder.offered >= self._max_offered:
-                break
-            due = sched.peek()
-            if due is None:
-                break  # the load shape ended
-            now = time.monotonic()
-            if due > now:
-                await self._sleep_until(due)
-                continue  # re-check: a retune or stop may have happened
-            if self.recorder.active >= self._limit:
-                await self._sleep_until(now + 0.005)
-                sched.rebase(time.monotonic())
-                continue
-            sched.pop()
-            self._last_due = due
-            self._launch(due)
-        self._set_stopped()
-
-    def _pick_client(self) -> Client | None:
-        clients = self.pool.clients
-        n = len(clients)
-        for _ in range(n):
-            client = clients[self._rr % n]
-            self._rr += 1
-            if client.connected:
-                return client
-        return None
-
-    def _launch(self, due: float) -> None:
-        client = self._pick_client()
-        if client is None:
-            self.run.log("error", "no connected host left; stopping")
-            self._set_stopped()
-            return
-        app_id = self._picker.next() if self._picker is not None else None
-        dest = self._dests.get(client.address) or (self.dest if isinstance(self.dest, str) else
-                                                   self.dest(client))
-        now_wall, now_mono = time.time(), time.monotonic()
-        lag = now_mono - due
-        if len(self.launch_lags) < 1_000_000:
-            self.launch_lags.append(lag)
-        try:
-            job = client.originate(dest, profile=self.profile, proxy=self.proxy, app_id=app_id,
-                                   vars=self.vars, timeout=self.timeout)
-        except CommandError as exc:
-            self.run.log("error", f"bad originate parameters: {exc}")
-            self._set_stopped()
-            raise
-        record = CallRecord(job.call_id or job.uuid, launch=now_wall, launch_monotonic=now_mono,
-                            run_id=self.run.run_id, host=client.address, app=app_id, dest=dest,
-                            active_calls=float(self.recorder.active),
-                            erlangs=float(self.recorder.answered_open), target_rate=self.rate)
-        self.recorder.launched(record, job)
-        self.total_originated += 1
-
     # -- per-call -------------------------------------------------------------
     def _on_answer(self, rec: CallRecord) -> None:
-        duration = self.duration
-        loop = asyncio.get_running_loop()
-        self._hangups[rec.call_id] = loop.call_later(duration, self._hangup, rec)
-
-    def _hangup(self, rec: CallRecord) -> None:
-        self._hangups.pop(rec.call_id, None)
-        client = next((c for c in self.pool if c.address == rec.host), None)
-        if client is None or not client.connected:
-            return
-        rec.hung_up_locally()
-        fut = client.api(f"uuid_kill {rec.call_id}", check=False)
-        fut.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._holds.start(rec, self.duration)
 
     def _on_done(self, rec: CallRecord, row: dict[str, Any]) -> None:
-        handle = self._hangups.pop(rec.call_id, None)
-        if handle is not None:
-            handle.cancel()
-        self._poke()
+        self._holds.cancel(rec.call_id)
+        self._launcher.poke()
 
     async def _sweep_loop(self) -> None:
         while True:

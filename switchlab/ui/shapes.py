@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..loadshapes import Constant, LoadShape, Ramp, Steps
+from ..originator.loadshapes import Constant, LoadShape, Ramp, Steps
 
 #: the shape kinds the panel offers
 SHAPE_KINDS = ("constant", "steps", "ramp")

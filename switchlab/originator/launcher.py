@@ -1,0 +1,167 @@
+"""The launch loop of an originator: calls leave on the load shape's
+absolute schedule (:class:`~switchlab.originator.loadshapes.LaunchSchedule`),
+under the concurrency limit and the cap on offered calls, round-robin over
+the connected hosts, each one handed to the recorder.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from ..client import Client
+from ..errors import CommandError
+from ..measure import CallRecord, Run
+from ..pool import ClientPool
+from .loadshapes import LaunchSchedule, LoadShape
+from .recorder import Recorder
+from .status import OriginatorState
+from .weights import SmoothWeighted
+
+
+class LaunchTarget(Protocol):
+    """What the launcher reads from its originator."""
+
+    pool: ClientPool
+    recorder: Recorder
+    run: Run
+    state: OriginatorState
+    dest: str | Callable[[Client], str]
+    profile: str
+    proxy: str | None
+    vars: dict[str, object]
+    timeout: float
+
+    @property
+    def limit(self) -> int: ...
+    @property
+    def max_offered(self) -> int | None: ...
+    @property
+    def shape(self) -> LoadShape: ...
+    @property
+    def rate(self) -> float: ...
+    def start_clock(self, now: float) -> float: ...
+    async def connect(self) -> Any: ...
+
+
+class Launcher:
+    """Launches ``target``'s calls; ``on_stop()`` is called when it stops
+    launching by itself (shape over, cap reached, no host left, bad parameters).
+
+    ``picker`` chooses each call's app id; ``dests`` holds each host's
+    destination (``{address: dest}``, else ``target.dest``); ``lags`` the
+    seconds each launch was late (bounded); ``launched`` the count."""
+
+    #: at most this many launch lags are kept
+    MAX_LAGS = 1_000_000
+    #: how often a launcher blocked by the concurrency limit looks again, seconds
+    LIMIT_POLL = 0.005
+
+    def __init__(self, target: LaunchTarget, on_stop: Callable[[], None]) -> None:
+        self.target = target
+        self.on_stop = on_stop
+        self.picker: SmoothWeighted | None = None
+        self.dests: dict[str, str] = {}
+        self.schedule: LaunchSchedule | None = None
+        self.last_due: float | None = None
+        self.lags: list[float] = []
+        self.launched = 0
+        self._wake: asyncio.Event | None = None
+        self._rr = 0
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> asyncio.Task[None]:
+        """Run the launch loop as a task of ``loop``."""
+        self._wake = asyncio.Event()
+        return loop.create_task(self._run())
+
+    def poke(self) -> None:
+        """Wake the loop: a parameter changed, a call ended, or launching stopped."""
+        if self._wake is not None:
+            self._wake.set()
+
+    def reshape(self, shape: LoadShape) -> None:
+        """Apply a new load shape from the next launch."""
+        if self.schedule is None:
+            return
+        self.schedule.shape = shape
+        now = time.monotonic()
+        self.schedule.retune(self.last_due if self.last_due is not None else now, now)
+        self.poke()
+
+    async def _sleep_until(self, when: float) -> None:
+        assert self._wake is not None
+        delay = when - time.monotonic()
+        if delay <= 0:
+            return
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), delay)
+        except asyncio.TimeoutError:
+            pass
+
+    async def _run(self) -> None:
+        target = self.target
+        if not any(c.connected for c in target.pool) or self.picker is None:
+            await target.connect()
+        now = time.monotonic()
+        sched = self.schedule = LaunchSchedule(target.shape, t0=target.start_clock(now))
+        sched.rebase(now)
+        recorder = target.recorder
+        while target.state is OriginatorState.ORIGINATING:
+            cap = target.max_offered
+            if cap is not None and recorder.offered >= cap:
+                break
+            due = sched.peek()
+            if due is None:
+                break  # the load shape ended
+            now = time.monotonic()
+            if due > now:
+                await self._sleep_until(due)
+                continue  # re-check: a retune or stop may have happened
+            if recorder.active >= target.limit:
+                await self._sleep_until(now + self.LIMIT_POLL)
+                sched.rebase(time.monotonic())
+                continue
+            sched.pop()
+            self.last_due = due
+            self._launch(due)
+        self.on_stop()
+
+    def _pick_client(self) -> Client | None:
+        clients = self.target.pool.clients
+        n = len(clients)
+        for _ in range(n):
+            client = clients[self._rr % n]
+            self._rr += 1
+            if client.connected:
+                return client
+        return None
+
+    def _launch(self, due: float) -> None:
+        target = self.target
+        client = self._pick_client()
+        if client is None:
+            target.run.log("error", "no connected host left; stopping")
+            self.on_stop()
+            return
+        app_id = self.picker.next() if self.picker is not None else None
+        dest = self.dests.get(client.address) or (target.dest if isinstance(target.dest, str) else
+                                                  target.dest(client))
+        now_wall, now_mono = time.time(), time.monotonic()
+        if len(self.lags) < self.MAX_LAGS:
+            self.lags.append(now_mono - due)
+        try:
+            job = client.originate(dest, profile=target.profile, proxy=target.proxy, app_id=app_id,
+                                   vars=target.vars, timeout=target.timeout)
+        except CommandError as exc:
+            target.run.log("error", f"bad originate parameters: {exc}")
+            self.on_stop()
+            raise
+        recorder = target.recorder
+        record = CallRecord(job.call_id or job.uuid, launch=now_wall, launch_monotonic=now_mono,
+                            run_id=target.run.run_id, host=client.address, app=app_id, dest=dest,
+                            active_calls=float(recorder.active),
+                            erlangs=float(recorder.answered_open), target_rate=target.rate)
+        recorder.launched(record, job)
+        self.launched += 1

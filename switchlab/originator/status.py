@@ -1,0 +1,51 @@
+"""Where an originator is (:class:`OriginatorState`) and how it reports it:
+the live counters of :meth:`Originator.stats` and its one-line repr.
+
+>>> format_number(2.0), format_number(0.25)
+('2', '0.25')
+"""
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from .recorder import Recorder
+
+
+class OriginatorState(enum.Enum):
+    """The originator's launching state (not a connection's: see ``switchlab.connection``)."""
+
+    INITIAL = "INITIAL"
+    ORIGINATING = "ORIGINATING"
+    STOPPED = "STOPPED"
+
+
+def format_number(x: float) -> str:
+    """A whole number without its ``.0``, others as ``%g``."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def live_stats(state: OriginatorState, recorder: Recorder, elapsed: float,
+               target_rate: float) -> dict[str, Any]:
+    """State, active, offered, answered, failed, Erlangs, achieved cps, target, ASR, elapsed."""
+    rec = recorder
+    finished = rec.answered + rec.failed
+    return {"state": state.value, "active": rec.active, "offered": rec.offered,
+            "answered": rec.answered, "failed": rec.failed, "erlangs": rec.answered_open,
+            "achieved_cps": rec.offered / elapsed if elapsed > 0 else 0.0,
+            "target_rate": target_rate, "asr": rec.answered / finished if finished else None,
+            "elapsed": elapsed}
+
+
+def describe(*, active: int, state: OriginatorState, originated: int, rate: float, limit: int,
+             max_offered: int | None, duration: float) -> str:
+    """The repr switchio printed for its originator.
+
+    >>> describe(active=0, state=OriginatorState.INITIAL, originated=0, rate=1, limit=1,
+    ...          max_offered=None, duration=5)
+    '<Originator: active-calls=0 state=INITIAL total-originated-sessions=0 rate=1 limit=1 max-offered=inf duration=5>'
+    """
+    mo = "inf" if max_offered is None else str(max_offered)
+    return (f"<Originator: active-calls={active} state={state.value} "
+            f"total-originated-sessions={originated} rate={format_number(rate)} "
+            f"limit={limit} max-offered={mo} duration={format_number(round(duration, 3))}>")
