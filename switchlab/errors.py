@@ -73,6 +73,11 @@ class APIError(SwitchlabError):
         self.text = text
 
 
+class PluginError(SwitchlabError, ImportError):
+    """A module named by a setting (a report or panel backend) cannot be
+    imported or lacks the functions its role needs; the message names the setting."""
+
+
 class MeasurementError(SwitchlabError):
     """Per-call measurement data is not what the measurement layer expects
     (an unknown row column, a DataFrame without the call columns, ...)."""

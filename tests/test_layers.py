@@ -46,30 +46,7 @@ ALLOWED_LAZY = {
 #: In-function imports present before the issue 8 branches are merged; they are
 #: being removed there (emulator layers, measure/plots cycle, originator/ui
 #: split). The lead empties this set once everything is merged.
-PENDING_REMOVAL = frozenset({
-    "switchlab/measure/run.py::_version",  # should read switchlab._version
-    "switchlab/measure/run.py::Run.report",
-    "switchlab/measure/tick.py::tick_of_frame",
-    "switchlab/notebooks.py::_default_dut",
-    "switchlab/originator/originator.py::Originator.panel",
-    "switchlab/sim/api.py::_queue_execute",
-    "switchlab/sim/apps.py::app_bridge",
-    "switchlab/sim/apps.py::stop_bridge",
-    "switchlab/sim/bridge.py::_BridgeLeg.fail",
-    "switchlab/sim/bridge.py::_BridgeLeg.succeed",
-    "switchlab/sim/bridge.py::_bridge_app_ended",
-    "switchlab/sim/bridge.py::_leave_park",
-    "switchlab/sim/bridge.py::bridge_app",
-    "switchlab/sim/callflow.py::_finish_app_then_report",
-    "switchlab/sim/callflow.py::_loopback_b_run",
-    "switchlab/sim/callflow.py::deliver_invite",
-    "switchlab/sim/callflow.py::hangup",
-    "switchlab/sim/callflow.py::start_target",
-    "switchlab/sim/listener.py::Listener._cmd_api",
-    "switchlab/sim/listener.py::Listener._cmd_bgapi",
-    "switchlab/sim/listener.py::Listener._cmd_sendmsg",
-    "switchlab/sim/listener.py::Listener._teardown",
-})
+PENDING_REMOVAL: frozenset[str] = frozenset()
 
 
 # -- import contracts ------------------------------------------------------------

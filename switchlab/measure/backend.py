@@ -13,12 +13,12 @@ switchlab.errors.MeasurementError: report backend 'math' has no report() and rep
 """
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from ..errors import MeasurementError
+from ..plugins import load_plugin
 
 #: The default report backend: switchlab's own matplotlib plots.
 DEFAULT_REPORT_BACKEND = "switchlab.plots"
@@ -39,16 +39,6 @@ class ReportBackend(Protocol):
 
 def get_report_backend(name: str | None = None) -> ReportBackend:
     """The backend module ``name`` (default ``options["report_backend"]``)."""
-    name = name or options["report_backend"]
-    try:
-        module = importlib.import_module(name)
-    except ImportError as exc:
-        raise MeasurementError(
-            f"cannot import report backend {name!r} ({exc}); install it, or set "
-            f"switchlab.measure.backend.options['report_backend'] = "
-            f"{DEFAULT_REPORT_BACKEND!r}") from None
-    if not isinstance(module, ReportBackend):
-        raise MeasurementError(
-            f"report backend {name!r} has no report() and report_html(); name a module "
-            "that defines both (see switchlab.measure.backend.ReportBackend)")
-    return module
+    return load_plugin(name or options["report_backend"], ReportBackend,  # type: ignore[type-abstract]
+                       what="report backend", error=MeasurementError,
+                       setting="switchlab.measure.backend.options['report_backend']")

@@ -18,6 +18,7 @@ from ..client import Client
 from ..errors import SwitchlabError
 from ..measure import CallRecord, Run
 from ..pool import ClientPool
+from .frontend import get_panel_backend
 from .holds import HoldTimers
 from .launcher import Launcher
 from .loadshapes import LoadShape
@@ -259,10 +260,9 @@ class Originator(LoadControls):
         return self.run
 
     def panel(self, **kwargs: Any) -> Any:
-        """The live ipywidgets panel for this originator (see :mod:`switchlab.ui`)."""
-        from ..ui import panel
-
-        return panel(self, **kwargs)
+        """The live ipywidgets panel for this originator (see :mod:`switchlab.ui`;
+        another front through :mod:`switchlab.originator.frontend`)."""
+        return get_panel_backend().panel(self, **kwargs)
 
     # -- per-call -------------------------------------------------------------
     def _on_answer(self, rec: CallRecord) -> None:
