@@ -16,6 +16,7 @@ import pytest
 
 from switchlab import Client
 from switchlab.apps.players import TonePlay
+from switchlab.errors import CommandError
 from switchlab.loadshapes import Ramp
 from switchlab.measure import load
 from switchlab.originator import Originator, OriginatorState, loopback_destinations
@@ -260,3 +261,17 @@ def test_killed_process_loses_no_finished_call(tmp_path, emulator):
     run = load(run_dir)
     on_disk = set(run.df.call_id.astype(str))
     assert set(finished) <= on_disk
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"dest": "a b@127.0.0.1"}, "destination 'a b@127.0.0.1' is refused"),
+    ({"proxy": "127.0.0.1:5070\nbgapi"}, "proxy"),
+    ({"proxy": "x}y"}, "proxy 'x}y' is refused"),
+    ({"profile": "ext ernal"}, "profile 'ext ernal' is refused"),
+])
+def test_dial_string_parts_are_refused_before_any_connection(kwargs, words) -> None:
+    """Values that go into every dial string are checked when the originator is
+    made (switchlab.wire.validate), not discovered call by call at FreeSWITCH."""
+    dest = kwargs.pop("dest", "answer@127.0.0.1:5080")
+    with pytest.raises(CommandError, match=words):
+        Originator(["127.0.0.1:9"], dest, **kwargs)

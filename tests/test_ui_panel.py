@@ -312,8 +312,10 @@ async def test_refreshing_does_not_hold_the_event_loop(emu):
     try:
         p.start_button.click()
         await asyncio.sleep(2.5)
+        # five redraws while calls run (the first one imports matplotlib in
+        # the chart thread: slower on a loaded machine, hence the deadline)
+        await until(lambda: p.renders >= 5, timeout=15.0)
         p.stop_button.click()
-        assert p.renders >= 5
         lags.sort()
         print(f'loop lag p50 {lags[len(lags) // 2] * 1e3:.1f} ms, max {lags[-1] * 1e3:.1f} ms')
         assert lags[len(lags) // 2] < 0.02 and lags[-1] < 0.3, lags[-5:]

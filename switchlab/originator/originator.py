@@ -18,6 +18,7 @@ from ..client import Client
 from ..errors import SwitchlabError
 from ..measure import CallRecord, Run
 from ..pool import ClientPool
+from ..wire.validate import check_dest, check_profile, check_proxy
 from .frontend import get_panel_backend
 from .holds import HoldTimers
 from .launcher import Launcher
@@ -62,6 +63,13 @@ class Originator(LoadControls):
                  run_dir: str | None = None, hangup_grace: float = 10.0) -> None:
         if isinstance(hosts, str):
             hosts = [hosts]
+        # what goes into every dial string is checked once, before any call
+        # (the same rules the dial-string builder applies: switchlab.wire.validate)
+        if isinstance(dest, str):
+            check_dest(dest)
+        check_profile(profile)
+        if proxy is not None:
+            check_proxy(proxy)
         # clients made here subscribe only to what a load test needs: every event
         # costs FreeSWITCH and us serialising/parsing ~3 KB
         self.pool = hosts if isinstance(hosts, ClientPool) else ClientPool(

@@ -19,6 +19,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from ..measure.schema import live_columns
+
 
 class Sampled(Protocol):
     """What :class:`LiveSeries` reads (an :class:`~switchlab.originator.Originator`)."""
@@ -42,11 +44,28 @@ class Sample:
     recent_cps: float        # launches per second over the last ``window`` seconds
     target_rate: float       # 0 while not launching
     asr: float | None
-    p95_setup: float         # seconds, NaN when no call finished in the window
+    #: ``{"p95_<alias>": seconds}`` for each live column of the column
+    #: declaration (``ColumnSpec(live=True)``); NaN when no call finished in the window
+    p95: dict[str, float]
     finished_in_window: int
 
+    @property
+    def p95_setup(self) -> float:
+        """p95 setup latency (s) of the window: the panel's first live column."""
+        return self.p95.get("p95_setup", math.nan)
 
-COLUMNS = ("t", "active", "achieved_cps", "target_rate", "p95_setup")
+
+#: the series' columns that do not come from the column declaration
+BASE_COLUMNS = ("t", "active", "achieved_cps", "target_rate")
+
+
+def live_keys() -> dict[str, str]:
+    """``{"p95_<alias>": column}`` for the columns declared live (today ``p95_setup``).
+
+    >>> live_keys()
+    {'p95_setup': 'setup_latency'}
+    """
+    return {f"p95_{spec.alias or spec.name}": spec.name for spec in live_columns()}
 
 
 class LiveSeries:
@@ -68,7 +87,9 @@ class LiveSeries:
         self._t0: float | None = None
         #: rows of the run already read (those finished before the panel came are not "live")
         self.rows_seen = len(orig.run)
-        self._recent: deque[tuple[float, np.ndarray]] = deque()
+        #: ``{"p95_<alias>": column}``: the live columns, fixed when the series starts
+        self.keys = live_keys()
+        self._recent: deque[tuple[float, dict[str, np.ndarray]]] = deque()
         self._launches: deque[tuple[float, int]] = deque()
         self.rows_read = 0
 
@@ -76,15 +97,19 @@ class LiveSeries:
     def last(self) -> Sample | None:
         return self.points[-1] if self.points else None
 
-    def _new_setup_latencies(self) -> np.ndarray:
+    def _new_values(self) -> dict[str, np.ndarray]:
+        """The non-missing values of each live column in the rows finished since last time."""
         run = self.orig.run
         if len(run) <= self.rows_seen:
-            return np.empty(0)
+            return {key: np.empty(0) for key in self.keys}
         new = run.rows_since(self.rows_seen)
         self.rows_seen += len(new)
         self.rows_read += len(new)
-        lat = new["setup_latency"].to_numpy(dtype=np.float64, na_value=np.nan)
-        return lat[~np.isnan(lat)]
+        out = {}
+        for key, column in self.keys.items():
+            values = new[column].to_numpy(dtype=np.float64, na_value=np.nan)
+            out[key] = values[~np.isnan(values)]
+        return out
 
     def sample(self, *, keep: bool = True) -> Sample:
         """Read the counters and the rows finished since the last sample.
@@ -95,12 +120,16 @@ class LiveSeries:
             self._t0 = now
         stats = self.orig.stats()
         launching = stats["state"] == "ORIGINATING"
-        lat = self._new_setup_latencies()
-        self._recent.append((now, lat))
+        values = self._new_values()
+        self._recent.append((now, values))
         while self._recent and self._recent[0][0] < now - self.window:
             self._recent.popleft()
-        window_lat = np.concatenate([a for _, a in self._recent]) if self._recent else lat
-        p95 = float(np.quantile(window_lat, 0.95)) if window_lat.size else math.nan
+        p95: dict[str, float] = {}
+        finished = 0
+        for key in self.keys:
+            window = np.concatenate([v[key] for _, v in self._recent])
+            p95[key] = float(np.quantile(window, 0.95)) if window.size else math.nan
+            finished = max(finished, int(window.size))
         offered = int(stats["offered"])
         prev = self._launches[-1] if self._launches else None
         self._launches.append((now, offered))
@@ -115,20 +144,15 @@ class LiveSeries:
                    offered=offered, answered=int(stats["answered"]), failed=int(stats["failed"]),
                    achieved_cps=cps, recent_cps=recent,
                    target_rate=float(stats["target_rate"]) if launching else 0.0,
-                   asr=stats["asr"], p95_setup=p95, finished_in_window=int(window_lat.size))
+                   asr=stats["asr"], p95=p95, finished_in_window=finished)
         if keep:
             self.points.append(s)
         return s
 
     def frame(self) -> pd.DataFrame:
         """The kept points: ``t`` (s), ``active``, ``achieved_cps``,
-        ``target_rate``, ``p95_setup`` (s)."""
-        pts = list(self.points)
-        return pd.DataFrame({
-            "t": [p.t for p in pts], "active": [p.active for p in pts],
-            "achieved_cps": [p.achieved_cps for p in pts],
-            "target_rate": [p.target_rate for p in pts],
-            "p95_setup": [p.p95_setup for p in pts]}, columns=list(COLUMNS))
+        ``target_rate``, and ``p95_<alias>`` (s) for each live column."""
+        return pd.DataFrame(self.arrays(), columns=[*BASE_COLUMNS, *self.keys])
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The kept points as numpy arrays (a snapshot, safe to draw from another thread)."""
@@ -137,7 +161,8 @@ class LiveSeries:
                 "active": np.fromiter((p.active for p in pts), float, len(pts)),
                 "achieved_cps": np.fromiter((p.achieved_cps for p in pts), float, len(pts)),
                 "target_rate": np.fromiter((p.target_rate for p in pts), float, len(pts)),
-                "p95_setup": np.fromiter((p.p95_setup for p in pts), float, len(pts))}
+                **{key: np.fromiter((p.p95.get(key, math.nan) for p in pts), float, len(pts))
+                   for key in self.keys}}
 
 
 class LiveChart:
@@ -147,7 +172,7 @@ class LiveChart:
     worker thread)."""
 
     def __init__(self, *, width: float = 8.0, height: float = 4.6, dpi: int = 80,
-                 window: float = 5.0) -> None:
+                 window: float = 5.0, key: str = "p95_setup") -> None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
@@ -164,7 +189,9 @@ class LiveChart:
         ax_cps.set_ylabel("calls/s", fontsize="small")
         ax_cps.legend(loc="upper left", fontsize="x-small", ncol=2, frameon=False)
         (self.p95,) = ax_lat.plot([], [], color="C3", linewidth=1.4, marker=".", markersize=3)
-        ax_lat.set_ylabel("p95 setup ms", fontsize="small")
+        #: the live column drawn on the bottom axes (a key of :func:`live_keys`)
+        self.key = key
+        ax_lat.set_ylabel(f"{key.replace('_', ' ', 1)} ms", fontsize="small")
         ax_lat.set_xlabel(f"seconds (p95 over calls finished in the last {window:g} s)",
                           fontsize="small")
         for ax in self.axes:
@@ -177,10 +204,11 @@ class LiveChart:
         self.active.set_data(t, data["active"])
         self.achieved.set_data(t, data["achieved_cps"])
         self.target.set_data(t, data["target_rate"])
-        self.p95.set_data(t, data["p95_setup"] * 1e3)
+        lat_ms = data.get(self.key, np.full(t.shape, math.nan)) * 1e3
+        self.p95.set_data(t, lat_ms)
         for ax, ys in zip(self.axes, (data["active"],
                                       np.concatenate([data["achieved_cps"], data["target_rate"]]),
-                                      data["p95_setup"] * 1e3)):
+                                      lat_ms)):
             finite = ys[np.isfinite(ys)]
             top = float(finite.max()) if finite.size else 0.0
             ax.set_ylim(0, top * 1.12 if top > 0 else 1.0)

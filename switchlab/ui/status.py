@@ -26,10 +26,13 @@ def elapsed_text(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def _ms(seconds: float) -> str:
+    return "–" if math.isnan(seconds) else f"{1e3 * seconds:.0f} ms"
+
+
 def status_html(s: Sample, orig: Any) -> str:
     """The status line of ``orig`` (an originator) at sample ``s``."""
     asr = "–" if s.asr is None else f"{100 * s.asr:.1f} %"
-    p95 = "–" if math.isnan(s.p95_setup) else f"{1e3 * s.p95_setup:.0f} ms"
     dur = orig.duration
     auto = " (auto)" if orig.explicit_duration is None else ""
     started = getattr(orig, "started_at", None)
@@ -51,7 +54,8 @@ def status_html(s: Sample, orig: Any) -> str:
              stat("cps", "achieved", f"{s.recent_cps:.1f}") + " calls/s" +
              (f" (target {s.target_rate:.4g})" if s.state == "ORIGINATING" else ""),
              stat("asr", "ASR", asr),
-             stat("p95", "p95 setup", p95),
+             *(stat(key.replace("_", "-"), key.replace("_", " ", 1), _ms(value))
+               for key, value in s.p95.items()),
              f"hold {dur:g} s{auto}", f"elapsed {elapsed_text(elapsed)}"]
     return ("<div style='font-family:monospace;font-size:13px'>"
             + " · ".join(parts) + "</div>")
