@@ -47,4 +47,4 @@ def load_plugin(name: str, protocol: type[P], *, what: str, setting: str,
         listed = " and ".join(f"{m}()" for m in sorted(needs))
         raise error(f"{what} {name!r} has no {listed}; name a module that defines "
                     f"{'them' if len(needs) > 1 else 'it'}, e.g. set {setting}")
-    return module  # type: ignore[no-any-return]
+    return module

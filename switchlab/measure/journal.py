@@ -19,7 +19,7 @@ import json
 import math
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -231,8 +231,16 @@ def read_calls_table(path: str | os.PathLike[str], types: Mapping[str, pa.DataTy
                              for c in keep})
 
 
+def _skip_into(skipped: list[Any]) -> Callable[[Any], str]:
+    """An ``invalid_row_handler`` that skips a malformed row and keeps it in ``skipped``."""
+    def skip(row: Any) -> str:
+        skipped.append(row)
+        return "skip"
+    return skip
+
+
 def _read_csv(data: bytes, cols: list[str], types: Mapping[str, pa.DataType],
-              invalid: Any) -> pa.Table | None:
+              invalid: Callable[[Any], str]) -> pa.Table | None:
     try:
         return pa_csv.read_csv(
             io.BytesIO(data),
@@ -262,9 +270,8 @@ def _csv_whole(body: bytes, cols: list[str], types: Mapping[str, pa.DataType]
     drop[0] = True
     drop[nl - 1] = True
     drop[nl[:-1] + 1] = True
-    skipped = []
-    table = _read_csv(buf[~drop].tobytes(), cols, types,
-                      lambda row: skipped.append(row) or "skip")
+    skipped: list[Any] = []
+    table = _read_csv(buf[~drop].tobytes(), cols, types, _skip_into(skipped))
     if table is None or skipped or table.num_rows != n:
         return None
     return table
@@ -277,9 +284,8 @@ def _csv_lines(lines: list[bytes], cols: list[str], types: Mapping[str, pa.DataT
           if ln[:1] == b"[" and ln[-1:] == b"]" and not ln.count(b'"') % 2]
     if not ok:
         return None
-    skipped = []
-    table = _read_csv(b"\n".join(ok) + b"\n", cols, types,
-                      lambda row: skipped.append(row) or "skip")
+    skipped: list[Any] = []
+    table = _read_csv(b"\n".join(ok) + b"\n", cols, types, _skip_into(skipped))
     if table is None or table.num_rows + len(skipped) != len(ok):
         return None
     bad = len(lines) - len(ok) + len(skipped)

@@ -148,7 +148,7 @@ def kpi_table(df: pd.DataFrame, by: str | Sequence[str] | None = None, *,
         counts = g[lats].count()
         means = g[lats].mean()
         maxes = g[lats].max()
-        qs = g[lats].quantile(list(percentiles)).unstack(-1) if len(df) else None
+        qs = g[lats].quantile(np.asarray(percentiles, dtype=np.float64)).unstack(-1) if len(df) else None
         for c in lats:
             out[f"{c}.count"] = counts[c].astype(np.int64)
             out[f"{c}.mean"] = means[c]

@@ -137,7 +137,7 @@ class _Leg:
             self.disposition = disp
 
 
-def sip_code_of(headers: Mapping[str, str]) -> int | None:
+def sip_code_of(headers: EventLike | Mapping[str, str]) -> int | None:
     """The SIP status that ended a leg: ``variable_sip_term_status``, else
     ``variable_sip_invite_failure_status`` (e.g. 487 for a call FreeSWITCH
     cancelled on ``originate_timeout``), else None (answered calls hung up

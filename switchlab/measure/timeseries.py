@@ -127,7 +127,7 @@ def _one(df: pd.DataFrame, origin: int, width: int, nwin: int, latencies: Sequen
     lats = [c for c in latencies if c in df.columns]
     if lats and len(b):
         lat = pd.DataFrame({c: _f(df, c)[sel] for c in lats})
-        qs = lat.groupby(b).quantile(list(percentiles)).unstack(-1)
+        qs = lat.groupby(b).quantile(np.asarray(percentiles, dtype=np.float64)).unstack(-1)
         for c in lats:
             for q in percentiles:
                 out[f"{c}.{pct_name(q)}"] = qs[(c, q)].reindex(out.index)

@@ -87,7 +87,7 @@ class Recorder:
         """Track a new attempt; its job's result is recorded when it arrives."""
         self.open[record.call_id] = record
         self.offered += 1
-        job.future.add_done_callback(lambda fut, rec=record, job=job: self._on_job(rec, job, fut))
+        job.future.add_done_callback(lambda fut: self._on_job(record, job, fut))
 
     def _on_job(self, rec: CallRecord, job: Job, fut: asyncio.Future[str]) -> None:
         if fut.cancelled() or isinstance(fut.exception(), Disconnected):

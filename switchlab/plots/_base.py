@@ -8,7 +8,7 @@ when the caller passed no ``ax``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeGuard, cast, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -84,7 +84,8 @@ def frame_of(data: Data) -> pd.DataFrame:
     return df
 
 
-def is_run(data: Data) -> bool:
+def is_run(data: Data) -> TypeGuard[RunLike]:
+    """A Run (anything with a per-call ``df``), not a DataFrame."""
     return not isinstance(data, pd.DataFrame) and hasattr(data, "df")
 
 
@@ -167,8 +168,8 @@ def grouped_values(df: pd.DataFrame, column: str, by: str | None, max_groups: in
     ok = ~np.isnan(v) & (codes >= 0)
     codes, v = codes[ok], v[ok]
     counts = np.bincount(codes, minlength=len(uniques))
-    top = np.argsort(-counts, kind="stable")[:max_groups]
-    top = [int(i) for i in top if counts[i] > 0]
+    largest = np.argsort(-counts, kind="stable")[:max_groups]
+    top = [int(i) for i in largest if counts[i] > 0]
     order = np.argsort(codes, kind="stable")
     parts = np.split(v[order], np.cumsum(counts)[:-1])
     out = [(str(uniques[i]), parts[i]) for i in top]
@@ -201,8 +202,10 @@ def elapsed_seconds(index: pd.Index, origin: pd.Timestamp | None = None) -> np.n
     """Seconds from ``origin`` (default: the first window) to each window start."""
     if not len(index):
         return np.empty(0)
-    t0 = index[0] if origin is None else origin
-    return np.asarray((index - t0).total_seconds(), dtype=np.float64)
+    # the windows' DatetimeIndex: pandas-stubs types DataFrame.index as a plain Index
+    windows = cast(pd.DatetimeIndex, index)
+    t0 = windows[0] if origin is None else origin
+    return np.asarray((windows - t0).total_seconds(), dtype=np.float64)
 
 
 def window_seconds(ts: pd.DataFrame) -> float:

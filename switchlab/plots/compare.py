@@ -101,13 +101,17 @@ def _forest(ax: Axes, rows: pd.DataFrame, scale: float, unit: str, title: str) -
     """One marker and CI bar per comparison, a line at 0."""
     ax.axvline(0, color="0.5", linewidth=1)
     labels = []
-    for i, r in enumerate(rows.itertuples(index=False)):
-        labels.append(f"{r.run}\n− {r.baseline}")
-        if np.isnan(r.difference):
+    difference, low, high = (rows[c].to_numpy(dtype=np.float64)
+                             for c in ("difference", "low", "high"))
+    for i, (run, baseline, significant) in enumerate(
+            zip(rows["run"], rows["baseline"], rows["significant"])):
+        labels.append(f"{run}\n− {baseline}")
+        if np.isnan(difference[i]):
             ax.text(0, i, "no data", ha="center", va="center", color="0.4", fontsize="small")
             continue
-        est, lo, hi = r.difference * scale, r.low * scale, r.high * scale
-        colour = "C3" if r.significant else "0.35"
+        est, lo, hi = (float(difference[i]) * scale, float(low[i]) * scale,
+                       float(high[i]) * scale)
+        colour = "C3" if significant else "0.35"
         ax.errorbar([est], [i], xerr=[[est - lo], [hi - est]], fmt="o", color=colour,
                     capsize=4, linewidth=1.6, gid="ci")
         ax.annotate(f"{est:+.3g} {unit}  [{lo:+.3g}, {hi:+.3g}]", (est, i),

@@ -109,7 +109,10 @@ def _draw_failures(ax: Axes, counts: pd.DataFrame, by: str, ts: pd.DataFrame) ->
         colour = "0.6" if name == OTHER else f"C{i % 10}"
         # added as an artist: Axes.stairs would walk every vertex to update the
         # data limits (slow for thousands of windows); the limits are set below
-        ax.add_artist(StepPatch(base + rate, edges, baseline=base.copy(), fill=True,
+        # matplotlib's stubs say baseline: float; StepPatch documents "float, array-like"
+        ax.add_artist(StepPatch(base + rate, edges,
+                                baseline=base.copy(),  # type: ignore[arg-type]
+                                fill=True,
                                 facecolor=colour, edgecolor="none", alpha=0.85,
                                 label=f"{name} ({int(counts[name].sum()):,})"))
         base = base + rate

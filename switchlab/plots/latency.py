@@ -21,6 +21,7 @@ the resolution of every FreeSWITCH-clock latency.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -203,7 +204,7 @@ def latency_facets(data: Data, columns: str | Sequence[str] = DEFAULT_FACET_COLU
     for c in cols:
         check_latency_column(df, c)
     cols = [c for c in cols if df[c].notna().any()] or cols[:1]
-    labels = [None] if by is None else [lab for lab, _ in
+    labels: list[str | None] = [None] if by is None else [lab for lab, _ in
                                        grouped_values(df, cols[0], by, max_groups)] or [None]
     if by is None:
         ncols = min(2, len(cols))
@@ -270,7 +271,8 @@ def _draw_percentiles(ax: Axes, ts: pd.DataFrame, column: str, percentiles: Sequ
         level = ts.index.get_level_values(0)
         sizes = ts.groupby(level, observed=True)["offered"].sum().sort_values(ascending=False)
         names = sorted([k for k in sizes.index[:max_groups] if sizes[k] > 0], key=str)
-        parts = [(str(k), ts.xs(k, level=0)) for k in names]
+        # a row key of the group level gives a DataFrame (pandas-stubs: DataFrame | Series)
+        parts = [(str(k), cast(pd.DataFrame, ts.xs(k, level=0))) for k in names]
         origin = ts.index.get_level_values(-1).min()
     half = 0.5 * window_seconds(ts)
     drawn = 0
@@ -283,8 +285,8 @@ def _draw_percentiles(ax: Axes, ts: pd.DataFrame, column: str, percentiles: Sequ
                 continue
             y = part[col].to_numpy(dtype=np.float64, na_value=np.nan) * scale
             label = label_prefix + (f"{name} {pct_name(q)}" if by is not None else pct_name(q))
-            kw = {"color": colour, "linestyle": _STYLES[pi % len(_STYLES)]} \
-                if colour is not None else {}
+            kw: dict[str, Any] = {} if colour is None else {
+                "color": colour, "linestyle": _STYLES[pi % len(_STYLES)]}
             ax.plot(x, y, label=label, linewidth=1.4, **kw)
             drawn += 1
     ax.set_xlabel(time_label(ts))

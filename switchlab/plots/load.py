@@ -265,7 +265,7 @@ def latency_by_load(df: pd.DataFrame, load_values: np.ndarray, column: str,
         edges = np.linspace(lo, hi, bins + 1)
     code = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
     code = np.where(np.isnan(x), -1, code)
-    key = pd.Categorical.from_codes(code, categories=np.arange(len(edges) - 1))
+    key = pd.Categorical.from_codes(code, categories=pd.Index(np.arange(len(edges) - 1)))
     k = df.assign(_load_bin=key).calls.kpis(by="_load_bin", latencies=[column],
                                             percentiles=list(percentiles))
     k = k[k.index.notna()]          # calls without a load value

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 _UNSET = object()
 
 
-class Vars(dict):  # type: ignore[type-arg]
+class Vars(dict[str, Any]):
     """A session's (or call's) scratch space for apps; ``wait_var`` waits on it.
 
     Set values with ``vars[name] = value`` (that is what wakes waiters).

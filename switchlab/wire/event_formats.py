@@ -24,7 +24,7 @@ __all__ = ["content_length", "json_pairs", "plain_header_list", "plain_headers",
 Pairs = list[tuple[str, str]]
 
 
-class _Members(list):  # type: ignore[type-arg]
+class _Members(list[tuple[str, Any]]):
     """The members of one JSON object, in order, duplicates kept."""
 
 

@@ -252,7 +252,7 @@ class Event(Mapping[str, str]):
             raise KeyError(name)
         return value
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         value = self._lookup(name)
         return default if value is None else value
 
