@@ -32,6 +32,7 @@ from typing import Any
 
 from .dut import DUTModel
 from .esl.server import EslServerProtocol
+from .faults import Faults
 from .host import EmulatedHost
 from .model.channel import Channel
 from .model.clock import FAST_TICK_US, SimClock
@@ -95,6 +96,8 @@ class Emulator:
             for p in h.profiles.values():
                 self._profiles[(p.ip, p.port)] = (h, p)
         self._servers: list[asyncio.base_events.Server] = []
+        #: fault injection (:class:`~switchlab.sim.faults.Faults`): drop, notice, stall, ...
+        self.faults = Faults(self)
         self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
         self._thread: threading.Thread | None = None
         self._started = False
@@ -143,14 +146,7 @@ class Emulator:
         self.loop = asyncio.get_running_loop()
         try:
             for k, h in enumerate(self.hosts):
-                port = self.port + k if self.port else 0
-                server = await self.loop.create_server(
-                    partial(EslServerProtocol, h), self.bind, port, reuse_address=True,
-                    backlog=1024)
-                self._servers.append(server)
-                sock = server.sockets[0]
-                addr = sock.getsockname()
-                h.esl_address = (addr[0], addr[1])
+                await self.listen(k)
                 h.start()
         except OSError:
             await self._close()
@@ -161,16 +157,44 @@ class Emulator:
                            for h in self.hosts if h.esl_address))
         return self
 
+    async def listen(self, index: int) -> None:
+        """Open host ``index``'s event socket (again: on the port it had before)."""
+        h = self.hosts[index]
+        if h.server is not None:
+            return
+        if h.esl_address is not None:
+            port = h.esl_address[1]
+        else:
+            port = self.port + index if self.port else 0
+        server = await self.loop.create_server(
+            partial(EslServerProtocol, h), self.bind, port, reuse_address=True, backlog=1024)
+        h.server = server
+        self._servers.append(server)
+        addr = server.sockets[0].getsockname()
+        h.esl_address = (addr[0], addr[1])
+
+    def stop_listening(self, index: int) -> None:
+        """Close host ``index``'s listening socket: connecting is refused until :meth:`listen`."""
+        h = self.hosts[index]
+        server, h.server = h.server, None
+        if server is not None:
+            server.close()
+            if server in self._servers:
+                self._servers.remove(server)
+
     async def _close(self) -> None:
-        for server in self._servers:
+        self.faults.cancel()
+        servers = list(self._servers)
+        for server in servers:
             server.close()
         for h in self.hosts:
+            h.server = None
             h.stop()
             for lst in list(h.listeners):
                 lst.close(notice=False)
             for chan in list(h.channels.values()):
                 chan.cancel_timers()
-        for server in self._servers:
+        for server in servers:
             try:
                 await asyncio.wait_for(server.wait_closed(), 2.0)
             except (asyncio.TimeoutError, Exception):  # pragma: no cover - best effort
