@@ -316,3 +316,83 @@ async def test_originator_rows_tell_the_truth_through_a_restart(tmp_path: Path) 
     host1 = f"{fs.esl_addresses[1][0]}:{fs.esl_addresses[1][1]}"
     after = df[(df.host == host1) & (df.launch.astype("int64") / 1e9 > fault_at + 1.5)]
     assert len(after) > 0 and not after.failed.any(), "host 1 took calls again after restart"
+
+
+# -- on command: the event socket and `switchlab sim` -----------------------------------------
+async def test_sim_fault_api_is_off_by_default_and_injects_when_on() -> None:
+    async with emulator() as fs:
+        conn = await connect(*fs.esl_addresses[0])
+        assert await conn.api("sim_fault drop", check=False) == \
+            "-ERR sim_fault Command not found!\n"
+        await conn.close()
+    async with Emulator(hosts=2, port=0, dut=quick_dut(), heartbeat_s=0,
+                        fault_api=True) as fs:
+        conn, seen = await watcher(fs, 0)
+        assert (await conn.api("sim_fault reboot", check=False)).startswith(
+            "-ERR fault 'reboot/0': unknown kind 'reboot'")
+        assert (await conn.api("sim_fault drop/5", check=False)).startswith(
+            "-ERR fault drop@0/5: there is no host 5")
+        assert await conn.api("sim_fault drop", check=False) == "+OK drop in 0.05 s\n"
+        await until(lambda: len(conn.gaps) == 1, what="the drop it asked for")
+        await still_works(fs, conn, seen)
+        assert await conn.api("sim_fault blackhole=0.5", check=False) == \
+            "+OK blackhole in 0.05 s\n"
+        await until(lambda: fs.dut.blackhole == 0.5, what="the DUT change")
+        await conn.close()
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("drop@x", "time 'x' is not a number"), ("restart@1/*", "one host at a time"),
+    ("blackhole=2", "between 0 and 1"), ("drop=1", "takes no argument"),
+    ("malformed=bogus", "not one of"), ("stall=", "nothing after '='"),
+])
+def test_bad_fault_specs_are_refused_with_the_reason(spec: str, words: str) -> None:
+    from switchlab.sim.faultplan import FaultSpec
+    with pytest.raises(ValueError, match=words):
+        FaultSpec.parse(spec)
+
+
+def test_switchlab_sim_runs_its_fault_schedule() -> None:
+    """``switchlab sim --fault ...`` in its own process: the faults fire when scheduled
+    and a reconnecting client keeps working through them."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "switchlab.cli", "sim", "--port", "0",
+                             "--hosts", "2", "--heartbeat-s", "0.2", "--fault", "drop@1/1",
+                             "--fault", "restart=0.5@1.5", "--fault", "blackhole@2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        addrs = []
+        while len(addrs) < 2:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else "sim exited"
+            if "event socket" in line:
+                addrs.append(line.split("event socket ")[1].split()[0])
+
+        async def client() -> list[str]:
+            conn = await connect(addrs[1], reconnect=FAST)
+            await conn.subscribe("HEARTBEAT")
+            await until(lambda: len(conn.gaps) == 1, 10, "the drop")
+            assert (await conn.api("status")).startswith("UP ")
+            await conn.close()
+            conn0 = await connect(addrs[0], reconnect=FAST)
+            await until(lambda: len(conn0.gaps) == 1, 10, "the restart")
+            assert "0 session(s) since startup" in await conn0.api("status")
+            await conn0.close()
+            return [g.reason for g in conn.gaps]
+
+        asyncio.run(client())
+        lines: list[str] = []
+        while len(lines) < 3:
+            line = proc.stdout.readline()
+            assert line, "the emulator stopped before reporting its faults"
+            if line.startswith("fault at"):
+                lines.append(line)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert lines[0].startswith("fault at 1 s: drop: 1 connections reset on host 1")
+    assert lines[1].startswith("fault at 1.5 s: restart: host 0 down for 0.5 s")
+    assert lines[2].startswith("fault at 2 s: blackhole: the DUT leaves 100% of INVITEs")

@@ -32,6 +32,7 @@ from typing import Any
 
 from .dut import DUTModel
 from .esl.server import EslServerProtocol
+from .faultplan import api_sim_fault
 from .faults import Faults
 from .host import EmulatedHost
 from .model.channel import Channel
@@ -59,7 +60,9 @@ class Emulator:
     ``1ms-timer``, 20000 like a stock server), ``heartbeat_s`` (HEARTBEAT
     interval), ``bind`` (listen address, loopback only), ``dut_address`` (where
     the DUT answers), ``open_ports`` (extra loopback ports treated as the DUT),
-    ``context`` (dialplan context of the profiles), ``hostnames``.
+    ``context`` (dialplan context of the profiles), ``hostnames``, ``fault_api``
+    (answer ``api sim_fault ...``: :mod:`switchlab.sim.faultplan`). Faults are
+    injected through :attr:`faults` (:class:`~switchlab.sim.faults.Faults`).
     """
 
     def __init__(self, hosts: int = 1, port: int = 8021, password: str = "ClueCon",
@@ -67,7 +70,8 @@ class Emulator:
                  heartbeat_s: float = 20.0, bind: str = "127.0.0.1",
                  dut_address: tuple[str, int] = ("127.0.0.1", 5070),
                  open_ports: Iterable[int] = (), context: str = "switchio",
-                 hostnames: Iterable[str] | None = None, sip_ip: str = "127.0.0.1") -> None:
+                 hostnames: Iterable[str] | None = None, sip_ip: str = "127.0.0.1",
+                 fault_api: bool = False) -> None:
         if hosts < 1:
             raise ValueError(f"hosts must be >= 1, got {hosts}")
         if not _is_loopback(bind):
@@ -98,6 +102,9 @@ class Emulator:
         self._servers: list[asyncio.base_events.Server] = []
         #: fault injection (:class:`~switchlab.sim.faults.Faults`): drop, notice, stall, ...
         self.faults = Faults(self)
+        if fault_api:  # ``api sim_fault KIND[=ARG][@S][/HOST]`` over the event socket
+            for k, h in enumerate(self.hosts):
+                h.extra_api["sim_fault"] = partial(api_sim_fault, self.faults, k)
         self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
         self._thread: threading.Thread | None = None
         self._started = False

@@ -55,6 +55,8 @@ class EmulatedHost:
         self.max_missed: int | None = None
         self.lost_events = 0
         self.slow_disconnects = 0
+        #: api commands the emulator adds (``sim_fault``); FreeSWITCH's are in esl.api
+        self.extra_api: dict[str, Callable[[Any, str], str]] = {}
         self._heartbeat_task: asyncio.Task[None] | None = None
         self._fresh_state()
 

@@ -102,6 +102,8 @@ class Host(Protocol):
     max_missed: int | None
     lost_events: int
     slow_disconnects: int
+    #: api commands beyond FreeSWITCH's own (``sim_fault`` when the emulator enables it)
+    extra_api: dict[str, Callable[[Any, str], str]]
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop: ...
