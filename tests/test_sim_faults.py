@@ -300,6 +300,8 @@ async def test_originator_keeps_going_through_a_drop_and_loses_no_row(tmp_path: 
     assert len(df) == 80  # every offered call has its row
     assert before <= set(df.call_id.astype(str))
     host1 = f"{fs.esl_addresses[1][0]}:{fs.esl_addresses[1][1]}"
+    cut = df[df.hangup_cause.astype(str) == "HOST_DISCONNECTED"]
+    assert len(cut) > 0 and set(cut.host) == {host1}  # in progress there at the drop
     after = df[(df.host == host1) & (df.launch.astype("int64") / 1e9 > fault_at + 0.5)]
     assert len(after) > 0, "host 1 got calls again once it was back"
     assert not after.failed.any()
@@ -396,3 +398,42 @@ def test_switchlab_sim_runs_its_fault_schedule() -> None:
     assert lines[0].startswith("fault at 1 s: drop: 1 connections reset on host 1")
     assert lines[1].startswith("fault at 1.5 s: restart: host 0 down for 0.5 s")
     assert lines[2].startswith("fault at 2 s: blackhole: the DUT leaves 100% of INVITEs")
+
+
+async def test_restart_live_or_emulated(real_fs: bool, fshost: str, fspassword: str,
+                                        pytestconfig: pytest.Config) -> None:
+    """A reconnecting client through a FreeSWITCH restart: on the emulator, or on real
+    FreeSWITCH with --fshost and a restart command (--fs-restart-cmd if the test
+    configuration has it, else $SWITCHLAB_FS_RESTART_CMD)."""
+    import os
+    import shlex
+    import subprocess
+
+    policy = Reconnect(initial=0.1, maximum=2.0, max_time=180)
+    if real_fs:
+        cmd = (pytestconfig.getoption("--fs-restart-cmd", None)
+               or os.environ.get("SWITCHLAB_FS_RESTART_CMD"))
+        if not cmd:
+            pytest.skip("restarting the --fshost FreeSWITCH needs a command: set "
+                        "SWITCHLAB_FS_RESTART_CMD, e.g. 'ssh fs sudo systemctl restart "
+                        "freeswitch'")
+        conn = await connect(fshost, password=fspassword, reconnect=policy)
+        restart: Callable[[], object] = lambda: subprocess.Popen(shlex.split(cmd))
+        fs = None
+    else:
+        fs = Emulator(hosts=1, port=0, dut=quick_dut(), heartbeat_s=0)
+        await fs.start()
+        conn = await connect(*fs.esl_addresses[0], reconnect=policy)
+        restart = lambda: fs.faults.restart(0, down_s=1.0)  # noqa: E731
+    try:
+        await conn.subscribe("BACKGROUND_JOB")
+        old_core = (await conn.api("global_getvar core_uuid")).strip()
+        restart()
+        await until(lambda: len(conn.gaps) == 1, 180, "the reconnect after the restart")
+        new_core = (await conn.api("global_getvar core_uuid")).strip()
+        assert new_core and new_core != old_core
+        assert (await conn.bgapi("status")).startswith("UP ")  # BACKGROUND_JOB flows again
+    finally:
+        await conn.close()
+        if fs is not None:
+            await fs.aclose()
