@@ -366,7 +366,7 @@ def test_switchlab_sim_runs_its_fault_schedule() -> None:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
-        addrs = []
+        addrs: list[str] = []
         while len(addrs) < 2:
             line = proc.stdout.readline()
             assert line, proc.stderr.read() if proc.stderr else "sim exited"
