@@ -437,3 +437,28 @@ async def test_restart_live_or_emulated(real_fs: bool, fshost: str, fspassword: 
         await conn.close()
         if fs is not None:
             await fs.aclose()
+
+
+async def test_faults_from_another_thread_on_a_background_emulator() -> None:
+    """As in a notebook: the emulator serves from its own thread, the faults are called
+    from this one (they run on the emulator's loop)."""
+    fs = Emulator(hosts=1, port=0, dut=quick_dut(), heartbeat_s=0).start_background()
+    try:
+        conn = await connect(*fs.esl_addresses[0], reconnect=FAST)
+        seen: list[Event] = []
+        conn.add_event_handler(seen.append)
+        await conn.subscribe("HEARTBEAT")
+        assert await asyncio.to_thread(fs.faults.stall, 0.3) == 1
+        fs.call(fs.hosts[0].send_heartbeat)
+        await asyncio.sleep(0.1)
+        assert seen == []
+        await until(lambda: len(seen) == 1, 5, "the held heartbeat")
+        core = await asyncio.to_thread(fs.faults.restart, 0, 0.3, 0.1)
+        await until(lambda: len(conn.gaps) == 1, 10, "the reconnect")
+        assert (await conn.api("global_getvar core_uuid")).strip() == core
+        assert await asyncio.to_thread(fs.faults.drop, 0) == 1
+        await until(lambda: len(conn.gaps) == 2, 10, "the second reconnect")
+        assert (await conn.api("status")).startswith("UP ")
+        await conn.close()
+    finally:
+        fs.stop()
