@@ -261,7 +261,7 @@ def test_blackhole_without_timeout_ends_at_timer_b() -> None:
 
 # -- an originator recording a run through the fault -----------------------------------------
 async def originate_through(tmp_path: Path, fault: Callable[[Emulator], object],
-                            n: int = 80) -> tuple[Emulator, object, set[str], list[float]]:
+                            n: int = 120) -> tuple[Emulator, object, set[str], list[float]]:
     """Two hosts, calls on both; ``fault(fs)`` on host 1 mid-run. Returns the emulator,
     the loaded run, the call ids finished before the fault and the fault time."""
     async with emulator(hosts=2) as fs:
@@ -297,7 +297,7 @@ async def test_originator_keeps_going_through_a_drop_and_loses_no_row(tmp_path: 
     fs, run, before, (fault_at,) = await originate_through(
         tmp_path, lambda fs: fs.faults.drop(host=1))
     df = run.df  # type: ignore[attr-defined]
-    assert len(df) == 80  # every offered call has its row
+    assert len(df) == 120  # every offered call has its row
     assert before <= set(df.call_id.astype(str))
     host1 = f"{fs.esl_addresses[1][0]}:{fs.esl_addresses[1][1]}"
     cut = df[df.hangup_cause.astype(str) == "HOST_DISCONNECTED"]
@@ -311,7 +311,7 @@ async def test_originator_rows_tell_the_truth_through_a_restart(tmp_path: Path) 
     fs, run, before, (fault_at,) = await originate_through(
         tmp_path, lambda fs: fs.faults.restart(1, down_s=0.5, stopping_s=0.2))
     df = run.df  # type: ignore[attr-defined]
-    assert len(df) == 80
+    assert len(df) == 120
     assert before <= set(df.call_id.astype(str))
     causes = set(df.hangup_cause.astype(str))
     assert "SYSTEM_SHUTDOWN" in causes  # calls up on host 1 at the shutdown
@@ -462,3 +462,25 @@ async def test_faults_from_another_thread_on_a_background_emulator() -> None:
         await conn.close()
     finally:
         fs.stop()
+
+
+def _slow(fs: Emulator) -> None:
+    fs.faults.slow_client_policy(max_missed=20, host=1)
+    fs.faults.slow_client(1.0, host=1)
+
+
+@pytest.mark.parametrize("name, fault", [
+    ("notice", lambda fs: fs.faults.disconnect(host=1)),
+    ("stall", lambda fs: fs.faults.stall(1.0, host=1)),
+    ("slow", _slow),
+    ("malformed", lambda fs: fs.faults.malformed(host=1, kind="binary")),
+])
+async def test_originator_through_each_connection_fault_loses_no_row(
+        tmp_path: Path, name: str, fault: Callable[[Emulator], object]) -> None:
+    fs, run, before, (fault_at,) = await originate_through(tmp_path, fault)
+    df = run.df  # type: ignore[attr-defined]
+    assert len(df) == 120, name
+    assert before <= set(df.call_id.astype(str))
+    host1 = f"{fs.esl_addresses[1][0]}:{fs.esl_addresses[1][1]}"
+    after = df[(df.host == host1) & (df.launch.astype("int64") / 1e9 > fault_at + 1.5)]
+    assert len(after) > 0 and not after.failed.any(), f"host 1 works again after {name}"
