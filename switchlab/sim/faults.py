@@ -300,5 +300,6 @@ class Faults:
             log.error("host %d could not listen again after its restart: %s", index, exc)
             return
         h.stopping = False
+        h.started_mono, h.started_us = time.monotonic(), h.clock.now_us()  # uptime from now
         h.start()
         log.warning("fault over: host %d is back (core %s)", index, h.core_uuid)
