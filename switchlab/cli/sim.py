@@ -4,6 +4,10 @@ Example::
 
     switchlab sim --port 8021 --hosts 3 --tick-ms 1 --seed 7 --capacity 200 \\
         --ring-ms 500-2000 --failure 486=0.02 --failure NORMAL_CIRCUIT_CONGESTION=0.01
+
+Faults (docs/EMULATOR.md, "Faults"): ``--fault restart=3@8/1`` restarts host 1 eight
+seconds after start, down for 3 s; ``--fault-api`` lets clients inject them with
+``api sim_fault drop``.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import time
 import click
 
 from ..sim import DUTModel, Emulator, Latency
+from ..sim.faultplan import GRAMMAR, FaultSpec, schedule
 
 
 def _latency(ctx: click.Context, param: click.Parameter, value: str | None) -> Latency | None:
@@ -44,6 +49,14 @@ def _failures(ctx: click.Context, param: click.Parameter,
             raise click.BadParameter(f"{item!r}: {prob!r} is not a probability") from None
         out[int(key) if key.isdigit() else key.upper()] = p
     return out
+
+
+def _faults(ctx: click.Context, param: click.Parameter,
+            values: tuple[str, ...]) -> list[FaultSpec]:
+    try:
+        return [FaultSpec.parse(v) for v in values]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.command(name="sim")
@@ -80,6 +93,11 @@ def _failures(ctx: click.Context, param: click.Parameter,
               help="extra setup delay scale as load nears capacity")
 @click.option("--failure", "failures", multiple=True, callback=_failures,
               help="CODE=P or CAUSE=P, e.g. 486=0.02 (repeatable)")
+@click.option("--fault", "faults", multiple=True, callback=_faults, metavar="SPEC",
+              help=f"inject a fault: {GRAMMAR} (kinds: drop, notice, stall, slow, restart, "
+                   "malformed, blackhole; repeatable)")
+@click.option("--fault-api", is_flag=True,
+              help="answer 'api sim_fault KIND[=ARG][@SECONDS][/HOST]' on the event socket")
 @click.option("--uvloop/--no-uvloop", "use_uvloop", default=True, show_default=True,
               help="run on uvloop when it is installed (faster socket I/O)")
 @click.option("-v", "--verbose", count=True, help="log more (-v info, -vv debug)")
@@ -88,7 +106,8 @@ def command(port: int, hosts: int, bind: str, password: str, tick_ms: str, heart
             answer_probability: float | None, early_media: float | None, no_ringing: bool,
             ringing_ms: Latency | None, ring_ms: Latency | None, failure_ms: Latency | None,
             call_duration_ms: Latency | None, knee_ms: float | None,
-            failures: dict[int | str, float] | None, use_uvloop: bool, verbose: int) -> None:
+            failures: dict[int | str, float] | None, faults: list[FaultSpec], fault_api: bool,
+            use_uvloop: bool, verbose: int) -> None:
     """Serve emulated FreeSWITCH 1.11 hosts (event socket) until interrupted."""
     logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -107,7 +126,9 @@ def command(port: int, hosts: int, bind: str, password: str, tick_ms: str, heart
         dut = DUTModel(**kwargs)  # type: ignore[arg-type]
         emulator = Emulator(hosts=hosts, port=port, password=password, dut=dut,
                             tick_us=int(tick_ms) * 1000, heartbeat_s=heartbeat_s, bind=bind,
-                            dut_address=("127.0.0.1", dut_port))
+                            dut_address=("127.0.0.1", dut_port), fault_api=fault_api)
+        for spec in faults:
+            spec.check_hosts(hosts)
     except (ValueError, TypeError) as exc:
         raise click.UsageError(str(exc)) from None
     if use_uvloop:
@@ -117,7 +138,7 @@ def command(port: int, hosts: int, bind: str, password: str, tick_ms: str, heart
         except ImportError:
             pass
     try:
-        asyncio.run(_serve(emulator))
+        asyncio.run(_serve(emulator, faults))
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {bind}:{port}: {exc}") from None
     except KeyboardInterrupt:
@@ -157,9 +178,15 @@ async def _collect_garbage(emulator: Emulator) -> None:
         gc.enable()
 
 
-async def _serve(emulator: Emulator) -> None:
+def _report_fault(spec: FaultSpec, what: str) -> None:
+    click.echo(f"fault at {spec.at:g} s: {what}")
+    sys.stdout.flush()
+
+
+async def _serve(emulator: Emulator, faults: list[FaultSpec] | None = None) -> None:
     await emulator.start()
     collector = asyncio.ensure_future(_collect_garbage(emulator))
+    timers = schedule(emulator.faults, faults or (), asyncio.get_running_loop(), _report_fault)
     for h in emulator.hosts:
         ip, esl = h.esl_address or ("?", 0)
         sips = ", ".join(f"{p.name} {p.ip}:{p.port}" for p in h.profiles.values())
@@ -176,6 +203,8 @@ async def _serve(emulator: Emulator) -> None:
     try:
         await stop.wait()
     finally:
+        for timer in timers:
+            timer.cancel()
         collector.cancel()
         await emulator.aclose()
         click.echo("stopped")

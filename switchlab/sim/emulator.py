@@ -32,6 +32,8 @@ from typing import Any
 
 from .dut import DUTModel
 from .esl.server import EslServerProtocol
+from .faultplan import api_sim_fault
+from .faults import Faults
 from .host import EmulatedHost
 from .model.channel import Channel
 from .model.clock import FAST_TICK_US, SimClock
@@ -58,7 +60,9 @@ class Emulator:
     ``1ms-timer``, 20000 like a stock server), ``heartbeat_s`` (HEARTBEAT
     interval), ``bind`` (listen address, loopback only), ``dut_address`` (where
     the DUT answers), ``open_ports`` (extra loopback ports treated as the DUT),
-    ``context`` (dialplan context of the profiles), ``hostnames``.
+    ``context`` (dialplan context of the profiles), ``hostnames``, ``fault_api``
+    (answer ``api sim_fault ...``: :mod:`switchlab.sim.faultplan`). Faults are
+    injected through :attr:`faults` (:class:`~switchlab.sim.faults.Faults`).
     """
 
     def __init__(self, hosts: int = 1, port: int = 8021, password: str = "ClueCon",
@@ -66,7 +70,8 @@ class Emulator:
                  heartbeat_s: float = 20.0, bind: str = "127.0.0.1",
                  dut_address: tuple[str, int] = ("127.0.0.1", 5070),
                  open_ports: Iterable[int] = (), context: str = "switchio",
-                 hostnames: Iterable[str] | None = None, sip_ip: str = "127.0.0.1") -> None:
+                 hostnames: Iterable[str] | None = None, sip_ip: str = "127.0.0.1",
+                 fault_api: bool = False) -> None:
         if hosts < 1:
             raise ValueError(f"hosts must be >= 1, got {hosts}")
         if not _is_loopback(bind):
@@ -95,6 +100,11 @@ class Emulator:
             for p in h.profiles.values():
                 self._profiles[(p.ip, p.port)] = (h, p)
         self._servers: list[asyncio.base_events.Server] = []
+        #: fault injection (:class:`~switchlab.sim.faults.Faults`): drop, notice, stall, ...
+        self.faults = Faults(self)
+        if fault_api:  # ``api sim_fault KIND[=ARG][@S][/HOST]`` over the event socket
+            for k, h in enumerate(self.hosts):
+                h.extra_api["sim_fault"] = partial(api_sim_fault, self.faults, k)
         self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
         self._thread: threading.Thread | None = None
         self._started = False
@@ -143,14 +153,7 @@ class Emulator:
         self.loop = asyncio.get_running_loop()
         try:
             for k, h in enumerate(self.hosts):
-                port = self.port + k if self.port else 0
-                server = await self.loop.create_server(
-                    partial(EslServerProtocol, h), self.bind, port, reuse_address=True,
-                    backlog=1024)
-                self._servers.append(server)
-                sock = server.sockets[0]
-                addr = sock.getsockname()
-                h.esl_address = (addr[0], addr[1])
+                await self.listen(k)
                 h.start()
         except OSError:
             await self._close()
@@ -161,16 +164,44 @@ class Emulator:
                            for h in self.hosts if h.esl_address))
         return self
 
+    async def listen(self, index: int) -> None:
+        """Open host ``index``'s event socket (again: on the port it had before)."""
+        h = self.hosts[index]
+        if h.server is not None:
+            return
+        if h.esl_address is not None:
+            port = h.esl_address[1]
+        else:
+            port = self.port + index if self.port else 0
+        server = await self.loop.create_server(
+            partial(EslServerProtocol, h), self.bind, port, reuse_address=True, backlog=1024)
+        h.server = server
+        self._servers.append(server)
+        addr = server.sockets[0].getsockname()
+        h.esl_address = (addr[0], addr[1])
+
+    def stop_listening(self, index: int) -> None:
+        """Close host ``index``'s listening socket: connecting is refused until :meth:`listen`."""
+        h = self.hosts[index]
+        server, h.server = h.server, None
+        if server is not None:
+            server.close()
+            if server in self._servers:
+                self._servers.remove(server)
+
     async def _close(self) -> None:
-        for server in self._servers:
+        self.faults.cancel()
+        servers = list(self._servers)
+        for server in servers:
             server.close()
         for h in self.hosts:
+            h.server = None
             h.stop()
             for lst in list(h.listeners):
                 lst.close(notice=False)
             for chan in list(h.channels.values()):
                 chan.cancel_timers()
-        for server in self._servers:
+        for server in servers:
             try:
                 await asyncio.wait_for(server.wait_closed(), 2.0)
             except (asyncio.TimeoutError, Exception):  # pragma: no cover - best effort

@@ -43,24 +43,50 @@ class EmulatedHost:
         self.clock: SimClock = emulator.clock
         self.heartbeat_s = heartbeat_s
         self.esl_address: tuple[str, int] | None = None
-        self.started_us = self.clock.now_us()
-        self.started_mono = time.monotonic()
         self.channels: dict[str, Channel] = {}
         self.listeners: list[EslServerProtocol] = []
         self.max_sessions = 3000
         self.sps_max = 500
+        #: the listening socket (None while a restart fault keeps the port closed)
+        self.server: asyncio.base_events.Server | None = None
+        self.stopping = False
+        #: slow-client policy (None: :mod:`.esl.server`'s MAX_BUFFERED / MAX_MISSED)
+        self.max_buffered: int | None = None
+        self.max_missed: int | None = None
+        self.lost_events = 0
+        self.slow_disconnects = 0
+        #: api commands the emulator adds (``sim_fault``); FreeSWITCH's are in esl.api
+        self.extra_api: dict[str, Callable[[Any, str], str]] = {}
+        self._heartbeat_task: asyncio.Task[None] | None = None
+        self._fresh_state()
+
+    def _fresh_state(self) -> None:
+        """Counters, globals and event bus of a freshly started FreeSWITCH."""
         self.global_vars = self._global_vars()
-        # counters
+        self.started_us = self.clock.now_us()
+        self.started_mono = time.monotonic()
         self._session = 0
         self.sessions_since_startup = 0
         self.peak_sessions = 0
         self._recent_creates: deque[float] = deque()
         self.peak_sps = 0
-        self.bus = EventBus(self.clock, self.core_uuid, hostname, self.ipv4, self.ipv6)
+        for p in self.profiles.values():
+            p.calls_in = p.failed_in = p.calls_out = p.failed_out = 0
+        self.bus = EventBus(self.clock, self.core_uuid, self.hostname, self.ipv4, self.ipv6)
         # the bus's own methods, bound once: these run many times per call
         self.log = self.bus.log
         self.fire = self.bus.fire
-        self._heartbeat_task: asyncio.Task[None] | None = None
+
+    def reborn(self, core_uuid: str | None = None) -> None:
+        """Come back as a new FreeSWITCH process: a new Core-UUID, no channels, no
+        listeners, counters and uptime from zero (the restart fault's last step)."""
+        for chan in list(self.channels.values()):
+            chan.cancel_timers()
+        self.channels.clear()
+        self.listeners.clear()
+        self.core_uuid = core_uuid or str(uuidlib.uuid4())
+        self.stopping = False
+        self._fresh_state()
 
     # -- identity ------------------------------------------------------------------
     def _global_vars(self) -> dict[str, str]:

@@ -66,7 +66,13 @@ class Originate:
 
 
 def originate(host: Host, arg: str) -> str | Deferred:
-    """The ``originate`` api: a Deferred, or an error text right away."""
+    """The ``originate`` api: a Deferred, or an error text right away.
+
+    While the host shuts down (a restart fault) its endpoint modules are gone and
+    FreeSWITCH refuses every originate with ``CHAN_NOT_IMPLEMENTED``.
+    """
+    if host.stopping:
+        return "-ERR CHAN_NOT_IMPLEMENTED\n"
     try:
         req = parse_originate(arg)
     except DialStringError as exc:

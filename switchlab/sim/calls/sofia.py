@@ -82,7 +82,7 @@ def route_invite(chan: Channel, ep: Endpoint) -> None:
     chan.dut_call = True
     chan.facts.update(dut_plan=plan)
     final = net.find_profile(ep.host, target_port) if ep.proxy else None
-    if final is not None and plan.kind != "fail":
+    if final is not None and plan.kind not in ("fail", "blackhole"):
         thost, tprofile = final
         dut_peer_facts(chan, hop, fs_peer=True)
         host.later(plan.forward_at, deliver_invite, chan, thost, tprofile, hop, chan=chan)
@@ -107,6 +107,9 @@ def run_dut_plan(chan: Channel, plan: CallPlan) -> None:
     if plan.kind == "fail":
         host.later(plan.fail_at or 0.0, refused, chan, plan.sip_code, plan.reason_q850, True,
                    chan=chan)
+        return
+    if plan.kind == "blackhole":  # no reply ever: sofia's transaction times out
+        host.later(plan.fail_at or 0.0, refused, chan, plan.sip_code, None, False, chan=chan)
         return
     if plan.ringing_at is not None:
         host.later(plan.ringing_at, outbound_progress, chan, chan=chan)

@@ -18,6 +18,9 @@ The SIP dialogue it models, per call::
            -> 183 + SDP   (early_media_ms after the 180, with probability early_media)
            -> 200 OK      (ring_ms after the 180: the ring time)
     or     -> 4xx/5xx/6xx (failure_ms after the 100), picked from ``failures``
+    or     -> nothing at all, with probability ``blackhole``: sofia gives up after
+              timer B (32 s: ``408``, RECOVERY_ON_TIMER_EXPIRE) unless the
+              originate times out first (NO_ANSWER)
 
 Beyond ``capacity`` concurrent calls, or ``cps_limit`` new calls per second,
 calls are refused at once with ``503`` and a ``Reason: Q.850`` header giving
@@ -36,6 +39,9 @@ from dataclasses import dataclass, field
 from ..model import causes
 from .latency import Latency, LatencyLike
 from .plan import CallPlan, DUTStats
+
+#: sofia's INVITE transaction timeout (timer B = 64 x T1 of 500 ms) when nothing answers
+TIMER_B_S = 32.0
 
 
 def _check_probability(name: str, value: float) -> float:
@@ -67,6 +73,8 @@ class DUTModel:
       calls refused beyond it;
     * ``knee_ms``: extra setup delay scale as load approaches capacity;
     * ``call_duration_ms``: if set, the DUT hangs answered calls up (BYE) after it;
+    * ``blackhole``: probability that an INVITE gets no response at all (a fault:
+      the call ends when the originate times out, or at sofia's timer B);
     * ``seed``: seed of the random source (same seed, same outcomes in call order).
     """
 
@@ -87,6 +95,7 @@ class DUTModel:
     rate_limit_cause: str = "SWITCH_CONGESTION"
     knee_ms: float = 20.0
     call_duration_ms: LatencyLike | None = None
+    blackhole: float = 0.0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -104,6 +113,7 @@ class DUTModel:
             Latency.coerce(self.call_duration_ms, "call_duration_ms")
         _check_probability("early_media", self.early_media)
         _check_probability("answer_probability", self.answer_probability)
+        _check_probability("blackhole", self.blackhole)
         total = 0.0
         for key, p in dict(self.failures).items():
             _check_probability(f"failures[{key!r}]", p)
@@ -163,6 +173,14 @@ class DUTModel:
             st = self.stats
             st.offered += 1
             busy = st.active if active is None else active
+            # one more draw only when black-holing is on (seeded runs without it keep
+            # their outcome sequence)
+            if self.blackhole and rng.random() < float(self.blackhole):
+                st.blackholed += 1
+                st.active += 1
+                st.peak_active = max(st.peak_active, st.active)
+                return CallPlan("blackhole", sip_code=408, cause="RECOVERY_ON_TIMER_EXPIRE",
+                                fail_at=TIMER_B_S)
             plan = self._refusal(busy, now)
             if plan is None:
                 plan = self._outcome(draws, lat, hold, busy)

@@ -10,9 +10,10 @@ from typing import Any
 class CallPlan:
     """What the DUT will do with one call; delays in seconds from the INVITE.
 
-    ``kind`` is ``answer``, ``fail`` (final failure response ``sip_code``) or
-    ``noanswer`` (rings until ``fail_at`` then answers ``480``). ``refused`` is
-    set for capacity/cps refusals.
+    ``kind`` is ``answer``, ``fail`` (final failure response ``sip_code``),
+    ``noanswer`` (rings until ``fail_at`` then answers ``480``) or ``blackhole``
+    (no response at all; sofia times out at ``fail_at``). ``refused`` is set for
+    capacity/cps refusals.
     """
 
     kind: str
@@ -43,6 +44,7 @@ class DUTStats:
     sip_codes: dict[int, int] = field(default_factory=dict)
     congested: int = 0
     rate_limited: int = 0
+    blackholed: int = 0
     active: int = 0
     peak_active: int = 0
 
@@ -52,5 +54,6 @@ class DUTStats:
             "offered": self.offered, "answered": self.answered, "unanswered": self.unanswered,
             "failed": dict(self.failed), "sip_codes": dict(self.sip_codes),
             "congested": self.congested, "rate_limited": self.rate_limited,
+            "blackholed": self.blackholed,
             "active": self.active, "peak_active": self.peak_active,
         }

@@ -305,7 +305,7 @@ def run_api(host: Host, name: str, arg: str) -> tuple[SimEvent | None, ApiResult
     The API event is created (sequence number, timestamp) when the command
     starts and delivered when it completes, as FreeSWITCH does.
     """
-    fn = API.get(name)
+    fn = API.get(name) or host.extra_api.get(name)
     if fn is None:
         return None, f"-ERR {name} Command not found!\n"
     post = [("API-Command", name)]

@@ -62,6 +62,11 @@ class EslServerProtocol(asyncio.Protocol):
         self._backlog: deque[Command] = deque()
         self._held: list[bytes] | None = None
         self._out: list[bytes] = []
+        #: events held back by a stall fault (:meth:`stall`), and their size
+        self._stalled: list[bytes] | None = None
+        self._stalled_bytes = 0
+        #: a slow-client fault: behave as if this client's queue were full
+        self.queue_full = False
 
     # -- asyncio.Protocol -----------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -134,6 +139,20 @@ class EslServerProtocol(asyncio.Protocol):
         held, self._held = self._held, None
         return held
 
+    def stall(self) -> None:
+        """Hold every event and log line (not replies) until :meth:`unstall` (a fault)."""
+        if self._stalled is None:
+            self._stalled = []
+            self._stalled_bytes = 0
+
+    def unstall(self) -> int:
+        """Deliver the events held since :meth:`stall`, in order; returns how many."""
+        stalled, self._stalled = self._stalled, None
+        self._stalled_bytes = 0
+        if stalled:
+            self._emit(b"".join(stalled))
+        return len(stalled or ())
+
     def reply(self, text: str, extra: list[tuple[str, str]] | None = None) -> None:
         self.write(serialize.command_reply(text, extra or ()))
 
@@ -157,15 +176,19 @@ class EslServerProtocol(asyncio.Protocol):
         t = self.transport
         if t is None or t.is_closing():
             return
-        if t.get_write_buffer_size() > MAX_BUFFERED:
+        host = self.host
+        if (self.queue_full or t.get_write_buffer_size() + self._stalled_bytes
+                > (host.max_buffered or MAX_BUFFERED)):
             self.lost_events += 1
+            host.lost_events += 1
             if self.lost_events == 1:
                 log.warning("%s: client %s reads too slowly; dropping events",
                             self.host.hostname, self.peer)
-            elif self.lost_events > MAX_MISSED:
+            elif self.lost_events > (host.max_missed or MAX_MISSED):
                 log.error("%s: client %s lost %d events; disconnecting it (as FreeSWITCH "
                           "kills a listener whose queue stays full)",
                           self.host.hostname, self.peer, self.lost_events)
+                host.slow_disconnects += 1
                 t.abort()
             return
         if self.lost_events:
@@ -173,7 +196,10 @@ class EslServerProtocol(asyncio.Protocol):
                          self.lost_events)
             self.lost_events = 0
         data = ev.frame(self.fmt)
-        if self._held is not None:
+        if self._stalled is not None:
+            self._stalled.append(data)
+            self._stalled_bytes += len(data)
+        elif self._held is not None:
             self._held.append(data)
         else:
             self._queue_out(data)
@@ -183,14 +209,17 @@ class EslServerProtocol(asyncio.Protocol):
 
     def _emit(self, data: bytes) -> None:
         """Write now, or after the response of the api command running now."""
-        if self._held is not None:
+        if self._stalled is not None:
+            self._stalled.append(data)
+            self._stalled_bytes += len(data)
+        elif self._held is not None:
             self._held.append(data)
         else:
             self.write(data)
 
     # -- lifecycle -------------------------------------------------------------------
-    def close(self, notice: bool = True) -> None:
-        """Send the disconnect notice (if asked) and close the socket."""
+    def close(self, notice: bool = True, body: bytes | None = None) -> None:
+        """Send the disconnect notice (if asked; ``body`` replaces its text) and close."""
         if self.closed:
             return
         if notice:
@@ -198,7 +227,8 @@ class EslServerProtocol(asyncio.Protocol):
             if self.session is not None:
                 extra = [("Controlled-Session-UUID", self.session.uuid),
                          ("Content-Disposition", "disconnect")]
-            self.write(serialize.disconnect_notice(extra))
+            self.write(serialize.disconnect_notice(extra) if body is None
+                       else serialize.disconnect_notice(extra, body=body))
         if self.transport is not None:
             self.transport.close()
         self._teardown()
@@ -252,7 +282,11 @@ class EslServerProtocol(asyncio.Protocol):
         finally:
             held, self._held = self._held, None
             if held and not self.closed:
-                self.write(b"".join(held))
+                if self._stalled is not None:
+                    self._stalled.extend(held)
+                    self._stalled_bytes += sum(len(b) for b in held)
+                else:
+                    self.write(b"".join(held))
             self._busy = False
             while self._backlog and not self._busy and not self.closed:
                 self._run(self._backlog.popleft())

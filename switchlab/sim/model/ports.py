@@ -95,6 +95,15 @@ class Host(Protocol):
     sessions_since_startup: int
     peak_sessions: int
     peak_sps: int
+    #: shutting down (a restart fault): originates are refused with CHAN_NOT_IMPLEMENTED
+    stopping: bool
+    #: slow-client policy of its event sockets (None: the module defaults) and counters
+    max_buffered: int | None
+    max_missed: int | None
+    lost_events: int
+    slow_disconnects: int
+    #: api commands beyond FreeSWITCH's own (``sim_fault`` when the emulator enables it)
+    extra_api: dict[str, Callable[[Any, str], str]]
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop: ...
