@@ -17,6 +17,7 @@ from .._version import __version__
 from .backend import get_report_backend
 from .calltable import CallTable, tick_attrs
 from .check import CheckResult, evaluate
+from .outages import not_offered_count, outages_frame
 from .rundir import RUN_FORMAT, now_iso
 from .schema import COLUMNS, SCHEMA_VERSION, kpi_latencies
 from .tick import TickEstimate
@@ -91,6 +92,17 @@ class RunView:
     def event_log(self) -> pd.DataFrame:
         """The event log (and retunes, kind ``"retune"``) as a DataFrame."""
         return event_log_frame(self.events, self.retunes)
+
+    @property
+    def outages(self) -> pd.DataFrame:
+        """Host outages of the run (see :mod:`~switchlab.measure.outages`):
+        ``host``, ``start``, ``end``, ``duration``, ``reason``, ``restarted``, ``given_up``."""
+        return outages_frame(self.events)
+
+    @property
+    def not_offered(self) -> int:
+        """Launches that were due while no host was up (not offered, not in the rows)."""
+        return not_offered_count(self.events)
 
     def check(self, thresholds: Mapping[str, Any] | None = None, **limits: float
               ) -> CheckResult:

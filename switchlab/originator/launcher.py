@@ -1,7 +1,8 @@
 """The launch loop of an originator: calls leave on the load shape's
 absolute schedule (:class:`~switchlab.originator.loadshapes.LaunchSchedule`),
 under the concurrency limit and the cap on offered calls, round-robin over
-the connected hosts, each one handed to the recorder.
+the connected hosts (a host that is down is skipped), each one handed to the
+recorder. A launch due while no host is up is counted as not offered.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ..client import Client
 from ..errors import CommandError
 from ..measure import CallRecord, Run
 from ..pool import ClientPool
+from .hostwatch import HostWatch
 from .loadshapes import LaunchSchedule, LoadShape
 from .recorder import Recorder
 from .status import OriginatorState
@@ -24,6 +26,7 @@ class LaunchTarget(Protocol):
     """What the launcher reads from its originator."""
 
     pool: ClientPool
+    hosts: HostWatch
     recorder: Recorder
     run: Run
     state: OriginatorState
@@ -142,6 +145,8 @@ class Launcher:
         target = self.target
         client = self._pick_client()
         if client is None:
+            if target.hosts.missed_launch():
+                return  # every host is down, some may come back: counted as not offered
             target.run.log("error", "no connected host left; stopping")
             self.on_stop()
             return
