@@ -15,10 +15,11 @@ import subprocess
 import sys
 import time
 
+import matplotlib.figure
 import pandas as pd
 import pytest
 
-from switchlab import Client
+from switchlab import Client, plots
 from switchlab.measure import load
 from switchlab.originator import Originator, OriginatorState
 from switchlab.sim import DUTModel, Emulator
@@ -95,6 +96,16 @@ async def test_dropped_host_reconnects_and_resumes(tmp_path):
     run.save()
     back = load(tmp_path / "run")
     pd.testing.assert_frame_equal(back.outages, out)
+    # drawn as a band on the time-series plots, where it happened
+    fig = plots.load_over_time(back, fig=matplotlib.figure.Figure())
+    t0 = back.ts.index[0]
+    for ax in fig.axes:
+        bands = [p for p in ax.patches if p.get_gid() == "outage"]
+        assert len(bands) == 1
+        assert bands[0].get_x() == pytest.approx((row.start - t0).total_seconds())
+        assert "host down" in ax.get_legend_handles_labels()[1]
+    ax = plots.latency_over_time(back, ax=matplotlib.figure.Figure().add_subplot())
+    assert [p.get_gid() for p in ax.patches] == ["outage"]
 
 
 async def test_restarted_host_finishes_its_calls_and_resumes():
