@@ -32,12 +32,13 @@ def dut() -> DUTModel:
                     failures={})
 
 
-def drop_connections(fs: Emulator, k: int = 0) -> int:
-    """Close every event-socket connection of host ``k`` (a TCP drop, no notice)."""
+def drop_connections(fs: Emulator, k: int = 0, notice: bool = False) -> int:
+    """Close every event-socket connection of host ``k``: a TCP drop, or with
+    ``notice`` FreeSWITCH's ``text/disconnect-notice`` first."""
     host = fs.hosts[k]
     n = len(host.listeners)
     for lst in list(host.listeners):
-        lst.close(notice=False)
+        lst.close(notice=notice)
     return n
 
 
@@ -66,13 +67,14 @@ async def wait_for(predicate, timeout: float) -> None:
         await asyncio.sleep(0.02)
 
 
-async def test_dropped_host_reconnects_and_resumes(tmp_path):
+@pytest.mark.parametrize("notice", [False, True], ids=["tcp-drop", "disconnect-notice"])
+async def test_dropped_host_reconnects_and_resumes(tmp_path, notice):
     async with Emulator(hosts=1, port=0, dut=dut()) as fs:
         orig = await connected_originator(fs, rate=40, limit=20, duration=0.3, max_offered=120,
                                           run_dir=str(tmp_path / "run"))
         orig.start()
         await wait_for(lambda: orig.recorder.offered >= 30, 10)
-        assert drop_connections(fs) >= 1
+        assert drop_connections(fs, notice=notice) >= 1
         # the outage is logged when it starts and when it ends
         await wait_for(lambda: [e["kind"] for e in orig.run.events].count("host_up") == 1, 10)
         assert orig.stats()["hosts_down"] == 0
@@ -84,6 +86,7 @@ async def test_dropped_host_reconnects_and_resumes(tmp_path):
     assert len(out) == 1
     row = out.iloc[0]
     assert row.host == orig.pool[0].address and not row.restarted and not row.given_up
+    assert ("disconnect notice" in row.reason) == notice
     assert 0 < row.duration < 5 and row.end > row.start
     causes = run.df.hangup_cause.astype(str)
     # calls up at the drop are written off with a clear cause; the others are normal
