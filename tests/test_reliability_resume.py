@@ -10,6 +10,7 @@ Core-UUID, on the same port) until the emulator's fault-injection API is merged.
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pandas as pd
 import pytest
 
 from switchlab import Client, plots
+from switchlab.pool import ClientPool
 from switchlab.measure import load
 from switchlab.originator import Originator, OriginatorState
 from switchlab.sim import DUTModel, Emulator
@@ -99,6 +101,10 @@ async def test_dropped_host_reconnects_and_resumes(tmp_path, notice):
     run.save()
     back = load(tmp_path / "run")
     pd.testing.assert_frame_equal(back.outages, out)
+    meta = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert len(meta["outages"]) == 1 and meta["outages"][0]["host"] == row.host
+    # launches due in the moment with no host up are counted, not lost
+    assert meta["not_offered"] == run.not_offered == orig.hosts.not_offered
     # drawn as a band on the time-series plots, where it happened
     fig = plots.load_over_time(back, fig=matplotlib.figure.Figure())
     t0 = back.ts.index[0]
@@ -189,6 +195,14 @@ async def test_two_hosts_one_down_load_goes_to_the_other():
     assert len(run.outages) == 1
 
 
+async def test_pool_round_robin_skips_a_host_that_is_down():
+    async with Emulator(hosts=2, port=0, dut=dut()) as fs:
+        pool = ClientPool([f"{h}:{p}" for h, p in fs.esl_addresses], reconnect=False)
+        async with pool:
+            await pool[1].connection.close()
+            assert {pool.next_client().address for _ in range(4)} == {pool[0].address}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -214,7 +228,12 @@ def test_dial_exits_3_when_the_host_is_given_up(tmp_path):
              "--host-down-deadline", "1", "--no-progress", "--metrics-file",
              str(tmp_path / "run")],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        time.sleep(3.0)
+        # kill the emulator once calls are being written (the dialer started)
+        journal = tmp_path / "run" / "calls.jsonl"
+        deadline = time.monotonic() + 60
+        while not (journal.exists() and journal.stat().st_size > 0):
+            assert time.monotonic() < deadline and dial.poll() is None, "dial did not start"
+            time.sleep(0.1)
         sim.kill()
         sim.wait(10)
         out, _ = dial.communicate(timeout=60)

@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 __all__ = ["HOST_DOWN", "HOST_GIVEN_UP", "HOST_UP", "NOT_OFFERED", "OUTAGE_COLUMNS",
-           "not_offered_count", "outages_frame"]
+           "not_offered_count", "outage_records", "outages_frame"]
 
 HOST_DOWN = "host_down"
 HOST_UP = "host_up"
@@ -42,6 +42,23 @@ def outages_frame(events: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     ``end`` NaT while still down when the run ended), ``duration`` (s, NaN if
     open), ``reason`` (why it dropped), ``restarted`` (came back with a new
     Core-UUID), ``given_up`` (stayed down past the deadline)."""
+    rows = outage_records(events)
+    df = pd.DataFrame(rows, columns=[c for c in OUTAGE_COLUMNS if c != "duration"])
+    start = pd.to_numeric(df["start"], errors="coerce").astype("float64")
+    end = pd.to_numeric(df["end"], errors="coerce").astype("float64")
+    df["start"] = pd.to_datetime(start, unit="s", utc=True)
+    df["end"] = pd.to_datetime(end, unit="s", utc=True)
+    df["duration"] = end - start
+    df["restarted"] = df["restarted"].astype(bool)
+    df["given_up"] = df["given_up"].astype(bool)
+    df["host"] = df["host"].astype("string")
+    df["reason"] = df["reason"].astype("string")
+    return df[list(OUTAGE_COLUMNS)]
+
+
+def outage_records(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The outages as plain dicts (times: Unix seconds, ``end`` None while open),
+    as written in ``run.json`` under ``outages``."""
     rows: list[dict[str, Any]] = []
     open_: dict[str, dict[str, Any]] = {}
     for ev in events:
@@ -62,17 +79,7 @@ def outages_frame(events: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
             row["end"] = float(data.get("end", ev["time"]))
             row["restarted"] = bool(data.get("restarted", False))
             row["given_up"] = kind == HOST_GIVEN_UP
-    df = pd.DataFrame(rows, columns=[c for c in OUTAGE_COLUMNS if c != "duration"])
-    start = pd.to_numeric(df["start"], errors="coerce").astype("float64")
-    end = pd.to_numeric(df["end"], errors="coerce").astype("float64")
-    df["start"] = pd.to_datetime(start, unit="s", utc=True)
-    df["end"] = pd.to_datetime(end, unit="s", utc=True)
-    df["duration"] = end - start
-    df["restarted"] = df["restarted"].astype(bool)
-    df["given_up"] = df["given_up"].astype(bool)
-    df["host"] = df["host"].astype("string")
-    df["reason"] = df["reason"].astype("string")
-    return df[list(OUTAGE_COLUMNS)]
+    return rows
 
 
 def not_offered_count(events: Iterable[Mapping[str, Any]]) -> int:
