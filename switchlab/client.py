@@ -103,6 +103,14 @@ class Client:
         await self._subscribe(self.events)
         return self
 
+    def enable_reconnect(self, policy: Reconnect) -> None:
+        """Reconnect with ``policy`` when the connection drops, if no policy was
+        set yet (the originator's default; an explicit ``reconnect=`` is kept)."""
+        if self.reconnect is False:
+            self.reconnect = policy
+        if self.connection is not None and self.connection.reconnect_policy is None:
+            self.connection.reconnect_policy = policy
+
     async def subscribe(self, names: Iterable[str]) -> None:
         """Subscribe to more events (those already subscribed are skipped)."""
         await self._subscribe(names)

@@ -69,7 +69,12 @@ class ClientPool:
         await self.close()
 
     def next_client(self) -> Client:
-        """The next client, round robin."""
+        """The next client, round robin, skipping clients that are not
+        connected (a host down or reconnecting) while any one is."""
+        for _ in range(len(self.clients)):
+            client = next(self._rr)
+            if client.connected:
+                return client
         return next(self._rr)
 
     def originate(self, dest_url: str, **kwargs: Any) -> Job:

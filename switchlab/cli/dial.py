@@ -17,6 +17,7 @@ import click
 from ..esl import parse_address
 from ..errors import AuthenticationError, ConnectionFailed, SwitchlabError
 from .common import fail, load_app_spec, parse_checks, progress_reporter
+from .outcome import EXIT_CODES_HELP, Asked, exit_code
 
 #: ``switchlab.originator.setup.DEFAULT_USER`` (a literal here: the originator,
 #: and pandas with it, is imported only when a load test runs, not for ``--help``)
@@ -24,7 +25,7 @@ DEFAULT_USER = "switchlab"
 
 
 
-@click.command("dial")
+@click.command("dial", epilog=EXIT_CODES_HELP)
 @click.argument("hosts", nargs=-1)
 @click.option("--proxy", default=None, help="SIP address (host[:port]) of the device under test; "
               "calls go through it and back to the calling host.  [default: no proxy]")
@@ -50,6 +51,9 @@ DEFAULT_USER = "switchlab"
 @click.option("--check", "checks", multiple=True, metavar="KPI<OP>VALUE",
               help="threshold, e.g. 'asr>=0.99' or 'setup_latency.p95<200ms'; a failed "
               "one makes the exit code 1")
+@click.option("--host-down-deadline", type=click.FloatRange(min=0, min_open=True), default=60.0,
+              show_default=True, help="seconds a host whose event socket dropped is retried "
+              "before it is given up (the run ends short, exit code 3)")
 @click.option("--sim", is_flag=True, help="run against an embedded FreeSWITCH emulator "
               "(no HOST needed)")
 @click.option("--sim-hosts", type=int, default=1, show_default=True,
@@ -62,7 +66,8 @@ def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url:
             profile: str, rate: float, limit: int, max_offered: int | None,
             duration: float | None, apps: tuple[str, ...], password: str,
             metrics_file: Path | None, write_csv: bool, checks: tuple[str, ...], sim: bool,
-            sim_hosts: int, progress: bool | None, interval: float) -> None:
+            sim_hosts: int, progress: bool | None, interval: float,
+            host_down_deadline: float = 60.0) -> None:
     """Spin up an auto-dialer on HOST... (ESL addresses, host[:port])."""
     if not hosts and not sim:
         fail("give at least one FreeSWITCH host (ESL address host[:port]), or --sim")
@@ -88,7 +93,7 @@ def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url:
     try:
         code = asyncio.run(_dial(addresses, proxy, dest_user, dest_url, profile, rate, limit,
                                  max_offered, duration, app_specs, password, metrics_file,
-                                 write_csv, thresholds, live, interval))
+                                 write_csv, thresholds, live, interval, host_down_deadline))
     finally:
         if emulator is not None:
             emulator.stop()
@@ -99,7 +104,7 @@ async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: 
                 dest_url: str | None, profile: str, rate: float, limit: int, max_offered: int,
                 duration: float | None, app_specs: list[tuple[str, Any, float]], password: str,
                 metrics_file: Path | None, write_csv: bool, thresholds: dict[str, str],
-                live: bool, interval: float) -> int:
+                live: bool, interval: float, host_down_deadline: float = 60.0) -> int:
     from ..client import Client
     from ..originator import NoSipProfile, Originator, loopback_destinations
 
@@ -142,7 +147,8 @@ async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: 
         orig = Originator(clients, dest=dest_url or loopback, profile=profile, proxy=proxy,
                           rate=rate, limit=limit, duration=duration, max_offered=max_offered,
                           apps={app_id: (cls, w) for app_id, cls, w in app_specs},
-                          run_dir=None if metrics_file is None else str(metrics_file))
+                          run_dir=None if metrics_file is None else str(metrics_file),
+                          host_down_deadline=host_down_deadline)
     except (SwitchlabError, ValueError) as exc:
         fail(str(exc))
     holder["orig"] = orig
@@ -164,15 +170,24 @@ async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: 
             await orig.wait(min(interval, 0.2))
     run = await orig.close()
     click.echo(repr(orig))
-    code = 0
     if metrics_file is not None:
         if write_csv:
             run.to_csv(metrics_file / "calls.csv")
         run.save(metrics_file)
         click.echo(f"Stored the run ({len(run)} calls) in {metrics_file}")
-    if thresholds:
-        result = run.check(thresholds)
+    return _outcome(run, thresholds, Asked(max_offered, stopped_by_user=stop.is_set()))
+
+
+def _outcome(run: Any, thresholds: dict[str, str], asked: Asked) -> int:
+    """Print the checks and the end-of-run verdict (the last lines say why); the exit code."""
+    result = run.check(thresholds) if thresholds else None
+    if result is not None:
         click.echo(str(result))
-        code = 0 if result.passed else 1
-    click.echo("Dialing session completed!")
+    code, reasons = exit_code(run, asked, result)
+    if code == 0:
+        click.echo("Dialing session completed!")
+    else:
+        click.echo(f"Dialing session did not do what was asked (exit code {code}):")
+        for reason in reasons:
+            click.echo(f"  {reason}")
     return code

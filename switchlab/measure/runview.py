@@ -17,6 +17,7 @@ from .._version import __version__
 from .backend import get_report_backend
 from .calltable import CallTable, tick_attrs
 from .check import CheckResult, evaluate
+from .outages import not_offered_count, outage_records, outages_frame
 from .rundir import RUN_FORMAT, now_iso
 from .schema import COLUMNS, SCHEMA_VERSION, kpi_latencies
 from .tick import TickEstimate
@@ -92,6 +93,17 @@ class RunView:
         """The event log (and retunes, kind ``"retune"``) as a DataFrame."""
         return event_log_frame(self.events, self.retunes)
 
+    @property
+    def outages(self) -> pd.DataFrame:
+        """Host outages of the run (see :mod:`~switchlab.measure.outages`):
+        ``host``, ``start``, ``end``, ``duration``, ``reason``, ``restarted``, ``given_up``."""
+        return outages_frame(self.events)
+
+    @property
+    def not_offered(self) -> int:
+        """Launches that were due while no host was up (not offered, not in the rows)."""
+        return not_offered_count(self.events)
+
     def check(self, thresholds: Mapping[str, Any] | None = None, **limits: float
               ) -> CheckResult:
         """Evaluate thresholds on the run's KPIs into a pass/fail result:
@@ -120,6 +132,7 @@ class RunView:
             "created": now_iso(self.created),
             "closed": None if self.closed_at is None else now_iso(self.closed_at),
             "params": self.params, "retunes": self.retunes, "events": self.events,
+            "outages": outage_records(self.events), "not_offered": self.not_offered,
             "rows": len(self), "fs_tick": {**tick_attrs(overall, by_host), "label": overall.label},
             "columns": dict(COLUMNS), "kpi_latencies": list(kpi_latencies()),
         }

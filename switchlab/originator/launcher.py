@@ -1,7 +1,8 @@
 """The launch loop of an originator: calls leave on the load shape's
 absolute schedule (:class:`~switchlab.originator.loadshapes.LaunchSchedule`),
 under the concurrency limit and the cap on offered calls, round-robin over
-the connected hosts, each one handed to the recorder.
+the connected hosts (a host that is down is skipped), each one handed to the
+recorder. A launch due while no host is up is counted as not offered.
 """
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..client import Client
-from ..errors import CommandError
+from ..errors import CommandError, Disconnected
 from ..measure import CallRecord, Run
 from ..pool import ClientPool
+from .hostwatch import HostWatch
 from .loadshapes import LaunchSchedule, LoadShape
 from .recorder import Recorder
 from .status import OriginatorState
@@ -24,6 +26,7 @@ class LaunchTarget(Protocol):
     """What the launcher reads from its originator."""
 
     pool: ClientPool
+    hosts: HostWatch
     recorder: Recorder
     run: Run
     state: OriginatorState
@@ -140,24 +143,34 @@ class Launcher:
 
     def _launch(self, due: float) -> None:
         target = self.target
-        client = self._pick_client()
+        app_id = self.picker.next() if self.picker is not None else None
+        for _ in range(len(target.pool.clients)):
+            client = self._pick_client()
+            if client is None:
+                break
+            dest = self.dests.get(client.address) or (
+                target.dest if isinstance(target.dest, str) else target.dest(client))
+            now_wall, now_mono = time.time(), time.monotonic()
+            try:
+                job = client.originate(dest, profile=target.profile, proxy=target.proxy,
+                                       app_id=app_id, vars=target.vars, timeout=target.timeout)
+            except CommandError as exc:
+                target.run.log("error", f"bad originate parameters: {exc}")
+                self.on_stop()
+                raise
+            except Disconnected:
+                continue  # the socket is closing under us: that host is down, try the next
+            break
+        else:
+            client = None
         if client is None:
+            if target.hosts.missed_launch():
+                return  # every host is down, some may come back: counted as not offered
             target.run.log("error", "no connected host left; stopping")
             self.on_stop()
             return
-        app_id = self.picker.next() if self.picker is not None else None
-        dest = self.dests.get(client.address) or (target.dest if isinstance(target.dest, str) else
-                                                  target.dest(client))
-        now_wall, now_mono = time.time(), time.monotonic()
         if len(self.lags) < self.MAX_LAGS:
             self.lags.append(now_mono - due)
-        try:
-            job = client.originate(dest, profile=target.profile, proxy=target.proxy, app_id=app_id,
-                                   vars=target.vars, timeout=target.timeout)
-        except CommandError as exc:
-            target.run.log("error", f"bad originate parameters: {exc}")
-            self.on_stop()
-            raise
         recorder = target.recorder
         record = CallRecord(job.call_id or job.uuid, launch=now_wall, launch_monotonic=now_mono,
                             run_id=target.run.run_id, host=client.address, app=app_id, dest=dest,

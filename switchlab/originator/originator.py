@@ -16,11 +16,13 @@ from typing import Any
 
 from ..client import Client
 from ..errors import SwitchlabError
+from ..esl import Reconnect
 from ..measure import CallRecord, Run
 from ..pool import ClientPool
 from ..wire.validate import check_dest, check_profile, check_proxy
 from .frontend import get_panel_backend
 from .holds import HoldTimers
+from .hostwatch import HostWatch
 from .launcher import Launcher
 from .loadshapes import LoadShape
 from .recorder import LOAD_TEST_EVENTS, Recorder
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: app id of calls made without any app loaded
 DEFAULT_APP_ID = "originator"
+#: how a host whose event socket drops is reconnected unless told otherwise
+DEFAULT_RECONNECT = Reconnect(initial=0.1, maximum=2.0, attempt_timeout=2.0)
 
 
 class Originator(LoadControls):
@@ -49,6 +53,13 @@ class Originator(LoadControls):
     attempts (default: no cap). ``apps``: ``{app_id: (AppClass, weight)}`` or
     ``{app_id: AppClass}`` (weight 1).
 
+    Hosts whose event socket drops are reconnected (``reconnect``: True for
+    :data:`DEFAULT_RECONNECT`, a :class:`~switchlab.esl.Reconnect`, or False)
+    and their share of the load resumes when they are back; one still down
+    after ``host_down_deadline`` seconds (None: never) is given up. Outages
+    land in the run (``run.outages``); launches due while no host is up are
+    counted as not offered (``stats()["not_offered"]``, ``run.not_offered``).
+
     ``start()`` returns at once; launching runs on the event loop (a Jupyter
     kernel's, or ``await orig.wait()``). ``stop()`` stops launching and lets
     calls end on their own; ``hupall()`` hangs everything up.
@@ -60,7 +71,9 @@ class Originator(LoadControls):
                  shape: LoadShape | Callable[[float], float] | None = None,
                  apps: Mapping[str, Any] | None = None, vars: Mapping[str, object] | None = None,
                  timeout: float = 60, password: str = "ClueCon", run: Run | None = None,
-                 run_dir: str | None = None, hangup_grace: float = 10.0) -> None:
+                 run_dir: str | None = None, hangup_grace: float = 10.0,
+                 reconnect: bool | Reconnect = True,
+                 host_down_deadline: float | None = HostWatch.DEFAULT_DEADLINE) -> None:
         if isinstance(hosts, str):
             hosts = [hosts]
         # what goes into every dial string is checked once, before any call
@@ -72,8 +85,11 @@ class Originator(LoadControls):
             check_proxy(proxy)
         # clients made here subscribe only to what a load test needs: every event
         # costs FreeSWITCH and us serialising/parsing ~3 KB
+        self.reconnect_policy: Reconnect | None = (
+            DEFAULT_RECONNECT if reconnect is True else (reconnect or None))
         self.pool = hosts if isinstance(hosts, ClientPool) else ClientPool(
-            list(hosts), password=password, events=LOAD_TEST_EVENTS)
+            list(hosts), password=password, events=LOAD_TEST_EVENTS,
+            reconnect=self.reconnect_policy or False)
         self.dest = dest
         self.profile = profile
         self.proxy = proxy
@@ -88,11 +104,15 @@ class Originator(LoadControls):
                   "profile": profile, "proxy": proxy, "rate": self._rate, "limit": self._limit,
                   "duration": self.duration, "max_offered": self._max_offered,
                   "shape": repr(self._shape), "apps": {k: app_weight(v) for k, v in self._apps_spec.items()},
-                  "vars": {k: str(v) for k, v in self.vars.items()}, "timeout": timeout}
+                  "vars": {k: str(v) for k, v in self.vars.items()}, "timeout": timeout,
+                  "reconnect": self.reconnect_policy is not None,
+                  "host_down_deadline": host_down_deadline}
         self.run = run if run is not None else Run(params, directory=run_dir)
         self.recorder = Recorder(self.run, grace=hangup_grace, on_answer=self._on_answer,
                                  on_done=self._on_done)
         self._launcher = Launcher(self, on_stop=self._set_stopped)
+        self.hosts = HostWatch(self.run, self.recorder, deadline=host_down_deadline,
+                               on_all_given_up=self._set_stopped, on_back=self._launcher.poke)
         self._holds = HoldTimers(self.pool)
         self._task: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
@@ -134,7 +154,10 @@ class Originator(LoadControls):
     def stats(self) -> dict[str, Any]:
         """Live counters: state, active, offered, answered, failed, achieved cps, ASR."""
         elapsed = ((self.stopped_at or time.monotonic()) - self.started_at) if self.started_at else 0.0
-        return live_stats(self.state, self.recorder, elapsed, self.rate)
+        out = live_stats(self.state, self.recorder, elapsed, self.rate)
+        out.update(not_offered=self.hosts.not_offered, hosts_down=len(self.hosts.down),
+                   hosts_given_up=len(self.hosts.given_up))
+        return out
 
     def __repr__(self) -> str:
         return describe(active=self.count_active, state=self.state,
@@ -169,22 +192,14 @@ class Originator(LoadControls):
             self._app_ids = list(weights) or [DEFAULT_APP_ID]
             self._launcher.picker = SmoothWeighted(weights or {DEFAULT_APP_ID: 1.0})
         for client in live:
+            if self.reconnect_policy is not None:
+                client.enable_reconnect(self.reconnect_policy)
+            await self.hosts.watch(client)
             if client.listener is not None and not self.recorder.is_attached(client.listener):
                 self.recorder.attach(client.listener)
-                client.listener.conn.add_handler("disconnect", self._disconnect_handler(client))
             if callable(self.dest):
                 self._launcher.dests[client.address] = self.dest(client)
         return self
-
-    def _disconnect_handler(self, client: Client) -> Callable[..., None]:
-        def on_disconnect(reason: str, reconnecting: bool) -> None:
-            if self._closing:
-                return
-            self._host_error(client.address, f"disconnected: {reason}")
-            n = self.recorder.fail_host(client.address)
-            if n:
-                self.run.log("host_error", f"{n} calls in progress lost", host=client.address)
-        return on_disconnect
 
     def _host_error(self, host: str, exc: BaseException | str) -> None:
         log.warning("host %s: %s", host, exc)
@@ -255,6 +270,7 @@ class Originator(LoadControls):
         the clients and the run's journals. Returns the run."""
         self._closing = True
         self.stop()
+        self.hosts.close()
         if not await self.wait(timeout):
             await self.hupall()
             await self.wait(5.0)

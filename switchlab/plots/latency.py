@@ -54,6 +54,7 @@ from ._base import (
     window_seconds,
 )
 from .aggregate import ecdf_points, tick_bin_edges
+from .outages import outage_bands
 
 #: Latency columns shown by :func:`latency_facets` by default.
 DEFAULT_FACET_COLUMNS: tuple[str, ...] = ("setup_latency", "post_dial_delay",
@@ -254,6 +255,8 @@ def latency_over_time(data: Data, column: str = "setup_latency", *,
     ax = new_axes(ax)
     ts = timeseries_of(data, freq, by, latencies=[column], percentiles=list(percentiles))
     _draw_percentiles(ax, ts, column, percentiles, tick_of(data), by=by, max_groups=max_groups)
+    if by is None and len(ts) and outage_bands(data, ax=ax, origin=ts.index[0]):
+        band_legend(ax, ncols=3)
     return ax
 
 

@@ -45,6 +45,7 @@ from ._base import (
     window_seconds,
 )
 from .aggregate import knee_point, launch_windows, mean_holding_time
+from .outages import outage_bands
 
 #: Load measures :func:`latency_vs_load` accepts.
 LOADS = ("active_calls", "erlangs", "target_rate", "achieved_cps")
@@ -92,6 +93,7 @@ def _draw_rate(ax: Axes, ts: pd.DataFrame, data: Data | None = None) -> None:
         top = max(top, float(np.nanmax(target)))
     if data is not None:
         _retune_marks(ax, data, ts)
+        outage_bands(data, ax=ax, origin=ts.index[0])
     ax.set_xlabel(time_label(ts))
     ax.set_ylabel("calls/s (by launch time)")
     ax.set_title("call rate: target vs achieved", loc="left")
@@ -113,7 +115,7 @@ def rate_over_time(data: Data, freq: str = "1s", *, ax: Axes | None = None) -> A
 
 
 def _draw_occupancy(ax: Axes, ts: pd.DataFrame, capacity: int | None,
-                    holding_time: float | None) -> dict[str, float]:
+                    holding_time: float | None, data: Data | None = None) -> dict[str, float]:
     x = _centres(ts)
     active = ts["active"].to_numpy(dtype=np.float64)
     erlangs = ts["erlangs"].to_numpy(dtype=np.float64)
@@ -141,6 +143,8 @@ def _draw_occupancy(ax: Axes, ts: pd.DataFrame, capacity: int | None,
     ax.set_xlabel(time_label(ts))
     ax.set_ylabel("calls in progress")
     ax.set_title("occupancy: active calls and erlangs", loc="left")
+    if data is not None:
+        outage_bands(data, ax=ax, origin=ts.index[0])
     headroom(ax, top)
     ax.grid(True, alpha=0.3)
     band_legend(ax)
@@ -161,7 +165,7 @@ def occupancy_over_time(data: Data, freq: str = "1s", *, capacity: int | None = 
     ts = timeseries_of(data, freq)
     if not len(ts):
         return no_data(ax, "calls")
-    _draw_occupancy(ax, ts, capacity, holding_time)
+    _draw_occupancy(ax, ts, capacity, holding_time, data)
     return ax
 
 
@@ -178,7 +182,7 @@ def load_over_time(data: Data, freq: str = "1s", *, capacity: int | None = None,
         no_data(ax_occ, "calls")
         return fig
     _draw_rate(ax_rate, ts, data)
-    _draw_occupancy(ax_occ, ts, capacity, holding_time)
+    _draw_occupancy(ax_occ, ts, capacity, holding_time, data)
     ax_rate.set_xlabel("")
     return fig
 
