@@ -71,8 +71,10 @@ def outage_records(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             open_[host] = row
             rows.append(row)
         elif kind in (HOST_UP, HOST_GIVEN_UP) and host is not None:
-            row = open_.pop(host, None)
-            if row is None:  # the down entry is missing: rebuild from the data
+            found = open_.pop(host, None)
+            if found is not None:
+                row = found
+            else:  # the down entry is missing: rebuild from the data
                 row = {"host": host, "start": float(data.get("start", ev["time"])), "end": None,
                        "reason": "", "restarted": False, "given_up": False}
                 rows.append(row)

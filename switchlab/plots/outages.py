@@ -46,10 +46,13 @@ def outage_bands(data: Any, *, ax: Axes, origin: pd.Timestamp,
     right = ax.get_xlim()[1] if end is None else (end - origin).total_seconds()
     labelled: set[str] = set()
     n = 0
-    for row in out.itertuples():
-        start = (pd.Timestamp(row.start) - origin).total_seconds()
-        stop = right if pd.isna(row.end) else (pd.Timestamp(row.end) - origin).total_seconds()
-        given_up = bool(getattr(row, "given_up", False))
+    starts = pd.to_datetime(out["start"], utc=True)
+    ends = pd.to_datetime(out["end"], utc=True)
+    gave_up = out["given_up"] if "given_up" in out else pd.Series(False, index=out.index)
+    for t0, t1, gone in zip(starts, ends, gave_up):
+        start = (t0 - origin).total_seconds()
+        stop = right if pd.isna(t1) else (t1 - origin).total_seconds()
+        given_up = bool(gone)
         label = "host given up" if given_up else "host down"
         ax.axvspan(start, max(stop, start), color=GIVEN_UP_COLOR if given_up else OUTAGE_COLOR,
                    alpha=0.18, linewidth=0, zorder=0, gid="outage",
