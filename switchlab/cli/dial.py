@@ -7,16 +7,14 @@ directory (``--metrics-file``) holds the per-call rows, KPIs and parameters.
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..esl import parse_address
 from ..errors import AuthenticationError, ConnectionFailed, SwitchlabError
-from .common import fail, load_app_spec, parse_checks, progress_reporter
+from .common import fail, progress_reporter
 
 #: ``switchlab.originator.setup.DEFAULT_USER`` (a literal here: the originator,
 #: and pandas with it, is imported only when a load test runs, not for ``--help``)
@@ -34,7 +32,8 @@ DEFAULT_USER = "switchlab"
               help="full destination user@host:port instead of each host's own SIP address")
 @click.option("--profile", default="external", show_default=True,
               help="sofia profile to originate from")
-@click.option("--rate", type=float, default=1.0, show_default=True, help="calls per second")
+@click.option("--rate", type=float, default=1.0, show_default=True,
+              help="calls per second, > 0 (0 is refused: it would never place a call)")
 @click.option("--limit", type=int, default=1, show_default=True, help="maximum concurrent calls")
 @click.option("--max-offered", type=int, default=None,
               help="stop after this many calls  [default: rate x 10 s]")
@@ -63,19 +62,23 @@ def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url:
             duration: float | None, apps: tuple[str, ...], password: str,
             metrics_file: Path | None, write_csv: bool, checks: tuple[str, ...], sim: bool,
             sim_hosts: int, progress: bool | None, interval: float) -> None:
-    """Spin up an auto-dialer on HOST... (ESL addresses, host[:port])."""
-    if not hosts and not sim:
-        fail("give at least one FreeSWITCH host (ESL address host[:port]), or --sim")
-    if hosts and sim:
-        fail("--sim runs its own emulated hosts; drop the HOST arguments or --sim")
-    try:
-        addresses = [parse_address(h) for h in hosts]
-        app_specs = [load_app_spec(a) for a in apps]
-        thresholds = parse_checks(checks)
-    except (click.BadParameter, ValueError) as exc:
-        fail(str(exc))
-    if max_offered is None:
-        max_offered = max(1, int(round(rate * 10)))
+    """Spin up an auto-dialer on HOST... (ESL addresses, host[:port]).
+
+    Every input is checked before anything starts (one line, exit code 2).
+    SIGINT (Ctrl-C) and SIGTERM stop the same way: the first stops launching,
+    lets calls end and writes the run; a second hangs up every call.
+    """
+    from .inputs import check_dial_inputs
+    from .stopping import install_early
+
+    checked = check_dial_inputs(hosts, sim=sim, sim_hosts=sim_hosts, proxy=proxy,
+                                dest_user=dest_user, dest_url=dest_url, profile=profile,
+                                rate=rate, limit=limit, max_offered=max_offered,
+                                duration=duration, apps=apps, password=password,
+                                metrics_file=metrics_file, checks=checks, interval=interval)
+    addresses, app_specs, thresholds = checked.addresses, checked.app_specs, checked.thresholds
+    max_offered = checked.max_offered
+    install_early()
     emulator = None
     if sim:
         from ..sim import DUTModel, Emulator
@@ -103,24 +106,12 @@ async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: 
     from ..client import Client
     from ..originator import NoSipProfile, Originator, loopback_destinations
 
+    from .stopping import Stopper
+
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    holder: dict[str, Any] = {}
-
-    def on_sigint() -> None:
-        orig = holder.get("orig")
-        if stop.is_set() and orig is not None:  # second Ctrl-C: hang up everything now
-            click.echo("Hanging up every call")
-            loop.create_task(orig.hupall())
-        stop.set()
-        if orig is not None:
-            orig.stop()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, on_sigint)
-        except (NotImplementedError, RuntimeError):
-            pass
+    stopper = Stopper()
+    stopper.install(loop)
+    stop = stopper.stop
 
     clients = [Client(h, p, password) for h, p in addresses]
     for client in clients:
@@ -143,9 +134,9 @@ async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: 
                           rate=rate, limit=limit, duration=duration, max_offered=max_offered,
                           apps={app_id: (cls, w) for app_id, cls, w in app_specs},
                           run_dir=None if metrics_file is None else str(metrics_file))
-    except (SwitchlabError, ValueError) as exc:
+    except (SwitchlabError, ValueError, OSError) as exc:
         fail(str(exc))
-    holder["orig"] = orig
+    stopper.attach(orig)
     await orig.connect()
     click.echo(f"Starting load test for server {proxy or 'none'} at {orig.rate:g}cps "
                f"using {len(clients)} slaves")
