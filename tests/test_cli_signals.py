@@ -11,6 +11,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -192,14 +193,16 @@ def test_a_schedule_paused_for_good_returns_instead_of_looping() -> None:
     s = LaunchSchedule(Constant(0), t0=10.0)
     first = s.peek()
     assert first is not None and first > 10.0 and s.paused and s.pop() is None
-    assert s.peek() > first  # each look moves on by a bounded step
+    again = s.peek()
+    assert again is not None and again > first  # each look moves on by a bounded step
     resumes = LaunchSchedule(FromCallable(lambda t: 0.0 if t < 5 else 2.0), t0=0.0)
-    times = []
+    times: list[float | None] = []
     while len(times) < 3:
         due = resumes.peek()
         assert due is not None and due < 100
         if not resumes.paused:
             times.append(resumes.pop())
+    assert times[0] is not None and times[1] is not None
     assert times[0] >= 5.0 and times[1] - times[0] == pytest.approx(0.5)
 
 
@@ -273,3 +276,29 @@ def test_dial_rate_0_is_refused_before_connecting(sim: Sim) -> None:
     assert res.returncode == 2
     assert res.stderr.startswith("Error: --rate: rate 0 would never place a call")
     assert res.stdout == ""
+
+
+def test_sigterm_while_connecting_ends_at_once_with_nothing_sent() -> None:
+    """A host that accepts the TCP connection but never greets: connecting
+    hangs; SIGTERM ends the command right away (exit 130, one line)."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        proc = subprocess.Popen([sys.executable, "-m", "switchlab.cli", "dial",
+                                 f"127.0.0.1:{port}", "--rate", "5"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            server.settimeout(60)
+            conn, _ = server.accept()  # the dialer is now waiting for auth/request
+            with conn:
+                time.sleep(0.3)
+                t0 = time.monotonic()
+                proc.send_signal(signal.SIGTERM)
+                out, err = proc.communicate(timeout=10)
+                took = time.monotonic() - t0
+                assert conn.recv(1024) == b""  # it sent nothing and closed
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 130, out + err
+    assert err.strip() == "Stopped by SIGTERM before the first call; nothing was sent"
+    assert took < 5 and "Traceback" not in err and "Starting load test" not in out

@@ -85,8 +85,9 @@ def run_in_process(*args: str) -> Result:
 
 @pytest.mark.parametrize("args, option, advice", BAD_INPUTS,
                          ids=[" ".join(a) for a, _, _ in BAD_INPUTS])
-def test_bad_input_exits_2_with_one_line_and_places_no_call(fshost, fspassword, args, option,
-                                                            advice):
+def test_bad_input_exits_2_with_one_line_and_places_no_call(fshost: str, fspassword: str,
+                                                            args: tuple[str, ...], option: str,
+                                                            advice: str) -> None:
     before = sessions_since_startup(fshost, fspassword)
     res = run_in_process(fshost, "--password", fspassword, "--rate", "50", "--max-offered", "5",
                          *args)
@@ -104,7 +105,8 @@ def test_bad_input_exits_2_with_one_line_and_places_no_call(fshost, fspassword, 
     (("--proxy", "x;y"), "Error: --proxy: proxy 'x;y': parameter ';y' is refused"),
     (("--rate", "0"), "Error: --rate: rate 0 would never place a call"),
 ])
-def test_issue_inputs_as_a_user_runs_them(fshost, fspassword, args, message):
+def test_issue_inputs_as_a_user_runs_them(fshost: str, fspassword: str, args: tuple[str, ...],
+                                          message: str) -> None:
     """The issue's cases in a real subprocess: exit 2, one line, no traceback, no call."""
     before = sessions_since_startup(fshost, fspassword)
     res = dial(fshost, "--password", fspassword, *args)
@@ -122,7 +124,7 @@ def test_issue_inputs_as_a_user_runs_them(fshost, fspassword, args, message):
     ("fs1;x", "host name"),
     ("127.0.0.1:70000", "port"),
 ])
-def test_bad_host_argument_exits_2_before_connecting(host, words):
+def test_bad_host_argument_exits_2_before_connecting(host: str, words: str) -> None:
     res = run_in_process(host)
     assert res.exit_code == 2, res.output
     lines = res.stderr.strip().splitlines()
@@ -130,7 +132,7 @@ def test_bad_host_argument_exits_2_before_connecting(host, words):
     assert words in lines[0]
 
 
-def test_bad_metrics_file_is_refused_before_the_run(tmp_path: Path, fshost):
+def test_bad_metrics_file_is_refused_before_the_run(tmp_path: Path, fshost: str) -> None:
     file = tmp_path / "taken"
     file.write_text("not a directory")
     res = run_in_process(fshost, "--metrics-file", str(file))
@@ -138,8 +140,9 @@ def test_bad_metrics_file_is_refused_before_the_run(tmp_path: Path, fshost):
     assert file.read_text() == "not a directory"
 
 
-def test_good_inputs_pass_and_the_run_places_calls(fshost, fspassword, tmp_path: Path):
-    """The checks refuse no valid spelling: IPv6 proxy in brackets, ;name=value, sip:."""
+def test_good_inputs_pass_and_the_run_places_calls(fshost: str, fspassword: str,
+                                                   tmp_path: Path) -> None:
+    """The checks let valid inputs through: the run goes on to place calls."""
     before = sessions_since_startup(fshost, fspassword)
     res = dial(fshost, "--password", fspassword, "--rate", "20", "--limit", "5",
                "--max-offered", "4", "--duration", "0.1", "--dest-user", "+1555.x_y",

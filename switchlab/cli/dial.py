@@ -69,7 +69,7 @@ def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url:
     lets calls end and writes the run; a second hangs up every call.
     """
     from .inputs import check_dial_inputs
-    from .stopping import install_early
+    from .stopping import StoppedEarly, install_early, stopped_early
 
     checked = check_dial_inputs(hosts, sim=sim, sim_hosts=sim_hosts, proxy=proxy,
                                 dest_user=dest_user, dest_url=dest_url, profile=profile,
@@ -92,6 +92,8 @@ def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url:
         code = asyncio.run(_dial(addresses, proxy, dest_user, dest_url, profile, rate, limit,
                                  max_offered, duration, app_specs, password, metrics_file,
                                  write_csv, thresholds, live, interval))
+    except StoppedEarly as exc:
+        stopped_early(exc.signum)
     finally:
         if emulator is not None:
             emulator.stop()
@@ -105,7 +107,6 @@ async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: 
                 live: bool, interval: float) -> int:
     from ..client import Client
     from ..originator import NoSipProfile, Originator, loopback_destinations
-
     from .stopping import Stopper
 
     loop = asyncio.get_running_loop()
@@ -113,29 +114,34 @@ async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: 
     stopper.install(loop)
     stop = stopper.stop
 
-    clients = [Client(h, p, password) for h, p in addresses]
-    for client in clients:
+    try:  # a stop signal while connecting cancels this set-up (nothing sent yet)
+        clients = [Client(h, p, password) for h, p in addresses]
+        for client in clients:
+            try:
+                await client.connect()
+            except AuthenticationError:
+                fail(f"{client.address} refused the ESL password; "
+                     "pass the right one with --password")
+            except ConnectionFailed as exc:
+                fail(str(exc))
         try:
-            await client.connect()
-        except AuthenticationError:
-            fail(f"{client.address} refused the ESL password; pass the right one with --password")
-        except ConnectionFailed as exc:
+            loopback = await loopback_destinations(clients, profile, user=dest_user)
+        except NoSipProfile as exc:
+            fail(f"host {exc.host} has no SIP profile named {profile!r} running; "
+                 "choose one with --profile (see 'sofia status' on that host)")
+        for client in clients:
+            ip, port = loopback.sip_addresses[client.address]
+            click.echo(f"Slave {client.host} SIP address is at {ip}:{port}")
+        try:
+            orig = Originator(clients, dest=dest_url or loopback, profile=profile, proxy=proxy,
+                              rate=rate, limit=limit, duration=duration, max_offered=max_offered,
+                              apps={app_id: (cls, w) for app_id, cls, w in app_specs},
+                              run_dir=None if metrics_file is None else str(metrics_file))
+        except (SwitchlabError, ValueError, OSError) as exc:
             fail(str(exc))
-    try:
-        loopback = await loopback_destinations(clients, profile, user=dest_user)
-    except NoSipProfile as exc:
-        fail(f"host {exc.host} has no SIP profile named {profile!r} running; "
-             "choose one with --profile (see 'sofia status' on that host)")
-    for client in clients:
-        ip, port = loopback.sip_addresses[client.address]
-        click.echo(f"Slave {client.host} SIP address is at {ip}:{port}")
-    try:
-        orig = Originator(clients, dest=dest_url or loopback, profile=profile, proxy=proxy,
-                          rate=rate, limit=limit, duration=duration, max_offered=max_offered,
-                          apps={app_id: (cls, w) for app_id, cls, w in app_specs},
-                          run_dir=None if metrics_file is None else str(metrics_file))
-    except (SwitchlabError, ValueError, OSError) as exc:
-        fail(str(exc))
+    except asyncio.CancelledError as exc:
+        stopper.check(exc)
+        raise
     stopper.attach(orig)
     await orig.connect()
     click.echo(f"Starting load test for server {proxy or 'none'} at {orig.rate:g}cps "
@@ -167,3 +173,4 @@ async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: 
         code = 0 if result.passed else 1
     click.echo("Dialing session completed!")
     return code
+
