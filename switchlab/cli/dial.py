@@ -24,12 +24,13 @@ DEFAULT_USER = "switchlab"
 
 @click.command("dial")
 @click.argument("hosts", nargs=-1)
-@click.option("--proxy", default=None, help="SIP address (host[:port]) of the device under test; "
-              "calls go through it and back to the calling host.  [default: no proxy]")
+@click.option("--proxy", default=None, help="SIP address (host[:port], IPv6 as [v6]:port, "
+              "optional ;name=value parameters) of the device under test; calls go through "
+              "it and back to the calling host.  [default: no proxy]")
 @click.option("--dest-user", default=DEFAULT_USER, show_default=True,
               help="user part of the Request-URI each host calls")
 @click.option("--dest-url", default=None,
-              help="full destination user@host:port instead of each host's own SIP address")
+              help="full destination user@host[:port] instead of each host's own SIP address")
 @click.option("--profile", default="external", show_default=True,
               help="sofia profile to originate from")
 @click.option("--rate", type=float, default=1.0, show_default=True,

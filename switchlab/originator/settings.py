@@ -84,14 +84,14 @@ def check_weight(weight: Any, what: str = "app weight") -> float:
 
     >>> check_weight(float("nan"))
     Traceback (most recent call last):
-    ValueError: app weight must be a finite number > 0, got nan
+    ValueError: app weight must be > 0 and finite, got nan
     """
     try:
         value = float(weight)
     except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a finite number > 0, got {weight!r}") from None
+        raise ValueError(f"{what} must be a number > 0, got {weight!r}") from None
     if not 0 < value < math.inf:
-        raise ValueError(f"{what} must be a finite number > 0, got {value!r}")
+        raise ValueError(f"{what} must be > 0 and finite, got {value!r}")
     return value
 
 
