@@ -1,15 +1,12 @@
-"""Helpers shared by the sub-commands: one-line errors, app specs, checks, progress."""
+"""Helpers shared by the sub-commands: one-line errors, checks, progress."""
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 import re
 import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -17,46 +14,12 @@ import click
 #: exit code for usage and connection problems (click's own usage errors use 2 too)
 EXIT_SETUP = 2
 
-BUILTIN_APPS = {"TonePlay": "switchlab.apps.players:TonePlay"}
 
 
 def fail(message: str) -> NoReturn:
     """Print ``Error: message`` on stderr and exit 2, with no traceback."""
     click.echo(f"Error: {message}", err=True)
     sys.exit(EXIT_SETUP)
-
-
-def load_app_spec(spec: str) -> tuple[str, Any, float]:
-    """``Name[=weight]``, ``module:Class[=weight]`` or ``path.py:Class[=weight]``
-    → ``(app_id, class, weight)``."""
-    target, _, weight_text = spec.partition("=")
-    try:
-        weight = float(weight_text) if weight_text else 1.0
-    except ValueError:
-        raise click.BadParameter(f"app weight in {spec!r} must be a number") from None
-    if weight <= 0:
-        raise click.BadParameter(f"app weight in {spec!r} must be > 0")
-    target = BUILTIN_APPS.get(target, target)
-    path, sep, attr = target.rpartition(":")
-    if not sep:
-        known = ", ".join(sorted(BUILTIN_APPS))
-        raise click.BadParameter(f"unknown app {spec!r}: use a built-in ({known}), "
-                                 "module:Class or path/to/file.py:Class")
-    try:
-        if path.endswith(".py"):
-            file = Path(path).expanduser()
-            if not file.is_file():
-                raise click.BadParameter(f"app file {file} does not exist")
-            module_spec = importlib.util.spec_from_file_location(file.stem, file)
-            assert module_spec is not None and module_spec.loader is not None
-            module = importlib.util.module_from_spec(module_spec)
-            module_spec.loader.exec_module(module)
-        else:
-            module = importlib.import_module(path)
-        cls = getattr(module, attr)
-    except (ImportError, AttributeError) as exc:
-        raise click.BadParameter(f"cannot load app {spec!r}: {exc}") from None
-    return attr, cls, weight
 
 
 _CHECK = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*((?:<=|>=|==|!=|<|>).+)$")

@@ -7,16 +7,14 @@ directory (``--metrics-file``) holds the per-call rows, KPIs and parameters.
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..esl import parse_address
 from ..errors import AuthenticationError, ConnectionFailed, SwitchlabError
-from .common import fail, load_app_spec, parse_checks, progress_reporter
+from .common import fail, progress_reporter
 from .outcome import EXIT_CODES_HELP, Asked, exit_code
 
 #: ``switchlab.originator.setup.DEFAULT_USER`` (a literal here: the originator,
@@ -27,15 +25,17 @@ DEFAULT_USER = "switchlab"
 
 @click.command("dial", epilog=EXIT_CODES_HELP)
 @click.argument("hosts", nargs=-1)
-@click.option("--proxy", default=None, help="SIP address (host[:port]) of the device under test; "
-              "calls go through it and back to the calling host.  [default: no proxy]")
+@click.option("--proxy", default=None, help="SIP address (host[:port], IPv6 as [v6]:port, "
+              "optional ;name=value parameters) of the device under test; calls go through "
+              "it and back to the calling host.  [default: no proxy]")
 @click.option("--dest-user", default=DEFAULT_USER, show_default=True,
               help="user part of the Request-URI each host calls")
 @click.option("--dest-url", default=None,
-              help="full destination user@host:port instead of each host's own SIP address")
+              help="full destination user@host[:port] instead of each host's own SIP address")
 @click.option("--profile", default="external", show_default=True,
               help="sofia profile to originate from")
-@click.option("--rate", type=float, default=1.0, show_default=True, help="calls per second")
+@click.option("--rate", type=float, default=1.0, show_default=True,
+              help="calls per second, > 0 (0 is refused: it would never place a call)")
 @click.option("--limit", type=int, default=1, show_default=True, help="maximum concurrent calls")
 @click.option("--max-offered", type=int, default=None,
               help="stop after this many calls  [default: rate x 10 s]")
@@ -51,9 +51,6 @@ DEFAULT_USER = "switchlab"
 @click.option("--check", "checks", multiple=True, metavar="KPI<OP>VALUE",
               help="threshold, e.g. 'asr>=0.99' or 'setup_latency.p95<200ms'; a failed "
               "one makes the exit code 1")
-@click.option("--host-down-deadline", type=click.FloatRange(min=0, min_open=True), default=60.0,
-              show_default=True, help="seconds a host whose event socket dropped is retried "
-              "before it is given up (the run ends short, exit code 3)")
 @click.option("--sim", is_flag=True, help="run against an embedded FreeSWITCH emulator "
               "(no HOST needed)")
 @click.option("--sim-hosts", type=int, default=1, show_default=True,
@@ -62,25 +59,32 @@ DEFAULT_USER = "switchlab"
               help="live display (default: on a terminal); plain lines otherwise")
 @click.option("--interval", type=float, default=1.0, show_default=True,
               help="seconds between progress lines")
+@click.option("--host-down-deadline", type=click.FloatRange(min=0, min_open=True), default=60.0,
+              show_default=True, help="seconds a host whose event socket dropped is retried "
+              "before it is given up (the run ends short, exit code 3)")
 def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url: str | None,
             profile: str, rate: float, limit: int, max_offered: int | None,
             duration: float | None, apps: tuple[str, ...], password: str,
             metrics_file: Path | None, write_csv: bool, checks: tuple[str, ...], sim: bool,
             sim_hosts: int, progress: bool | None, interval: float,
             host_down_deadline: float = 60.0) -> None:
-    """Spin up an auto-dialer on HOST... (ESL addresses, host[:port])."""
-    if not hosts and not sim:
-        fail("give at least one FreeSWITCH host (ESL address host[:port]), or --sim")
-    if hosts and sim:
-        fail("--sim runs its own emulated hosts; drop the HOST arguments or --sim")
-    try:
-        addresses = [parse_address(h) for h in hosts]
-        app_specs = [load_app_spec(a) for a in apps]
-        thresholds = parse_checks(checks)
-    except (click.BadParameter, ValueError) as exc:
-        fail(str(exc))
-    if max_offered is None:
-        max_offered = max(1, int(round(rate * 10)))
+    """Spin up an auto-dialer on HOST... (ESL addresses, host[:port]).
+
+    Every input is checked before anything starts (one line, exit code 2).
+    SIGINT (Ctrl-C) and SIGTERM stop the same way: the first stops launching,
+    lets calls end and writes the run; a second hangs up every call.
+    """
+    from .inputs import check_dial_inputs
+    from .stopping import StoppedEarly, install_early, stopped_early
+
+    checked = check_dial_inputs(hosts, sim=sim, sim_hosts=sim_hosts, proxy=proxy,
+                                dest_user=dest_user, dest_url=dest_url, profile=profile,
+                                rate=rate, limit=limit, max_offered=max_offered,
+                                duration=duration, apps=apps, password=password,
+                                metrics_file=metrics_file, checks=checks, interval=interval)
+    addresses, app_specs, thresholds = checked.addresses, checked.app_specs, checked.thresholds
+    max_offered = checked.max_offered
+    install_early()
     emulator = None
     if sim:
         from ..sim import DUTModel, Emulator
@@ -94,6 +98,8 @@ def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url:
         code = asyncio.run(_dial(addresses, proxy, dest_user, dest_url, profile, rate, limit,
                                  max_offered, duration, app_specs, password, metrics_file,
                                  write_csv, thresholds, live, interval, host_down_deadline))
+    except StoppedEarly as exc:
+        stopped_early(exc.signum)
     finally:
         if emulator is not None:
             emulator.stop()
@@ -107,51 +113,43 @@ async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: 
                 live: bool, interval: float, host_down_deadline: float = 60.0) -> int:
     from ..client import Client
     from ..originator import NoSipProfile, Originator, loopback_destinations
+    from .stopping import Stopper
 
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    holder: dict[str, Any] = {}
+    stopper = Stopper()
+    stopper.install(loop)
+    stop = stopper.stop
 
-    def on_sigint() -> None:
-        orig = holder.get("orig")
-        if stop.is_set() and orig is not None:  # second Ctrl-C: hang up everything now
-            click.echo("Hanging up every call")
-            loop.create_task(orig.hupall())
-        stop.set()
-        if orig is not None:
-            orig.stop()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    try:  # a stop signal while connecting cancels this set-up (nothing sent yet)
+        clients = [Client(h, p, password) for h, p in addresses]
+        for client in clients:
+            try:
+                await client.connect()
+            except AuthenticationError:
+                fail(f"{client.address} refused the ESL password; "
+                     "pass the right one with --password")
+            except ConnectionFailed as exc:
+                fail(str(exc))
         try:
-            loop.add_signal_handler(sig, on_sigint)
-        except (NotImplementedError, RuntimeError):
-            pass
-
-    clients = [Client(h, p, password) for h, p in addresses]
-    for client in clients:
+            loopback = await loopback_destinations(clients, profile, user=dest_user)
+        except NoSipProfile as exc:
+            fail(f"host {exc.host} has no SIP profile named {profile!r} running; "
+                 "choose one with --profile (see 'sofia status' on that host)")
+        for client in clients:
+            ip, port = loopback.sip_addresses[client.address]
+            click.echo(f"Slave {client.host} SIP address is at {ip}:{port}")
         try:
-            await client.connect()
-        except AuthenticationError:
-            fail(f"{client.address} refused the ESL password; pass the right one with --password")
-        except ConnectionFailed as exc:
-            fail(str(exc))
-    try:
-        loopback = await loopback_destinations(clients, profile, user=dest_user)
-    except NoSipProfile as exc:
-        fail(f"host {exc.host} has no SIP profile named {profile!r} running; "
-             "choose one with --profile (see 'sofia status' on that host)")
-    for client in clients:
-        ip, port = loopback.sip_addresses[client.address]
-        click.echo(f"Slave {client.host} SIP address is at {ip}:{port}")
-    try:
-        orig = Originator(clients, dest=dest_url or loopback, profile=profile, proxy=proxy,
-                          rate=rate, limit=limit, duration=duration, max_offered=max_offered,
-                          apps={app_id: (cls, w) for app_id, cls, w in app_specs},
-                          run_dir=None if metrics_file is None else str(metrics_file),
+            orig = Originator(clients, dest=dest_url or loopback, profile=profile, proxy=proxy,
+                              rate=rate, limit=limit, duration=duration, max_offered=max_offered,
+                              apps={app_id: (cls, w) for app_id, cls, w in app_specs},
+                              run_dir=None if metrics_file is None else str(metrics_file),
                           host_down_deadline=host_down_deadline)
-    except (SwitchlabError, ValueError) as exc:
-        fail(str(exc))
-    holder["orig"] = orig
+        except (SwitchlabError, ValueError, OSError) as exc:
+            fail(str(exc))
+    except asyncio.CancelledError as exc:
+        stopper.check(exc)
+        raise
+    stopper.attach(orig)
     await orig.connect()
     click.echo(f"Starting load test for server {proxy or 'none'} at {orig.rate:g}cps "
                f"using {len(clients)} slaves")

@@ -122,6 +122,10 @@ class Launcher:
             if due > now:
                 await self._sleep_until(due)
                 continue  # re-check: a retune or stop may have happened
+            if sched.paused:  # rate 0 up to ``due``: look again from now, never spin
+                sched.rebase(now)
+                await self._sleep_until(now + sched.PAUSE_POLL)
+                continue
             if recorder.active >= target.limit:
                 await self._sleep_until(now + self.LIMIT_POLL)
                 sched.rebase(time.monotonic())

@@ -134,6 +134,9 @@ class LaunchSchedule:
 
     #: how often a paused (rate 0) schedule looks at the shape again, seconds
     PAUSE_POLL = 0.05
+    #: at most this many pause steps per :meth:`peek`: a shape paused for good
+    #: (``Constant(0)``, no end) must not loop forever; the caller looks again
+    MAX_PAUSE_STEPS = 20
 
     def __init__(self, shape: LoadShape | Callable[[float], float] | float, t0: float) -> None:
         self.shape = as_shape(shape)
@@ -142,16 +145,24 @@ class LaunchSchedule:
         self._count = 0  # launches popped in this segment
         self._rate = -1.0  # rate of this segment (-1: not yet known)
         self._next = t0
+        #: True when :meth:`peek` returned a time to look again (the shape is
+        #: paused there), not a launch: :meth:`pop` then returns None
+        self.paused = False
 
     def _ended(self, t: float) -> bool:
         end = self.shape.end
         return end is not None and t - self.t0 >= end
 
     def _settle(self) -> None:
-        """Skip over paused stretches so ``_next`` is a real launch time."""
-        while not self._ended(self._next) and self.shape.rate(self._next - self.t0) <= 0:
+        """Skip over paused stretches (at most :attr:`MAX_PAUSE_STEPS` steps) so
+        ``_next`` is a real launch time, else set :attr:`paused`."""
+        for _ in range(self.MAX_PAUSE_STEPS):
+            if self._ended(self._next) or self.shape.rate(self._next - self.t0) > 0:
+                self.paused = False
+                return
             self._next += self.PAUSE_POLL
             self._anchor, self._count, self._rate = self._next, 0, -1.0
+        self.paused = not self._ended(self._next) and self.shape.rate(self._next - self.t0) <= 0
 
     def rebase(self, now: float) -> None:
         """Move the schedule forward to ``now`` (after launches were blocked)."""
@@ -168,14 +179,21 @@ class LaunchSchedule:
         self._anchor, self._count, self._rate = self._next, 0, -1.0
 
     def peek(self) -> float | None:
-        """When the next launch is due (monotonic seconds), or None once the shape ended."""
+        """When the next launch is due (monotonic seconds), or None once the shape ended.
+        While the shape stays paused this is the time to look again (:attr:`paused`).
+
+        >>> s = LaunchSchedule(Constant(0), t0=0.0)
+        >>> s.peek() > 0, s.paused, s.pop()
+        (True, True, None)
+        """
         self._settle()
         return None if self._ended(self._next) else self._next
 
     def pop(self) -> float | None:
-        """Take the next due time and schedule the one after it."""
+        """Take the next due time and schedule the one after it (None: the
+        shape ended, or is paused at the time :meth:`peek` returned)."""
         due = self.peek()
-        if due is None:
+        if due is None or self.paused:
             return None
         self._next = self._advance(due)
         return due

@@ -58,8 +58,10 @@ def check_duration(duration: Any) -> float | None:
     """
     if duration is None:
         return None
-    if not isinstance(duration, (int, float)) or not duration >= 0:
-        raise ValueError(f"duration must be seconds >= 0 (or None for limit/rate), got {duration!r}")
+    if (not isinstance(duration, (int, float)) or isinstance(duration, bool)
+            or not 0 <= duration < math.inf):
+        raise ValueError(f"duration must be a finite number of seconds >= 0 (or None for "
+                         f"limit/rate), got {duration!r}")
     return float(duration)
 
 
@@ -75,6 +77,22 @@ def check_max_offered(max_offered: Any) -> int | None:
     if not isinstance(max_offered, int) or isinstance(max_offered, bool) or max_offered < 0:
         raise ValueError(f"max_offered must be a whole number >= 0 (or None), got {max_offered!r}")
     return max_offered
+
+
+def check_weight(weight: Any, what: str = "app weight") -> float:
+    """An app's share of the calls: a finite number > 0.
+
+    >>> check_weight(float("nan"))
+    Traceback (most recent call last):
+    ValueError: app weight must be > 0 and finite, got nan
+    """
+    try:
+        value = float(weight)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a number > 0, got {weight!r}") from None
+    if not 0 < value < math.inf:
+        raise ValueError(f"{what} must be > 0 and finite, got {value!r}")
+    return value
 
 
 def app_weight(spec: Any) -> float:

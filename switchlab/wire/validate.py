@@ -27,18 +27,25 @@ switchlab.errors.CommandError: uuid 'two words' must be one non-empty word witho
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from ..errors import CommandError
 
-__all__ = ["check_app_arg", "check_app_name", "check_dest", "check_line", "check_profile",
-           "check_proxy", "check_uuid", "check_var_name", "check_word", "format_value"]
+__all__ = ["check_app_arg", "check_app_name", "check_dest", "check_host", "check_line",
+           "check_profile", "check_proxy", "check_sip_dest", "check_sip_user", "check_uuid",
+           "check_var_name", "check_word", "format_value"]
 
 _DEST = re.compile(r"[A-Za-z0-9\-._~!*+=$@:;/?%#]+")
 _V6_DEST = re.compile(r"([^@\[\]]*@)\[[0-9A-Fa-f:.]+\]([^\[\]]*)")
 _PROFILE = re.compile(r"[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)?")
-_PROXY = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+)(:\d{1,5})?"
-                    r"(;[A-Za-z0-9_\-]+(=[A-Za-z0-9_.\-]+)?)*")
+#: ``host[:port]`` then ``;params``: the host bracketed (IPv6) or without ``:;[]@``
+_HOSTPORT = re.compile(r"(?P<host>\[[^\]]*\]|[^:;\[\]@]*)(?::(?P<port>[^;]*))?(?P<params>;.*)?",
+                       re.DOTALL)
+_LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]*")
+#: a URI parameter FreeSWITCH routes on: ``;name=value`` (or the loose-routing flag ``;lr``)
+_PARAM = re.compile(r"[A-Za-z0-9_\-.]+=[A-Za-z0-9_.\-]+|lr")
+_SIP_USER = re.compile(r"[A-Za-z0-9\-_.!~*+=$%#]+")
 _VAR_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
 _APP = re.compile(r"[A-Za-z0-9_]+")
 _UNESCAPED_COMMA = re.compile(r"(?<!\\),")
@@ -131,20 +138,121 @@ def check_profile(profile: str) -> str:
     return profile
 
 
+def _host_problem(host: str) -> str | None:
+    """Why ``host`` is not a host name, IPv4 or (bracketed) IPv6 address, or None."""
+    if not host:
+        return "it is empty; give a host name or IP address such as '127.0.0.1' or '[::1]'"
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if ":" in bare or bare != host:
+        try:
+            ipaddress.IPv6Address(bare)
+        except ValueError:
+            return "it is not a valid IPv6 address; write it in brackets such as '[::1]'"
+        return None
+    if re.fullmatch(r"[0-9.]+", bare):
+        try:
+            ipaddress.IPv4Address(bare)
+        except ValueError:
+            return "it is not a valid IPv4 address; write 4 numbers 0-255 such as '127.0.0.1'"
+        return None
+    labels = bare[:-1].split(".") if bare.endswith(".") else bare.split(".")
+    if len(bare) > 253 or not all(_LABEL.fullmatch(label) and len(label) <= 63
+                                  for label in labels):
+        return ("it is not a valid host name: use letters, digits, '-' and '.' (e.g. "
+                f"'fs1.example.com') or an IP address; {_reason(host, '{}[],@&|;:/')}")
+    return None
+
+
+def check_host(what: str, host: str) -> str:
+    """A host name, IPv4 address or IPv6 address (bracketed or not).
+
+    >>> check_host("host", "fs1.example.com"), check_host("host", "[::1]")
+    ('fs1.example.com', '[::1]')
+    >>> check_host("proxy host", "999.1.1.1")
+    Traceback (most recent call last):
+    ...
+    switchlab.errors.CommandError: proxy host '999.1.1.1' is refused: it is not a valid IPv4 address; write 4 numbers 0-255 such as '127.0.0.1'
+    """
+    why = _host_problem(host) if isinstance(host, str) else "it is not a str"
+    if why:
+        raise CommandError(f"{what} {host!r} is refused: {why}")
+    return host
+
+
+def _hostport(what: str, text: str, example: str, shown: str | None = None
+              ) -> tuple[str, int | None, str]:
+    """Split and check ``host[:port][;name=value...]`` → (host, port, params);
+    messages quote ``shown`` (default ``text``)."""
+    m = _HOSTPORT.fullmatch(text)
+    if not m:
+        raise CommandError(f"{what} {text!r} is refused: expected {example}; "
+                           f"{_reason(text, '{}[],@&|')}")
+    host, port_text, params = m.group("host"), m.group("port"), m.group("params") or ""
+    text = text if shown is None else shown
+    if port_text is not None and ":" in port_text:
+        raise CommandError(f"{what} {text!r} is refused: expected {example} (an IPv6 "
+                           "address goes in brackets)")
+    why = _host_problem(host)
+    if why:
+        raise CommandError(f"{what} {text!r} is refused: host {host!r}: {why}")
+    port = None
+    if port_text is not None:
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise CommandError(f"{what} {text!r}: port {port_text!r} must be a number "
+                               f"1-65535; expected {example}")
+        port = int(port_text)
+    for param in params.split(";")[1:]:
+        if not _PARAM.fullmatch(param):
+            raise CommandError(f"{what} {text!r}: parameter ';{param}' is refused: FreeSWITCH "
+                               f"routes only ';name=value' parameters (e.g. ';transport=tcp'); "
+                               f"expected {example}")
+    return host, port, params
+
+
 def check_proxy(proxy: str) -> str:
-    """A first-hop proxy ``host[:port][;param=value...]``; returns it without ``sip:``.
+    """A first-hop proxy ``host[:port][;name=value...]``; returns it without ``sip:``.
     An IPv6 host goes in brackets (``[::1]:5070``).
 
     >>> check_proxy("[::1]:5070")
     '[::1]:5070'
+    >>> check_proxy("x;y")
+    Traceback (most recent call last):
+    ...
+    switchlab.errors.CommandError: proxy 'x;y': parameter ';y' is refused: FreeSWITCH routes only ';name=value' parameters (e.g. ';transport=tcp'); expected host[:port] such as '127.0.0.1:5070' or '[::1]:5070'
     """
     if not isinstance(proxy, str):
         raise CommandError(f"proxy {proxy!r} must be a str like '127.0.0.1:5070'")
     bare = proxy[4:] if proxy.startswith("sip:") else proxy
-    if not _PROXY.fullmatch(bare):
-        raise CommandError(f"proxy {proxy!r} is refused: expected host[:port] such as "
-                           f"'127.0.0.1:5070' or '[::1]:5070'; {_reason(bare, '{}[],@&|')}")
+    _hostport("proxy", bare, "host[:port] such as '127.0.0.1:5070' or '[::1]:5070'")
     return bare
+
+
+def check_sip_user(user: str, what: str = "destination user") -> str:
+    """The user part of a SIP URI (``Fred``, ``+15551234``, ``*98``).
+
+    >>> check_sip_user("+1555")
+    '+1555'
+    """
+    if not isinstance(user, str) or not _SIP_USER.fullmatch(user):
+        raise CommandError(f"{what} {user!r} is refused: use letters, digits and "
+                           f"- _ . ! ~ * + = $ % # only (e.g. 'switchlab' or '+15551234'); "
+                           f"{_reason(str(user), '{}[]<>,|^&()@:;/?' + chr(34) + chr(39))}")
+    return user
+
+
+def check_sip_dest(dest: str, what: str = "destination") -> str:
+    """A SIP destination ``user@host[:port][;name=value...]``, checked part by part.
+
+    >>> check_sip_dest("Fred@[::1]:5080")
+    'Fred@[::1]:5080'
+    """
+    if not isinstance(dest, str) or "@" not in dest:
+        raise CommandError(f"{what} {dest!r} is refused: expected user@host[:port] such as "
+                           "'Fred@127.0.0.1:5080'")
+    user, _, hostport = dest.partition("@")
+    check_sip_user(user, f"{what} user")
+    _hostport(what, hostport, "user@host[:port] such as 'Fred@127.0.0.1:5080'", dest)
+    return check_dest(dest)
 
 
 def check_var_name(name: str) -> str:
