@@ -84,7 +84,13 @@ def _feed_all(parser: FrameParser | CommandParser, chunks: Sequence[bytes]
 
 
 def _same_parse(make: type[FrameParser] | type[CommandParser], data: bytes,
-                chunks: Sequence[bytes]) -> list[Any]:
+                chunks: Sequence[bytes] | None) -> list[Any]:
+    """Parse ``data`` at once and in ``chunks`` (which must concatenate to it);
+    both must give the same items and fail alike. Returns the items."""
+    if chunks is None:
+        chunks = [data]
+    if b"".join(chunks) != data:
+        raise ValueError("chunks must concatenate to data")
     whole, err_whole = _feed_all(make(), [data])
     parts, err_parts = _feed_all(make(), chunks)
     if (err_whole is None) != (err_parts is None):
@@ -151,16 +157,12 @@ def check_frames(data: bytes, chunks: Sequence[bytes] | None = None) -> int:
     ``chunks`` (default: ``data`` whole) is how the bytes arrive; they must
     concatenate to ``data``. Returns how many frames were parsed.
     """
-    if chunks is None:
-        chunks = [data]
-    if b"".join(chunks) != data:
-        raise ValueError("chunks must concatenate to data")
     frames = _same_parse(FrameParser, data, chunks)
     for f in frames:
         if f.content_type in EVENT_TYPES:
             check_event(f)
         _ = f.ok, f.text, f.reply_text, f.disposition, repr(f)
-    _through_protocol(chunks, len(frames))
+    _through_protocol(chunks or [data], len(frames))
     return len(frames)
 
 
@@ -306,10 +308,6 @@ def check_commands(data: bytes, chunks: Sequence[bytes] | None = None, *, authed
     Returns how many commands were parsed. The host's replies must parse as
     event-socket frames.
     """
-    if chunks is None:
-        chunks = [data]
-    if b"".join(chunks) != data:
-        raise ValueError("chunks must concatenate to data")
     commands = _same_parse(CommandParser, data, chunks)
     for cmd in commands:
         _ = cmd.verb, cmd.arg
