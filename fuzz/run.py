@@ -58,7 +58,10 @@ def run_target(name: str, seconds: int, work: Path, rss_limit_mb: int, timeout_s
     elapsed = time.monotonic() - t0
     stats = _DONE.findall(out) or _STAT.findall(out)
     execs, cov, ft, corp = (int(x) for x in stats[-1]) if stats else (0, 0, 0, 0)
-    rss = re.findall(r"rss: (\d+)Mb", out)
+    units = re.findall(r"stat::number_of_executed_units:\s*(\d+)", out)
+    if units:  # -print_final_stats: exact, also after a crash
+        execs = int(units[-1])
+    rss = re.findall(r"rss: (\d+)Mb", out) + re.findall(r"stat::peak_rss_mb:\s*(\d+)", out)
     new_artifacts = sorted(set(artifacts.iterdir()) - before)
     crashed = rc != 0 or bool(new_artifacts)
     return {"target": name, "seconds": round(elapsed, 1), "executions": execs,
