@@ -281,7 +281,9 @@ class CommandSandbox:
             pending = handle(srv, cmd)  # any exception here is a crash
             if pending is not None:
                 task = loop.create_task(_bounded(pending))
-                loop.run_until_complete(asyncio.wait([task], timeout=0.05))
+                loop.run_until_complete(asyncio.wait([task], timeout=0.1))
+                if task.done() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
                 srv.unhold()
             loop.run_until_complete(asyncio.sleep(0))
         loop.run_until_complete(asyncio.sleep(0))
