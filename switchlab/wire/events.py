@@ -49,7 +49,7 @@ def _search_keys(name: str) -> tuple[bytes, bytes] | None:
     keys = None
     # A name with a line break or ": " can never be a header name: lines are
     # split at the first ": ".
-    if isinstance(name, str) and "\n" not in name and ": " not in name:
+    if isinstance(name, str) and "\n" not in name and ": " not in name and "\ufffd" not in name:
         try:
             first = name.encode("utf-8") + b": "
         except UnicodeEncodeError:
@@ -205,7 +205,8 @@ class Event(Mapping[str, str]):
             return got  # type: ignore[return-value]
         keys = _KEYS.get(name) or _search_keys(name)
         if keys is None:
-            return None
+            # U+FFFD may stand for any invalid byte of a name: only the full decoding knows
+            return self._load_all().get(name) if "\ufffd" in name else None
         first, nl_key = keys
         raw = self._raw
         end = self._hdr_end
@@ -322,13 +323,21 @@ class Event(Mapping[str, str]):
     @property
     def timestamp_us(self) -> int | None:
         """``Event-Date-Timestamp``: FreeSWITCH's clock in µs since the epoch."""
-        value = self._lookup("Event-Date-Timestamp")
-        return int(value) if value else None
+        return self._number("Event-Date-Timestamp")
 
     @property
     def sequence(self) -> int | None:
-        value = self._lookup("Event-Sequence")
-        return int(value) if value else None
+        return self._number("Event-Sequence")
+
+    def _number(self, name: str) -> int | None:
+        """Header ``name`` as a decimal number (None when absent or empty)."""
+        value = self._lookup(name)
+        if not value:
+            return None
+        if not (value.isascii() and value.isdigit()):
+            raise ProtocolError(f"event header {name} {value[:40]!r} is not a decimal number",
+                                self._raw)
+        return int(value)
 
     def __repr__(self) -> str:
         return f"<Event {self.name} {self.uuid or self.job_uuid or ''}>"
