@@ -1,7 +1,7 @@
 import math
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from switchlab.loadshapes import (Constant, FromCallable, LaunchSchedule, Ramp, Steps, as_shape)
 
@@ -95,6 +95,8 @@ def test_as_shape_accepts_numbers_callables_and_shapes():
         as_shape("fast")
 
 
+# up to 100 000 launches per example: no per-example deadline (speed is not what this checks)
+@settings(deadline=None)
 @given(rate=st.floats(min_value=0.5, max_value=5000), horizon=st.floats(min_value=1, max_value=20))
 def test_constant_count_matches_rate_times_horizon(rate, horizon):
     s = LaunchSchedule(Constant(rate), t0=123.0)
