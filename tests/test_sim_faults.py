@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -432,9 +434,6 @@ def test_bad_fault_specs_are_refused_with_the_reason(spec: str, words: str) -> N
 def test_switchlab_sim_runs_its_fault_schedule() -> None:
     """``switchlab sim --fault ...`` in its own process: the faults fire when scheduled
     and a reconnecting client keeps working through them."""
-    import subprocess
-    import sys
-
     proc = subprocess.Popen([sys.executable, "-m", "switchlab.cli", "sim", "--port", "0",
                              "--hosts", "2", "--heartbeat-s", "0.2", "--fault", "drop@1/1",
                              "--fault", "restart=0.5@1.5", "--fault", "blackhole@2"],
@@ -476,24 +475,19 @@ def test_switchlab_sim_runs_its_fault_schedule() -> None:
 
 
 async def test_restart_live_or_emulated(real_fs: bool, fshost: str, fspassword: str,
-                                        pytestconfig: pytest.Config) -> None:
+                                        fs_restart_cmd: str | None) -> None:
     """A reconnecting client through a FreeSWITCH restart: on the emulator, or on real
-    FreeSWITCH with --fshost and a restart command (--fs-restart-cmd if the test
-    configuration has it, else $SWITCHLAB_FS_RESTART_CMD)."""
-    import os
-    import shlex
-    import subprocess
-
+    FreeSWITCH with --fshost and a restart command (--fs-restart-cmd, or
+    $SWITCHLAB_FS_RESTART_CMD); skipped with the reason without one."""
     policy = Reconnect(initial=0.1, maximum=2.0, max_time=180)
     if real_fs:
-        cmd = (pytestconfig.getoption("--fs-restart-cmd", None)
-               or os.environ.get("SWITCHLAB_FS_RESTART_CMD"))
+        cmd = fs_restart_cmd
         if not cmd:
-            pytest.skip("restarting the --fshost FreeSWITCH needs a command: set "
-                        "SWITCHLAB_FS_RESTART_CMD, e.g. 'ssh fs sudo systemctl restart "
-                        "freeswitch'")
+            pytest.skip("restarting the --fshost FreeSWITCH needs a command: give "
+                        "--fs-restart-cmd (or set SWITCHLAB_FS_RESTART_CMD), e.g. "
+                        "--fs-restart-cmd 'ssh fs sudo systemctl restart freeswitch'")
         conn = await connect(fshost, password=fspassword, reconnect=policy)
-        restart: Callable[[], object] = lambda: subprocess.Popen(shlex.split(cmd))
+        restart: Callable[[], object] = lambda: subprocess.Popen(cmd, shell=True)
         fs = None
     else:
         fs = Emulator(hosts=1, port=0, dut=quick_dut(), heartbeat_s=0)
