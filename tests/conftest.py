@@ -17,6 +17,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run live tests against real FreeSWITCH: HOST[:ESLPORT][,HOST[:ESLPORT]...]")
     parser.addoption("--fspassword", action="store", default="ClueCon",
                      help="event-socket password of the --fshost servers")
+    parser.addoption(
+        "--fs-restart-cmd", action="store",
+        default=os.environ.get("SWITCHLAB_FS_RESTART_CMD"),
+        help="shell command that restarts the real FreeSWITCH given with --fshost (e.g. "
+             "'ssh fs sudo systemctl restart freeswitch'); the live restart test skips "
+             "without it. Also read from $SWITCHLAB_FS_RESTART_CMD")
 
 
 def _real_hosts(config: pytest.Config) -> list[str]:
@@ -29,6 +35,13 @@ def _real_hosts(config: pytest.Config) -> list[str]:
         if item:
             hosts.append(item if ":" in item else f"{item}:8021")
     return hosts
+
+
+@pytest.fixture(scope="session")
+def fs_restart_cmd(pytestconfig: pytest.Config) -> str | None:
+    """The command that restarts the --fshost FreeSWITCH, or None (not given)."""
+    cmd = pytestconfig.getoption("--fs-restart-cmd")
+    return (str(cmd).strip() or None) if cmd else None
 
 
 @pytest.fixture(scope="session")

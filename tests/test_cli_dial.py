@@ -1,11 +1,15 @@
 """``switchlab dial`` as a user runs it: a subprocess, its output and exit code."""
 from __future__ import annotations
 
+import asyncio
+import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
+from switchlab.esl import connect
 from switchlab.measure import load
 
 
@@ -90,3 +94,60 @@ def test_ctrl_c_stops_gracefully_and_still_writes_the_run(tmp_path):
     run = load(run_dir)
     assert 20 <= len(run.df) < 200, out
     assert not run.df.call_id.duplicated().any()
+
+
+def test_progress_lines_show_hosts_down_and_not_offered(tmp_path):
+    """`switchlab dial` against a `switchlab sim` process whose only host restarts
+    (down 2 s): the plain progress lines say hosts_down=1 while it is away and
+    not_offered=N for the launches due meanwhile; the run ends short (exit 3)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sim = subprocess.Popen([sys.executable, "-m", "switchlab.cli", "sim", "--port", str(port),
+                            "--fault-api"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dial_proc = None
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and sim.poll() is None, "sim did not start"
+                time.sleep(0.1)
+        dial_proc = subprocess.Popen(
+            [sys.executable, "-m", "switchlab.cli", "dial", f"127.0.0.1:{port}", "--proxy",
+             "127.0.0.1:5070", "--rate", "20", "--limit", "10", "--duration", "0.1",
+             "--max-offered", "100", "--interval", "0.2", "--metrics-file", str(tmp_path / "run")],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        lines: list[str] = []
+        deadline = time.monotonic() + 60
+        for line in dial_proc.stdout:  # type: ignore[union-attr]
+            lines.append(line)
+            if line.startswith("ORIGINATING") and int(line.split(" offered=")[1].split()[0]) >= 10:
+                break
+            assert time.monotonic() < deadline, "".join(lines)
+
+        async def restart() -> str:
+            conn = await connect("127.0.0.1", port)
+            try:
+                return await conn.api("sim_fault restart=2", check=False)
+            finally:
+                await conn.close()
+
+        assert asyncio.run(restart()).startswith("+OK restart")
+        out, _ = dial_proc.communicate(timeout=60)
+        lines += out.splitlines(keepends=True)
+    finally:
+        for proc in (dial_proc, sim):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+    text = "".join(lines)
+    assert any("hosts_down=1" in line for line in lines), text
+    assert any(" not_offered=" in line for line in lines), text
+    progress = [line for line in lines if line.startswith("ORIGINATING")]
+    assert "hosts_down" not in progress[0] and "not_offered" not in progress[0]
+    assert "hosts_down" not in progress[-1]  # the host came back
+    run = load(tmp_path / "run")
+    assert run.not_offered > 0 and f"not_offered={run.not_offered}" in text
+    assert dial_proc.returncode == 3, text

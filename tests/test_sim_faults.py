@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
 
 from switchlab import Client
@@ -260,16 +265,31 @@ def test_blackhole_without_timeout_ends_at_timer_b() -> None:
 
 
 # -- an originator recording a run through the fault -----------------------------------------
-async def originate_through(tmp_path: Path, fault: Callable[[Emulator], object],
-                            n: int = 120) -> tuple[Emulator, object, set[str], list[float]]:
-    """Two hosts, calls on both; ``fault(fs)`` on host 1 mid-run. Returns the emulator,
-    the loaded run, the call ids finished before the fault and the fault time."""
-    async with emulator(hosts=2) as fs:
-        clients = [Client(h, p, reconnect=FAST) for h, p in fs.esl_addresses]
+@dataclass
+class Through:
+    """What an originator run through a fault left: the emulator, the run as the
+    originator returned it and as loaded from its directory, the call ids finished
+    before the fault, the fault time and the originator."""
+    fs: Emulator
+    live: Any
+    run: Any
+    before: set[str]
+    fault_at: float
+    orig: Originator
+
+
+async def run_through(tmp_path: Path, fault: Callable[[Emulator], object], n: int = 120,
+                      hosts: int = 2, reconnect: Reconnect | None = FAST,
+                      rate: float = 25) -> Through:
+    """An originator over ``hosts`` hosts, ``fault(fs)`` once 15 calls have finished.
+    ``reconnect=None``: plain clients, the originator's own default policy."""
+    async with emulator(hosts=hosts) as fs:
+        clients = [Client(h, p) if reconnect is None else Client(h, p, reconnect=reconnect)
+                   for h, p in fs.esl_addresses]
         for c in clients:
             await c.connect()
         dests = (await loopback_destinations(clients)).dests
-        orig = Originator(clients, dest=lambda c: dests[c.address], proxy=PROXY, rate=25,
+        orig = Originator(clients, dest=lambda c: dests[c.address], proxy=PROXY, rate=rate,
                           limit=40, duration=0.3, max_offered=n, apps={"tone": TonePlay},
                           run_dir=str(tmp_path / "run"))
         finished: list[str] = []
@@ -288,9 +308,16 @@ async def originate_through(tmp_path: Path, fault: Callable[[Emulator], object],
         fault_at = time.time()
         fault(fs)
         assert await orig.wait(40)
-        await orig.close()
-    run = load(tmp_path / "run")
-    return fs, run, before, [fault_at]
+        live = await orig.close()
+    return Through(fs, live, load(tmp_path / "run"), before, fault_at, orig)
+
+
+async def originate_through(tmp_path: Path, fault: Callable[[Emulator], object],
+                            n: int = 120) -> tuple[Emulator, object, set[str], list[float]]:
+    """Two hosts, calls on both; ``fault(fs)`` on host 1 mid-run. Returns the emulator,
+    the loaded run, the call ids finished before the fault and the fault time."""
+    t = await run_through(tmp_path, fault, n)
+    return t.fs, t.run, t.before, [t.fault_at]
 
 
 async def test_originator_keeps_going_through_a_drop_and_loses_no_row(tmp_path: Path) -> None:
@@ -318,6 +345,56 @@ async def test_originator_rows_tell_the_truth_through_a_restart(tmp_path: Path) 
     host1 = f"{fs.esl_addresses[1][0]}:{fs.esl_addresses[1][1]}"
     after = df[(df.host == host1) & (df.launch.astype("int64") / 1e9 > fault_at + 1.5)]
     assert len(after) > 0 and not after.failed.any(), "host 1 took calls again after restart"
+
+
+# -- one host, the originator's default reconnect: the outage is in the run -----------------
+def assert_no_row_lost(t: Through) -> None:
+    """Every offered call has a row, none finished before the fault is missing, and the
+    journal reloaded from the run directory has the very rows the originator returned."""
+    live, back = t.live.df, t.run.df
+    assert len(live) == t.orig.recorder.offered == t.orig.max_offered
+    assert t.before <= set(back.call_id.astype(str))
+    assert sorted(back.call_id.astype(str)) == sorted(live.call_id.astype(str))
+    key = ["call_id", "hangup_cause", "failed"]
+    assert (back.sort_values("call_id")[key].astype(str).reset_index(drop=True)
+            .equals(live.sort_values("call_id")[key].astype(str).reset_index(drop=True)))
+
+
+async def test_one_host_default_originator_through_a_drop(tmp_path: Path) -> None:
+    t = await run_through(tmp_path, lambda fs: fs.faults.drop(0), n=80, hosts=1,
+                          reconnect=None)
+    assert_no_row_lost(t)
+    host = f"{t.fs.esl_addresses[0][0]}:{t.fs.esl_addresses[0][1]}"
+    out = t.run.outages
+    assert len(out) == 1
+    row = out.iloc[0]
+    assert row.host == host and not row.restarted and not row.given_up
+    assert row.reason and row.start.timestamp() >= t.fault_at - 0.05
+    assert row.end > row.start and row.end.timestamp() < t.fault_at + 5
+    pd.testing.assert_frame_equal(t.live.outages, out)
+    after = t.live.df[t.live.df.launch > row.end]
+    assert len(after) > 0 and not after.failed.any(), "the host took calls again"
+
+
+async def test_one_host_default_originator_through_a_restart(tmp_path: Path) -> None:
+    """Restart the only host for 1 s at 20 calls/s: the launches due meanwhile are
+    counted as not offered, the outage says restarted, and the run still offers all."""
+    t = await run_through(tmp_path, lambda fs: fs.faults.restart(0, down_s=1.0), n=80,
+                          hosts=1, reconnect=None, rate=20)
+    assert_no_row_lost(t)
+    host = f"{t.fs.esl_addresses[0][0]}:{t.fs.esl_addresses[0][1]}"
+    out = t.run.outages
+    assert len(out) == 1
+    row = out.iloc[0]
+    assert row.host == host and bool(row.restarted) and not row.given_up and row.reason
+    assert row.start.timestamp() >= t.fault_at - 0.05
+    assert 1.0 <= (row.end - row.start).total_seconds() < 6  # down_s + stopping_s + reconnect
+    pd.testing.assert_frame_equal(t.live.outages, out)
+    assert t.run.not_offered > 0
+    assert t.run.not_offered == t.live.not_offered == t.orig.stats()["not_offered"]
+    assert t.orig.stats()["hosts_down"] == 0 and t.orig.stats()["hosts_given_up"] == 0
+    after = t.live.df[t.live.df.launch > row.end]
+    assert len(after) > 0 and not after.failed.any(), "the restarted host took calls again"
 
 
 # -- on command: the event socket and `switchlab sim` -----------------------------------------
@@ -357,9 +434,6 @@ def test_bad_fault_specs_are_refused_with_the_reason(spec: str, words: str) -> N
 def test_switchlab_sim_runs_its_fault_schedule() -> None:
     """``switchlab sim --fault ...`` in its own process: the faults fire when scheduled
     and a reconnecting client keeps working through them."""
-    import subprocess
-    import sys
-
     proc = subprocess.Popen([sys.executable, "-m", "switchlab.cli", "sim", "--port", "0",
                              "--hosts", "2", "--heartbeat-s", "0.2", "--fault", "drop@1/1",
                              "--fault", "restart=0.5@1.5", "--fault", "blackhole@2"],
@@ -401,24 +475,19 @@ def test_switchlab_sim_runs_its_fault_schedule() -> None:
 
 
 async def test_restart_live_or_emulated(real_fs: bool, fshost: str, fspassword: str,
-                                        pytestconfig: pytest.Config) -> None:
+                                        fs_restart_cmd: str | None) -> None:
     """A reconnecting client through a FreeSWITCH restart: on the emulator, or on real
-    FreeSWITCH with --fshost and a restart command (--fs-restart-cmd if the test
-    configuration has it, else $SWITCHLAB_FS_RESTART_CMD)."""
-    import os
-    import shlex
-    import subprocess
-
+    FreeSWITCH with --fshost and a restart command (--fs-restart-cmd, or
+    $SWITCHLAB_FS_RESTART_CMD); skipped with the reason without one."""
     policy = Reconnect(initial=0.1, maximum=2.0, max_time=180)
     if real_fs:
-        cmd = (pytestconfig.getoption("--fs-restart-cmd", None)
-               or os.environ.get("SWITCHLAB_FS_RESTART_CMD"))
+        cmd = fs_restart_cmd
         if not cmd:
-            pytest.skip("restarting the --fshost FreeSWITCH needs a command: set "
-                        "SWITCHLAB_FS_RESTART_CMD, e.g. 'ssh fs sudo systemctl restart "
-                        "freeswitch'")
+            pytest.skip("restarting the --fshost FreeSWITCH needs a command: give "
+                        "--fs-restart-cmd (or set SWITCHLAB_FS_RESTART_CMD), e.g. "
+                        "--fs-restart-cmd 'ssh fs sudo systemctl restart freeswitch'")
         conn = await connect(fshost, password=fspassword, reconnect=policy)
-        restart: Callable[[], object] = lambda: subprocess.Popen(shlex.split(cmd))
+        restart: Callable[[], object] = lambda: subprocess.Popen(cmd, shell=True)
         fs = None
     else:
         fs = Emulator(hosts=1, port=0, dut=quick_dut(), heartbeat_s=0)

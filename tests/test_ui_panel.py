@@ -325,3 +325,36 @@ async def test_refreshing_does_not_hold_the_event_loop(emu):
         task.cancel()
         p.close()
         await orig.close()
+
+
+def shown(p, name: str) -> str | None:
+    """The value of stat ``name`` in the status line, or None when it is not shown."""
+    m = re.search(rf"class='switchlab-stat-{name}'[^>]*>([^<]*)<", p.status.value)
+    return m.group(1) if m else None
+
+
+async def test_status_line_shows_hosts_down_and_not_offered(emu):
+    """The only host restarts (down ~1.7 s at 20 calls/s): the status line says
+    'hosts down 1' while it is away and 'not offered N' for the launches due meanwhile,
+    then the host is back and 'hosts down' goes away."""
+    orig = await make_orig(emu, rate=20, duration=0.1)
+    p = panel(orig, interval=0.1, chart=False)
+    try:
+        p.start_button.click()
+        await until(lambda: int(stat(p, "offered")) >= 10)
+        assert shown(p, "hosts-down") is None and shown(p, "not-offered") is None
+        emu.faults.restart(0, down_s=1.5)
+        await until(lambda: shown(p, "hosts-down") == "1", 5)
+        assert "hosts down" in p.status.value
+        await until(lambda: shown(p, "not-offered") not in (None, "0"), 5)
+        await until(lambda: shown(p, "hosts-down") is None, 10)   # reconnected
+        p.stop_button.click()
+        assert await orig.wait(10)
+        await until(lambda: stat(p, "state") == "STOPPED")
+        stats = orig.stats()
+        assert stats["hosts_down"] == 0 and stats["not_offered"] > 0
+        assert int(shown(p, "not-offered").replace(",", "")) == stats["not_offered"]
+        assert shown(p, "hosts-given-up") is None
+    finally:
+        p.close()
+        await orig.close()

@@ -49,12 +49,28 @@ def parse_checks(checks: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+#: host trouble shown only while non-zero (``Originator.stats()`` keys)
+HOST_TROUBLE = ("hosts_down", "hosts_given_up", "not_offered")
+
+
+def host_trouble(stats: dict[str, Any]) -> str:
+    """``hosts_down=1 not_offered=20``: the non-zero host counters, else ``""``.
+
+    >>> host_trouble({"hosts_down": 1, "hosts_given_up": 0, "not_offered": 20})
+    'hosts_down=1 not_offered=20'
+    """
+    return " ".join(f"{key}={stats[key]}" for key in HOST_TROUBLE if stats.get(key))
+
+
 def format_stats(stats: dict[str, Any]) -> str:
+    """One progress line of ``switchlab dial`` from ``Originator.stats()``."""
     asr = stats["asr"]
+    trouble = host_trouble(stats)
     return (f"{stats['state']:<11} offered={stats['offered']} answered={stats['answered']} "
             f"failed={stats['failed']} active={stats['active']} "
             f"cps={stats['achieved_cps']:.1f}/{stats['target_rate']:g} "
-            f"asr={'n/a' if asr is None else f'{asr:.1%}'}")
+            f"asr={'n/a' if asr is None else f'{asr:.1%}'}"
+            + (f" {trouble}" if trouble else ""))
 
 
 @asynccontextmanager
@@ -83,6 +99,10 @@ async def progress_reporter(orig: Any, *, live: bool, interval: float = 1.0
             asr = "n/a" if s["asr"] is None else f"{s['asr']:.1%}"
             t.add_row(s["state"], str(s["offered"]), str(s["answered"]), str(s["failed"]),
                       str(s["active"]), f"{s['achieved_cps']:.1f}/{s['target_rate']:g}", asr)
+            trouble = host_trouble(s)
+            if trouble:
+                t.caption = trouble.replace("_", " ").replace("=", " ")
+                t.caption_style = "bold red"
             return t
 
         with Live(table(), refresh_per_second=4, transient=False) as view:

@@ -48,6 +48,11 @@ class Sample:
     #: declaration (``ColumnSpec(live=True)``); NaN when no call finished in the window
     p95: dict[str, float]
     finished_in_window: int
+    #: hosts whose event socket is down now / given up, and launches due while no host
+    #: was up (``Originator.stats()``: ``hosts_down``, ``hosts_given_up``, ``not_offered``)
+    hosts_down: int = 0
+    hosts_given_up: int = 0
+    not_offered: int = 0
 
     @property
     def p95_setup(self) -> float:
@@ -144,7 +149,10 @@ class LiveSeries:
                    offered=offered, answered=int(stats["answered"]), failed=int(stats["failed"]),
                    achieved_cps=cps, recent_cps=recent,
                    target_rate=float(stats["target_rate"]) if launching else 0.0,
-                   asr=stats["asr"], p95=p95, finished_in_window=finished)
+                   asr=stats["asr"], p95=p95, finished_in_window=finished,
+                   hosts_down=int(stats.get("hosts_down") or 0),
+                   hosts_given_up=int(stats.get("hosts_given_up") or 0),
+                   not_offered=int(stats.get("not_offered") or 0))
         if keep:
             self.points.append(s)
         return s

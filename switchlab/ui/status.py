@@ -17,6 +17,10 @@ from .live import Sample
 REPORTED_EVENTS = ("error", "host_error")
 #: colour of the state word
 STATE_COLOURS = {"ORIGINATING": "#1b7f1b", "STOPPED": "#a15c00"}
+#: host trouble shown (in red) only while non-zero: Sample field, label
+HOST_TROUBLE = (("hosts_down", "hosts down"), ("hosts_given_up", "hosts given up"),
+                ("not_offered", "not offered"))
+TROUBLE_COLOUR = "#b00020"
 
 
 def elapsed_text(seconds: float) -> str:
@@ -42,9 +46,13 @@ def status_html(s: Sample, orig: Any) -> str:
         elapsed = max(0.0, end - started)
     colour = STATE_COLOURS.get(s.state, "#555")
 
-    def stat(name: str, label: str, value: str) -> str:
-        return (f"<span class='switchlab-stat'>{label} "
+    def stat(name: str, label: str, value: str, style: str = "") -> str:
+        return (f"<span class='switchlab-stat'{style}>{label} "
                 f"<b class='switchlab-stat-{name}'>{html.escape(value)}</b></span>")
+
+    trouble = [stat(key.replace("_", "-"), label, f"{getattr(s, key):,}",
+                    f" style='color:{TROUBLE_COLOUR}'")
+               for key, label in HOST_TROUBLE if getattr(s, key)]
 
     parts = [f"<b class='switchlab-stat-state' style='color:{colour}'>{s.state}</b>",
              stat("active", "active", f"{s.active:,}"),
@@ -56,6 +64,7 @@ def status_html(s: Sample, orig: Any) -> str:
              stat("asr", "ASR", asr),
              *(stat(key.replace("_", "-"), key.replace("_", " ", 1), _ms(value))
                for key, value in s.p95.items()),
+             *trouble,
              f"hold {dur:g} s{auto}", f"elapsed {elapsed_text(elapsed)}"]
     return ("<div style='font-family:monospace;font-size:13px'>"
             + " · ".join(parts) + "</div>")
