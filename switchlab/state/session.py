@@ -28,6 +28,7 @@ from ..errors import CommandError, SessionGone
 from ..wire.events import Event
 from ..wire.dialstring import sofia_url, var_block
 from ..wire.validate import check_word, format_value
+from .media import COMPLETE_KEY, Media
 
 if TYPE_CHECKING:
     from ..esl import Job
@@ -67,7 +68,7 @@ class Vars(dict[str, Any]):
         return fut
 
 
-class Session:
+class Session(Media):
     """One channel (call leg). Created and updated by the ``EventListener``.
 
     Attributes: ``uuid``, ``host``, ``answered``, ``hungup``, ``destroyed``,
@@ -119,6 +120,21 @@ class Session:
                     if not fut.done():
                         fut.set_result(ev)
                 self.conn.request_yield()
+            if name == "CHANNEL_EXECUTE_COMPLETE":
+                self._app_complete(ev, waiters)
+
+    def _app_complete(self, ev: Event, waiters: dict[str, list[asyncio.Future[Event]]]) -> None:
+        """Resolve the oldest waiter of this run of an application (its Application-UUID)."""
+        key = COMPLETE_KEY + (ev.get("Application-UUID") or "")
+        futs = waiters.get(key)
+        while futs:
+            fut = futs.pop(0)
+            if not futs:
+                del waiters[key]
+            if not fut.done():
+                fut.set_result(ev)
+                self.conn.request_yield()
+                return
 
     def _end(self, reason: str | None = None) -> None:
         self.destroyed = True

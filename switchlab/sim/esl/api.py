@@ -31,7 +31,7 @@ ApiFn = Callable[[Host, str], ApiResult]
 MODULES = frozenset({
     "mod_sofia", "mod_event_socket", "mod_commands", "mod_dptools", "mod_loopback",
     "mod_dialplan_xml", "mod_tone_stream", "mod_sndfile", "mod_native_file", "mod_console",
-    "mod_logfile", "mod_expr", "mod_db", "mod_hash",
+    "mod_logfile", "mod_expr", "mod_db", "mod_hash", "mod_spandsp", "mod_bert",
 })
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ..calls.lifecycle import hangup
 from ..model import causes, sip
 from ..model.channel import Channel
+from ..model.expand import expand
 
 if TYPE_CHECKING:
     from ...wire.parser import Command
@@ -106,6 +107,7 @@ def start_app(chan: Channel, name: str, data: str, source: str,
                  host.hostname, chan.uuid, name)
         hangup(chan, "DESTINATION_OUT_OF_ORDER")
         return
+    data = expand(data, chan.vars, host.global_vars)
     run = AppRun(name, data, event_uuid or sip.new_uuid(), source, on_done, list(lead or ()))
     if not chan.facts.get("_executed"):
         chan.facts["_executed"] = True
@@ -113,6 +115,7 @@ def start_app(chan: Channel, name: str, data: str, source: str,
     if loop_vars:
         chan.set_var("current_loop", "1")
         chan.set_var("total_loops", "1")
+    chan.unset_var("current_application_response")  # each application sets its own
     chan.set_var("current_application", name)
     if data:
         chan.set_var("current_application_data", data)
