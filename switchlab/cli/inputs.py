@@ -34,7 +34,10 @@ from .common import fail, parse_checks
 T = TypeVar("T")
 
 #: ``--app`` names that need no module path
-BUILTIN_APPS = {"TonePlay": "switchlab.apps.players:TonePlay"}
+BUILTIN_APPS = {"TonePlay": "switchlab.apps.players:TonePlay",
+                "DtmfChecker": "switchlab.apps.dtmf:DtmfChecker",
+                "PlayRec": "switchlab.apps.playrec:PlayRec",
+                "Bert": "switchlab.apps.bert:Bert"}
 #: the most hosts ``--sim-hosts`` starts (as ``switchlab sim --hosts``)
 MAX_SIM_HOSTS = 64
 

@@ -21,7 +21,7 @@ from .frame import coerce_frame, empty_frame, frame_from_rows, frame_from_store
 from .journal import JournalWarning
 from .kpis import NER_USER_CAUSES
 from .backend import ReportBackend
-from .columns import ColumnSpec, Diff, Formula
+from .columns import BUILTIN_COLUMNS, ColumnSpec, Diff, Formula
 from .record import CallRecord, derive, parse_job_result
 from .run import Run, load, read_csv
 from .schema import (
@@ -36,6 +36,7 @@ from .store import RowStore
 from .tick import TickEstimate, detect_tick
 
 __all__ = [
+    "BUILTIN_COLUMNS",
     "COLUMNS",
     "NER_USER_CAUSES",
     "SCHEMA_VERSION",

@@ -16,12 +16,14 @@ from typing import Any
 
 from ..esl import Job
 from ..errors import APIError, Disconnected
-from ..measure import CallRecord, Run
+from ..measure import BUILTIN_COLUMNS, COLUMNS, CallRecord, Run
 from ..state.dispatch import EventListener
 from ..wire.events import Event
 
 log = logging.getLogger(__name__)
 
+#: the built-in columns (an app's ``call.vars`` cannot overwrite them)
+BUILTIN_NAMES = frozenset(spec.name for spec in BUILTIN_COLUMNS)
 #: channel events a row is built from
 RECORDED_EVENTS = ("CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA",
                    "CHANNEL_ANSWER", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE")
@@ -135,6 +137,7 @@ class Recorder:
         self._caller_done.pop(rec.call_id, None)
         if rec.answered:
             self.answered_open -= 1
+        self._app_columns(rec)
         row = self.run.add_record(rec)
         self.finished += 1
         if row["failed"]:
@@ -143,6 +146,17 @@ class Recorder:
             self.answered += 1
         if self.on_done is not None:
             self.on_done(rec, row)
+
+    def _app_columns(self, rec: CallRecord) -> None:
+        """Copy the app outcome columns an app put in the call's ``vars`` (any registered
+        column that is not built in, e.g. ``call.vars["dtmf_ok"] = True``) into the row."""
+        for listener, _fn in self._listeners:
+            call = listener.calls.get(rec.call_id)
+            if call is None or not call.vars:
+                continue
+            for name, value in call.vars.items():
+                if name in COLUMNS and name not in BUILTIN_NAMES:
+                    rec.set_column(name, value)
 
     def sweep(self, now: float | None = None) -> int:
         """Write attempts whose caller leg completed ``grace`` seconds ago."""

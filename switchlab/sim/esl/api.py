@@ -157,6 +157,23 @@ def api_uuid_setvar(host: Host, arg: str) -> str:
     return "+OK\n"
 
 
+def api_uuid_setvar_multi(host: Host, arg: str) -> str:
+    """``uuid_setvar_multi <uuid> <var>=<value>[;<var>=<value>...]`` (empty value: unset)."""
+    words = arg.split(" ", 1)
+    if len(words) < 2:
+        return "-USAGE: <uuid> <var>=<value>;<var>=<value>...\n"
+    chan = find_channel(host, words[0])
+    if chan is None:
+        return "-ERR No such channel!\n"
+    for pair in words[1].split(";"):
+        name, _, value = pair.partition("=")
+        if name and value:
+            chan.set_var(name, value)
+        elif name:
+            chan.unset_var(name)
+    return "+OK\n"
+
+
 def api_uuid_getvar(host: Host, arg: str) -> str:
     words = arg.split()
     if len(words) < 2:
@@ -291,6 +308,7 @@ API: dict[str, ApiFn] = {
     "uuid_pre_answer": api_uuid_pre_answer,
     "uuid_bridge": lambda host, arg: uuid_bridge(host, arg),
     "uuid_setvar": api_uuid_setvar,
+    "uuid_setvar_multi": api_uuid_setvar_multi,
     "uuid_getvar": api_uuid_getvar,
     "uuid_broadcast": api_uuid_broadcast,
     "uuid_send_dtmf": api_uuid_send_dtmf,

@@ -74,7 +74,7 @@ def far_end(chan: Channel) -> Channel | None:
     if other is not None:
         return other
     plan = chan.facts.get("dut_plan")
-    if plan is not None and getattr(plan, "echo_media", False):
+    if plan is not None and plan.echo_media:
         return chan
     return None
 
@@ -84,7 +84,7 @@ def _dtmf_loss(chan: Channel, target: Channel) -> float:
     for leg in (chan, target):
         plan = leg.facts.get("dut_plan")
         if plan is not None:
-            return float(getattr(plan, "dtmf_loss", 0.0))
+            return float(plan.dtmf_loss)
     return 0.0
 
 
