@@ -4,14 +4,16 @@ Once the caller (outbound) leg is answered, the app sends ``digits`` on it and
 collects the DTMF events of the callee leg (or, when the far end is not on this
 connection, e.g. a media-echoing DUT, of the caller leg itself). ``mode``:
 
-* ``"rtp"`` (default): ``send_dtmf`` (RFC 2833); the far end's DTMF events say
+* ``"rtp"`` (default): ``send_dtmf <digits>@<duration_ms>`` (RFC 2833; 80 ms digits
+  keep a 4-digit check under a second); the far end's DTMF events say
   ``DTMF-Source: RTP``;
 * ``"inband"``: the receiving leg starts mod_spandsp's detector
   (``spandsp_start_dtmf``) and the sender plays the digits as audio tones
   (``tone_stream://%(100,100,697,1209);...``): ``DTMF-Source: INBAND_AUDIO``.
 
 It waits until as many digits arrived as were sent (or ``timeout`` seconds per
-digit plus 2 s), writes its columns and hangs the call up.
+digit plus 2 s), writes its columns and hangs the call up. (With ``switchlab dial``,
+give a ``--duration`` longer than the check, or the hold timer hangs up first.)
 
 Columns: ``dtmf_sent`` and ``dtmf_received`` (strings), ``dtmf_ok`` (received ==
 sent; its share is the ``dtmf_ok.ratio`` KPI, the DTMF success rate).
@@ -64,13 +66,15 @@ class DtmfChecker:
 
     columns = COLUMNS
 
-    def __init__(self, digits: str = "1234", mode: str = "rtp", timeout: float = 1.0) -> None:
+    def __init__(self, digits: str = "1234", mode: str = "rtp", timeout: float = 1.0,
+                 duration_ms: int = 80) -> None:
         if mode not in MODES:
             raise ValueError(f"DtmfChecker mode {mode!r} must be one of {', '.join(MODES)}")
         tone_stream(digits)  # validates the digits
         self.digits = digits.upper()
         self.mode = mode
         self.timeout = float(timeout)
+        self.duration_ms = int(duration_ms)
 
     @callback("CHANNEL_PARK")
     def on_park(self, sess: Session) -> None:
@@ -98,7 +102,7 @@ class DtmfChecker:
             await receiver.start_dtmf_detect(timeout=10)
             await sess.play(tone_stream(self.digits), timeout=10 + 0.2 * len(self.digits))
         else:
-            await sess.dtmf(self.digits, timeout=10)
+            await sess.dtmf(self.digits, self.duration_ms, timeout=10)
         try:
             await receiver.wait_var("dtmf_done", self.timeout * len(self.digits) + 2.0)
         except asyncio.TimeoutError:

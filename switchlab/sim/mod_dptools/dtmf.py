@@ -28,10 +28,19 @@ _ROWS = (697, 770, 852, 941)
 _COLS = (1209, 1336, 1477, 1633)
 _KEYS = ("123A", "456B", "789C", "*0#D")
 _SEGMENT = re.compile(r"%\(([^)]*)\)")
-#: RFC 2833 digit: duration FreeSWITCH 1.11 reports on the receiving leg, and spacing
-RTP_DURATION = "2080"
+#: FreeSWITCH's default DTMF duration (2000 samples); a digit sent with ``@<ms>`` lasts that
+DEFAULT_MS = 250
 INBAND_DURATION = "2000"
-_FIRST_S, _EACH_S = 0.28, 0.52
+
+
+def rtp_timing(ms: int) -> tuple[float, float, str]:
+    """``(first digit after s, spacing s, DTMF-Duration)`` of RFC 2833 digits of ``ms``
+    each, as recorded (250 ms: first after 0.28 s, one every 0.52 s, ``2080``).
+
+    >>> rtp_timing(250)
+    (0.28, 0.52, '2080')
+    """
+    return (ms + 30) / 1000.0, 2 * (ms + 10) / 1000.0, str(ms * 8 + 80)
 
 
 def _digit(freqs: list[int]) -> str | None:
@@ -89,7 +98,9 @@ def _dtmf_loss(chan: Channel, target: Channel) -> float:
 
 
 def app_send_dtmf(chan: Channel, run: AppRun) -> None:
-    digits = run.data.split("@", 1)[0].strip()
+    digits, _, dur = run.data.partition("@")
+    digits = digits.strip()
+    ms = int(dur) if dur.strip().isdigit() and int(dur) > 0 else DEFAULT_MS
     chan.set_var("current_application", "send_dtmf")
     chan.set_var("last_dtmf_duration", "2000")
     target = far_end(chan)
@@ -99,12 +110,12 @@ def app_send_dtmf(chan: Channel, run: AppRun) -> None:
     loss = _dtmf_loss(chan, target)
     rng = random.Random(f"{chan.uuid}/{run.uuid}") if loss else None
     host = chan.host
+    first, each, duration = rtp_timing(ms)
     sent = [d.upper() for d in digits if d in "0123456789*#ABCDabcd"]
     for i, digit in enumerate(sent):
         if rng is not None and rng.random() < loss:
             continue  # eaten by the DUT
-        host.later(_FIRST_S + _EACH_S * i, _dtmf_event, target, digit, RTP_DURATION, "RTP",
-                   chan=target)
+        host.later(first + each * i, _dtmf_event, target, digit, duration, "RTP", chan=target)
 
 
 def _dtmf_event(chan: Channel, digit: str, duration: str, source: str) -> None:
