@@ -56,6 +56,7 @@ class Media:
     if TYPE_CHECKING:
         uuid: str
         conn: Connection
+        destroyed: bool
 
         def recv(self, name: str, timeout: float | None = None) -> asyncio.Future[Event]: ...
 
@@ -78,6 +79,8 @@ class Media:
         key = COMPLETE_KEY + app_uuid
         # register before sending: the completion cannot slip past the waiters
         waiters = [self.recv(key, timeout) for _ in range(loops)]
+        if self.destroyed:
+            return waiters[-1]  # failed with SessionGone; nothing is sent
         sent = self.conn.execute(self.uuid, app, arg, event_lock=event_lock, loops=loops,
                                  event_uuid=app_uuid)
         last = waiters[-1]
