@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from ..measure import ColumnSpec, register_columns
+from ..measure import ColumnSpec
 from ..measure.columns import CATEGORY, FLAG, SECONDS
 from ..state import Session
 from ..state.media import BERT_IN_SYNC, BERT_LOST_SYNC
@@ -41,7 +41,6 @@ COLUMNS = (
     ColumnSpec("bert_sync_time", SECONDS, "bert_test start to in_sync", unit="s",
                label="BERT sync time", source="Bert: local monotonic clock"),
 )
-register_columns(COLUMNS)
 
 #: the CUSTOM events the app listens to (subscribed as ``CUSTOM mod_bert::...``)
 OUTCOMES = {"mod_bert::in_sync": "in_sync", "mod_bert::lost_sync": "lost_sync",

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ..measure import ColumnSpec, register_columns
+from ..measure import ColumnSpec
 from ..measure.columns import FLAG, STRING
 from ..state import Session
 from . import callback, coroutine
@@ -37,7 +37,6 @@ COLUMNS = (
     ColumnSpec("dtmf_ok", FLAG, "the digits received were the digits sent", label="DTMF ok",
                source="DtmfChecker", ratio=True),
 )
-register_columns(COLUMNS)
 
 _ROWS = (697, 770, 852, 941)
 _COLS = (1209, 1336, 1477, 1633)

@@ -16,7 +16,7 @@ Columns: ``playrec_played`` and ``playrec_recorded`` (seconds), ``playrec_ok``
 """
 from __future__ import annotations
 
-from ..measure import ColumnSpec, register_columns
+from ..measure import ColumnSpec
 from ..measure.columns import FLAG, SECONDS
 from ..state import Session
 from ..state.media import response
@@ -33,7 +33,6 @@ COLUMNS = (
     ColumnSpec("playrec_ok", FLAG, "the recording is at least min_ratio of what was played",
                label="PlayRec ok", source="PlayRec", ratio=True),
 )
-register_columns(COLUMNS)
 
 
 class PlayRec:

@@ -17,7 +17,7 @@ from typing import Any
 from ..client import Client
 from ..errors import SwitchlabError
 from ..esl import Reconnect
-from ..measure import CallRecord, Run
+from ..measure import CallRecord, Run, register_columns
 from ..pool import ClientPool
 from ..wire.validate import check_dest, check_profile, check_proxy
 from .frontend import get_panel_backend
@@ -107,6 +107,8 @@ class Originator(LoadControls):
                   "vars": {k: str(v) for k, v in self.vars.items()}, "timeout": timeout,
                   "reconnect": self.reconnect_policy is not None,
                   "host_down_deadline": host_down_deadline}
+        for spec in self._apps_spec.values():  # apps' outcome columns join the row schema
+            register_columns(getattr(app_class(spec), "columns", ()))
         self.run = run if run is not None else Run(params, directory=run_dir)
         self.recorder = Recorder(self.run, grace=hangup_grace, on_answer=self._on_answer,
                                  on_done=self._on_done)

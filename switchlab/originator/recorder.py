@@ -151,7 +151,7 @@ class Recorder:
         """Copy the app outcome columns an app put in the call's ``vars`` (any registered
         column that is not built in, e.g. ``call.vars["dtmf_ok"] = True``) into the row."""
         for listener, _fn in self._listeners:
-            call = listener.calls.get(rec.call_id)
+            call = getattr(listener, "calls", {}).get(rec.call_id)
             if call is None or not call.vars:
                 continue
             for name, value in call.vars.items():
