@@ -159,18 +159,15 @@ def api_uuid_setvar(host: Host, arg: str) -> str:
 
 def api_uuid_setvar_multi(host: Host, arg: str) -> str:
     """``uuid_setvar_multi <uuid> <var>=<value>[;<var>=<value>...]`` (empty value: unset)."""
-    words = arg.split(" ", 1)
-    if len(words) < 2:
+    uuid, _, pairs = arg.partition(" ")
+    if not pairs:
         return "-USAGE: <uuid> <var>=<value>;<var>=<value>...\n"
-    chan = find_channel(host, words[0])
-    if chan is None:
-        return "-ERR No such channel!\n"
-    for pair in words[1].split(";"):
+    for pair in pairs.split(";"):
         name, _, value = pair.partition("=")
-        if name and value:
-            chan.set_var(name, value)
-        elif name:
-            chan.unset_var(name)
+        if name:
+            result = api_uuid_setvar(host, f"{uuid} {name} {value}".rstrip(" "))
+            if result != "+OK\n":
+                return result
     return "+OK\n"
 
 
