@@ -19,7 +19,7 @@ from switchlab.apps.bert import Bert
 from switchlab.apps.dtmf import DtmfChecker
 from switchlab.apps.playrec import PlayRec
 from switchlab.errors import SessionGone
-from switchlab.measure import load
+from switchlab.measure import load, register_columns, unregister_columns
 from switchlab.sim import DUTModel, Emulator
 from switchlab.state import Session
 
@@ -165,16 +165,23 @@ async def test_bert_loses_sync_when_the_echo_is_interrupted(emulator: object) ->
 
 
 # -- the CLI -------------------------------------------------------------------------------
-@pytest.mark.parametrize(("app", "column"), [("DtmfChecker", "dtmf_ok"),
-                                             ("PlayRec", "playrec_ok"), ("Bert", "bert_sync")])
-def test_dial_app_writes_its_columns_and_ratio_kpi(tmp_path: Any, app: str, column: str) -> None:
+@pytest.mark.parametrize(("app", "column"), [(DtmfChecker, "dtmf_ok"),
+                                             (PlayRec, "playrec_ok"), (Bert, "bert_sync")])
+def test_dial_app_writes_its_columns_and_ratio_kpi(tmp_path: Any, app: type, column: str) -> None:
     run_dir = tmp_path / "run"
     res = subprocess.run([sys.executable, "-m", "switchlab.cli", "dial", "--sim", "--rate", "10",
                           "--limit", "5", "--max-offered", "5", "--duration", "4",
-                          "--app", app, "--metrics-file", str(run_dir)],
+                          "--app", app.__name__, "--metrics-file", str(run_dir)],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
-    df = load(run_dir).df
+    register_columns(app.columns)  # as the dial process did: the stored run is read typed
+    try:
+        check_run(load(run_dir).df, column)
+    finally:
+        unregister_columns(spec.name for spec in app.columns)
+
+
+def check_run(df: Any, column: str) -> None:
     assert len(df) == 5 and str(df[column].dtype) == "boolean"
     answered = df[~df["failed"]]
     assert len(answered) >= 4 and answered[column].all()

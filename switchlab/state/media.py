@@ -149,13 +149,15 @@ class Media:
 
     # -- BERT (mod_bert) ---------------------------------------------------------------------
     def bert_setup(self, *, timeout_ms: int = 3000, max_err: float = 30.0,
-                   hangup_on_error: bool = False, timer: str = "soft") -> asyncio.Future[str]:
-        """Set mod_bert's variables in one ``uuid_setvar_multi`` (api reply)."""
+                   hangup_on_error: bool = False, timer: str = "soft"
+                   ) -> asyncio.Future[list[str]]:
+        """Set mod_bert's variables (one ``uuid_setvar`` each; resolves with the replies)."""
         check_word("bert timer name", timer)
-        pairs = (f"bert_timer_name={timer};bert_max_err={max_err:g};"
-                 f"bert_timeout_ms={int(timeout_ms)};"
-                 f"bert_hangup_on_error={'yes' if hangup_on_error else 'no'}")
-        return self._fire(self.conn.api(f"uuid_setvar_multi {self.uuid} {pairs}"))
+        values = {"bert_timer_name": timer, "bert_max_err": f"{max_err:g}",
+                  "bert_timeout_ms": str(int(timeout_ms)),
+                  "bert_hangup_on_error": "yes" if hangup_on_error else "no"}
+        return self._fire(asyncio.gather(*(self.conn.api(f"uuid_setvar {self.uuid} {k} {v}")
+                                           for k, v in values.items())))
 
     def bert_start(self) -> asyncio.Future[Event]:
         """``bert_test``: send the test pattern and check what comes back. It runs until

@@ -157,20 +157,6 @@ def api_uuid_setvar(host: Host, arg: str) -> str:
     return "+OK\n"
 
 
-def api_uuid_setvar_multi(host: Host, arg: str) -> str:
-    """``uuid_setvar_multi <uuid> <var>=<value>[;<var>=<value>...]`` (empty value: unset)."""
-    uuid, _, pairs = arg.partition(" ")
-    if not pairs:
-        return "-USAGE: <uuid> <var>=<value>;<var>=<value>...\n"
-    for pair in pairs.split(";"):
-        name, _, value = pair.partition("=")
-        if name:
-            result = api_uuid_setvar(host, f"{uuid} {name} {value}".rstrip(" "))
-            if result != "+OK\n":
-                return result
-    return "+OK\n"
-
-
 def api_uuid_getvar(host: Host, arg: str) -> str:
     words = arg.split()
     if len(words) < 2:
@@ -305,7 +291,6 @@ API: dict[str, ApiFn] = {
     "uuid_pre_answer": api_uuid_pre_answer,
     "uuid_bridge": lambda host, arg: uuid_bridge(host, arg),
     "uuid_setvar": api_uuid_setvar,
-    "uuid_setvar_multi": api_uuid_setvar_multi,
     "uuid_getvar": api_uuid_getvar,
     "uuid_broadcast": api_uuid_broadcast,
     "uuid_send_dtmf": api_uuid_send_dtmf,
