@@ -121,6 +121,27 @@ def register_columns(specs: Iterable[ColumnSpec]) -> None:
     _rebuild()
 
 
+def app_columns(app: object) -> tuple[ColumnSpec, ...]:
+    """The per-call columns an app class (or instance) declares in its ``columns``
+    attribute (none: ``()``); anything but :class:`ColumnSpec` items is refused."""
+    specs = tuple(getattr(app, "columns", None) or ())
+    name = getattr(app, "__name__", type(app).__name__)
+    for spec in specs:
+        if not isinstance(spec, ColumnSpec):
+            raise MeasurementError(f"app {name}: `columns` must hold ColumnSpec items, "
+                                   f"not {spec!r}")
+    return specs
+
+
+def register_app_columns(app: object) -> tuple[ColumnSpec, ...]:
+    """Register the columns an app declares (its ``columns`` attribute); returns them.
+    The originator does this for its apps before it creates its run."""
+    specs = app_columns(app)
+    if specs:
+        register_columns(specs)
+    return specs
+
+
 def unregister_columns(names: Iterable[str]) -> None:
     """Remove registered columns (not built-in ones); unknown names are ignored."""
     builtin = {s.name for s in BUILTIN_COLUMNS}
