@@ -260,3 +260,45 @@ async def test_router_routes_guards_stops_and_rejects(fshost: str, fspassword: s
         assert seen == ["answer", "catch_all", "busy"]  # StopRouting skipped the catch-all
         # the guard keeps the router off the outbound (caller) legs
         assert client.listener.sessions[ok.sess_uuid].answered
+
+
+# -- the same far ends played by the emulated DUT ----------------------------------------
+async def test_dut_far_ends_match_the_blockers() -> None:
+    from switchlab.sim import Emulator
+    from switchlab.sim.dut import farends
+
+    class Seen:
+        def __init__(self) -> None:
+            self.at: dict[str, float] = {}
+
+        @callback("CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER")
+        def on_event(self, sess: Any) -> None:
+            self.at.setdefault(sess.last_event.name, sess.last_event.received)
+
+    cases = [(farends.ringback(0.4), None), (farends.busy(486), "USER_BUSY"),
+             (farends.early_media_then_answer(0.3), None),
+             (farends.early_media_only(timeout_s=0.5), "NO_USER_RESPONSE")]
+    for dut, cause in cases:
+        async with Emulator(hosts=1, port=0, dut=dut) as fs:
+            host, port = fs.esl_addresses[0]
+            client = Client(f"{host}:{port}")
+            await client.connect()
+            seen = Seen()
+            client.load_app(seen, "seen")
+            try:
+                job = client.originate("far@127.0.0.1:5070", app_id="seen",
+                                       vars={"ignore_early_media": True})
+                if cause is None:
+                    await asyncio.wait_for(job, 10)
+                else:
+                    with pytest.raises(APIError) as err:
+                        await asyncio.wait_for(job, 10)
+                    assert err.value.text == cause
+                assert ("CHANNEL_PROGRESS_MEDIA" in seen.at) == bool(dut.early_media)
+                if cause is None:
+                    start = seen.at.get("CHANNEL_PROGRESS_MEDIA", seen.at.get("CHANNEL_PROGRESS"))
+                    assert start is not None and seen.at["CHANNEL_ANSWER"] - start >= 0.25
+                else:
+                    assert "CHANNEL_ANSWER" not in seen.at
+            finally:
+                await client.close()
