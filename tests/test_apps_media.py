@@ -83,7 +83,8 @@ async def test_bert_reaches_sync(fshost: str, fspassword: str, two_sided: bool) 
 
 async def test_session_media_api_completes_on_freeswitch_events(fshost: str,
                                                                 fspassword: str) -> None:
-    """run/play/record_start/record_stop resolve with their own CHANNEL_EXECUTE_COMPLETE."""
+    """execute/playback/record_start/record_stop resolve with their own
+    CHANNEL_EXECUTE_COMPLETE (matched by Application-UUID; the last one for loops=2)."""
     async with client_with(fshost, fspassword) as (c, sip):
         job = c.originate(f"answer-api@{sip}")
         await asyncio.wait_for(job, 15)
@@ -97,18 +98,18 @@ async def test_session_media_api_completes_on_freeswitch_events(fshost: str,
         path = "${recordings_dir}/switchlab-test-" + a.uuid + ".wav"
         started = await asyncio.wait_for(b.record_start(path), 10)
         assert started["Application"] == "record_session"
-        twice = await asyncio.wait_for(a.play("tone_stream://%(300,0,440)", loops=2), 10)
+        twice = await asyncio.wait_for(a.playback("tone_stream://%(300,0,440)", loops=2), 10)
         assert twice["Application-Response"] == "FILE PLAYED"
         assert twice["variable_playback_ms"] == "300"
         stop = await asyncio.wait_for(b.record_stop(path), 10)
         assert stop["Application"] == "stop_record_session"
         assert 300 <= int(stop["variable_record_ms"]) <= 700  # two 300 ms plays arrived
-        done = await asyncio.wait_for(a.run("sleep", "50"), 10)
+        done = await asyncio.wait_for(a.execute("sleep", "50"), 10)
         assert done["Application"] == "sleep" and done.get("Application-UUID")
         await asyncio.wait_for(a.hangup(), 10)
         await asyncio.wait_for(call.wait(), 10)
         with pytest.raises(SessionGone):
-            await a.play("tone_stream://%(100,0,440)")
+            await a.playback("tone_stream://%(100,0,440)")
 
 
 # -- DUT behaviours and error outcomes (an emulator of their own) ------------------------
@@ -157,7 +158,7 @@ async def test_bert_loses_sync_when_the_echo_is_interrupted(emulator: object) ->
             b.echo()
             a.bert_start()
             assert await a.bert_outcome(timeout=5) == "mod_bert::in_sync"
-            b.play("tone_stream://%(2000,0,440)")  # b plays instead of echoing
+            b.playback("tone_stream://%(2000,0,440)")  # b plays instead of echoing
             assert await a.bert_outcome(timeout=5) == "mod_bert::lost_sync"
             assert await a.getvar("bert_stats_sync_lost") == "true"
             await asyncio.wait_for(a.hangup(), 10)

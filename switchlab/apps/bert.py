@@ -1,7 +1,7 @@
 """``Bert``: a bit-error-rate test with mod_bert, one- or two-sided.
 
 Once the caller (outbound) leg is answered, the app sets mod_bert's variables on
-the testing leg(s) (``uuid_setvar``: ``bert_timeout_ms``, ``bert_max_err``,
+the testing leg(s) (``uuid_setvar_multi``: ``bert_timeout_ms``, ``bert_max_err``,
 ``bert_hangup_on_error=no``) and starts ``bert_test``:
 
 * two-sided (default): on both legs; each checks the other's pattern;

@@ -98,10 +98,11 @@ class DtmfChecker:
         receiver.vars["dtmf_rx"] = ""
         put(sess, dtmf_sent=self.digits, dtmf_received="", dtmf_ok=False)
         if self.mode == "inband":
-            await receiver.start_dtmf_detect(timeout=10)
-            await sess.play(tone_stream(self.digits), timeout=10 + 0.2 * len(self.digits))
+            await asyncio.wait_for(receiver.start_dtmf_detect(), 10)
+            await asyncio.wait_for(sess.playback(tone_stream(self.digits)),
+                                   10 + 0.2 * len(self.digits))
         else:
-            await sess.dtmf(self.digits, self.duration_ms, timeout=10)
+            await asyncio.wait_for(sess.dtmf(self.digits, self.duration_ms), 10)
         try:
             await receiver.wait_var("dtmf_done", self.timeout * len(self.digits) + 2.0)
         except asyncio.TimeoutError:

@@ -40,11 +40,11 @@ async def callee_of(caller: Session, wait: float = CALLEE_WAIT_S) -> Session | N
 
 
 def put(sess: Session, **columns: Any) -> None:
-    """Write outcome columns of ``sess``'s call (ignored for a session without a call)."""
+    """Set outcome columns of ``sess``'s call (ignored for a session without a call)."""
     call = sess.call
     if call is not None:
         for name, value in columns.items():
-            call.vars[name] = value
+            call.set_column(name, value)
 
 
 async def hangup_quietly(sess: Session) -> None:

@@ -16,6 +16,8 @@ Columns: ``playrec_played`` and ``playrec_recorded`` (seconds), ``playrec_ok``
 """
 from __future__ import annotations
 
+import asyncio
+
 from ..measure import ColumnSpec
 from ..measure.columns import FLAG, SECONDS
 from ..state import Session
@@ -59,10 +61,10 @@ class PlayRec:
         recorder = await callee_of(sess) or sess
         target = "${recordings_dir}/switchlab-" + sess.uuid + ".wav"
         put(sess, playrec_ok=False)
-        await recorder.record_start(target, timeout=10)
-        done = await sess.play(self.path, timeout=30 + self.play_ms / 1000.0)
+        await asyncio.wait_for(recorder.record_start(target), 10)
+        done = await asyncio.wait_for(sess.playback(self.path), 30 + self.play_ms / 1000.0)
         played = int(done.get("variable_playback_ms") or 0) / 1000.0
-        stop = await recorder.record_stop(target, timeout=10)
+        stop = await asyncio.wait_for(recorder.record_stop(target), 10)
         recorded = int(stop.get("variable_record_ms") or 0) / 1000.0
         ok = response(done) == "FILE PLAYED" and played > 0 and \
             recorded >= self.min_ratio * played

@@ -34,10 +34,18 @@ from .common import fail, parse_checks
 T = TypeVar("T")
 
 #: ``--app`` names that need no module path
-BUILTIN_APPS = {"TonePlay": "switchlab.apps.players:TonePlay",
-                "DtmfChecker": "switchlab.apps.dtmf:DtmfChecker",
-                "PlayRec": "switchlab.apps.playrec:PlayRec",
-                "Bert": "switchlab.apps.bert:Bert"}
+BUILTIN_APPS = {
+    "TonePlay": "switchlab.apps.players:TonePlay",
+    "CalleeRingback": "switchlab.apps.blockers:CalleeRingback",
+    "CalleeBlockOnInvite": "switchlab.apps.blockers:CalleeBlockOnInvite",
+    "CalleeEarlyMedia": "switchlab.apps.blockers:CalleeEarlyMedia",
+    "Bridger": "switchlab.apps.bridging:Bridger",
+    "Proxier": "switchlab.apps.bridging:Proxier",
+    "Router": "switchlab.apps.router:Router",
+    "DtmfChecker": "switchlab.apps.dtmf:DtmfChecker",
+    "PlayRec": "switchlab.apps.playrec:PlayRec",
+    "Bert": "switchlab.apps.bert:Bert",
+}
 #: the most hosts ``--sim-hosts`` starts (as ``switchlab sim --hosts``)
 MAX_SIM_HOSTS = 64
 

@@ -21,14 +21,16 @@ from .frame import coerce_frame, empty_frame, frame_from_rows, frame_from_store
 from .journal import JournalWarning
 from .kpis import NER_USER_CAUSES
 from .backend import ReportBackend
-from .columns import BUILTIN_COLUMNS, ColumnSpec, Diff, Formula
+from .columns import ColumnSpec, Diff, Formula
 from .record import CallRecord, derive, parse_job_result
 from .run import Run, load, read_csv
 from .schema import (
     COLUMNS,
     SCHEMA_VERSION,
+    app_columns,
     column_specs,
     live_columns,
+    register_app_columns,
     register_columns,
     unregister_columns,
 )
@@ -36,7 +38,6 @@ from .store import RowStore
 from .tick import TickEstimate, detect_tick
 
 __all__ = [
-    "BUILTIN_COLUMNS",
     "COLUMNS",
     "NER_USER_CAUSES",
     "SCHEMA_VERSION",
@@ -62,6 +63,8 @@ __all__ = [
     "load",
     "parse_job_result",
     "read_csv",
+    "app_columns",
+    "register_app_columns",
     "register_columns",
     "stats",
     "unregister_columns",

@@ -17,7 +17,7 @@ from typing import Any
 from ..client import Client
 from ..errors import SwitchlabError
 from ..esl import Reconnect
-from ..measure import CallRecord, Run, register_columns
+from ..measure import CallRecord, Run, register_app_columns
 from ..pool import ClientPool
 from ..wire.validate import check_dest, check_profile, check_proxy
 from .frontend import get_panel_backend
@@ -98,6 +98,8 @@ class Originator(LoadControls):
         super().__init__(rate=rate, limit=limit, duration=duration, max_offered=max_offered,
                          shape=shape)
         self._apps_spec = dict(apps or {})
+        for spec in self._apps_spec.values():
+            register_app_columns(app_class(spec))  # before the run's store is built
         self._app_ids: list[str] = []
         self.state = OriginatorState.INITIAL
         params = {"hosts": [c.address for c in self.pool], "dest": dest if isinstance(dest, str) else repr(dest),
@@ -107,8 +109,6 @@ class Originator(LoadControls):
                   "vars": {k: str(v) for k, v in self.vars.items()}, "timeout": timeout,
                   "reconnect": self.reconnect_policy is not None,
                   "host_down_deadline": host_down_deadline}
-        for spec in self._apps_spec.values():  # apps' outcome columns join the row schema
-            register_columns(getattr(app_class(spec), "columns", ()))
         self.run = run if run is not None else Run(params, directory=run_dir)
         self.recorder = Recorder(self.run, grace=hangup_grace, on_answer=self._on_answer,
                                  on_done=self._on_done)

@@ -16,14 +16,12 @@ from typing import Any
 
 from ..esl import Job
 from ..errors import APIError, Disconnected
-from ..measure import BUILTIN_COLUMNS, COLUMNS, CallRecord, Run
+from ..measure import CallRecord, Run
 from ..state.dispatch import EventListener
 from ..wire.events import Event
 
 log = logging.getLogger(__name__)
 
-#: the built-in columns (an app's ``call.vars`` cannot overwrite them)
-BUILTIN_NAMES = frozenset(spec.name for spec in BUILTIN_COLUMNS)
 #: channel events a row is built from
 RECORDED_EVENTS = ("CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA",
                    "CHANNEL_ANSWER", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE")
@@ -73,6 +71,7 @@ class Recorder:
 
         for name in RECORDED_EVENTS:
             listener.add_handler(name, on_event)
+        listener.column_sinks.append(self.set_column)
         self._listeners.append((listener, on_event))
 
     def is_attached(self, listener: EventListener) -> bool:
@@ -82,6 +81,8 @@ class Recorder:
         for listener, fn in self._listeners:
             for name in RECORDED_EVENTS:
                 listener.remove_handler(name, fn)
+            if self.set_column in listener.column_sinks:
+                listener.column_sinks.remove(self.set_column)
         self._listeners.clear()
 
     # -- input --------------------------------------------------------------
@@ -113,6 +114,12 @@ class Recorder:
             self._caller_done[rec.call_id] = time.monotonic()
         self._maybe_done(rec)
 
+    def set_column(self, call_id: str, name: str, value: Any) -> None:
+        """An app's outcome for call ``call_id`` (``call.set_column``): into its row."""
+        rec = self.open.get(call_id)
+        if rec is not None:
+            rec.set_column(name, value)
+
     def hung_up_locally(self, call_id: str) -> None:
         rec = self.open.get(call_id)
         if rec is not None:
@@ -137,7 +144,6 @@ class Recorder:
         self._caller_done.pop(rec.call_id, None)
         if rec.answered:
             self.answered_open -= 1
-        self._app_columns(rec)
         row = self.run.add_record(rec)
         self.finished += 1
         if row["failed"]:
@@ -146,17 +152,6 @@ class Recorder:
             self.answered += 1
         if self.on_done is not None:
             self.on_done(rec, row)
-
-    def _app_columns(self, rec: CallRecord) -> None:
-        """Copy the app outcome columns an app put in the call's ``vars`` (any registered
-        column that is not built in, e.g. ``call.vars["dtmf_ok"] = True``) into the row."""
-        for listener, _fn in self._listeners:
-            call = getattr(listener, "calls", {}).get(rec.call_id)
-            if call is None or not call.vars:
-                continue
-            for name, value in call.vars.items():
-                if name in COLUMNS and name not in BUILTIN_NAMES:
-                    rec.set_column(name, value)
 
     def sweep(self, now: float | None = None) -> int:
         """Write attempts whose caller leg completed ``grace`` seconds ago."""

@@ -24,6 +24,7 @@ from ..model.event_builder import SimEvent
 from ..model.fsdata import FS_VERSION
 from ..model.ports import Host
 from .show import show
+from .uuid_flow import COMMANDS as UUID_FLOW
 
 ApiResult = str | Deferred
 ApiFn = Callable[[Host, str], ApiResult]
@@ -297,6 +298,7 @@ API: dict[str, ApiFn] = {
     "hupall": api_hupall,
     "sofia": api_sofia,
 }
+API.update(UUID_FLOW)
 
 
 def run_api(host: Host, name: str, arg: str) -> tuple[SimEvent | None, ApiResult]:
