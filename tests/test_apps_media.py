@@ -46,7 +46,7 @@ async def one_call(client: Client, dest: str, app_id: str, wait: float = 20) -> 
     await asyncio.wait_for(job, 15)
     call = client.listener.calls[job.call_id]
     await asyncio.wait_for(call.wait(), wait)
-    return dict(call.vars)
+    return dict(call.columns or {})
 
 
 def emulator_address(fs: Emulator) -> str:
