@@ -42,7 +42,7 @@ class PlayRec:
 
     columns = COLUMNS
 
-    def __init__(self, play_ms: int = 1000, path: str | None = None,
+    def __init__(self, play_ms: int = 500, path: str | None = None,
                  min_ratio: float = 0.75) -> None:
         if not 0.0 < float(min_ratio) <= 1.0:
             raise ValueError(f"min_ratio must be in (0, 1], got {min_ratio}")
