@@ -48,8 +48,10 @@ CONTROL_TIMEOUT = 30.0
 class ShardHandle:
     """The client's view of one shard: its actor, hosts, share, last status."""
 
-    def __init__(self, index: int, worker: str, actor: Any) -> None:
-        self.index, self.worker, self.actor = index, worker, actor
+    def __init__(self, index: int, worker: str, future: distributed.Future) -> None:
+        # the future keeps the actor alive on its worker: drop it and Dask deletes the actor
+        self.index, self.worker, self.future = index, worker, future
+        self.actor: Any = future.result(CONTROL_TIMEOUT)
         self.hosts: list[str] = []
         self.share = 0.0
         self.run_dir: Path | None = None
@@ -143,8 +145,7 @@ class DistributedOriginator(LoadControls):
             workers = workers[:len(self.host_list)]
         futs = [dc.submit(Shard, i, w, workers=[w], actor=True, pure=False,
                           allow_other_workers=False) for i, w in enumerate(workers)]
-        self.shards = [ShardHandle(i, w, f.result(CONTROL_TIMEOUT))
-                       for i, (w, f) in enumerate(zip(workers, futs))]
+        self.shards = [ShardHandle(i, w, f) for i, (w, f) in enumerate(zip(workers, futs))]
         if self.emulated_hosts:
             started = [s.actor.start_emulator(self.emulated_hosts, self.seed + s.index,
                                               self.config["password"]) for s in self.shards]
@@ -177,6 +178,7 @@ class DistributedOriginator(LoadControls):
                                       "share": s.share, "run_dir": str(s.run_dir or "")}
                                      for s in self.shards]
         self.run.log("shards", f"{len(self.shards)} shards", shards=self.run.params["shards"])
+        self._aggregate()
 
     # -- controls -----------------------------------------------------------------
     def _each(self, method: str, *args: Any, per_shard: Callable[[ShardHandle], tuple[Any, ...]]
@@ -185,12 +187,23 @@ class DistributedOriginator(LoadControls):
         calls = []
         for s in self.live_shards:
             a = per_shard(s) if per_shard is not None else args
-            calls.append((s, getattr(s.actor, method)(*a)))
+            fut = self._send(s, method, *a)
+            if fut is not None:
+                calls.append((s, fut))
         for s, fut in calls:
             try:
                 fut.result(CONTROL_TIMEOUT)
             except Exception as exc:  # noqa: BLE001 - a dead worker raises anything
                 self._maybe_lost(s, exc)
+
+    def _send(self, s: ShardHandle, method: str, *args: Any) -> Any:
+        """Call ``method`` on shard ``s``'s actor: its future, or None when the
+        call could not even be sent (the actor's worker is gone)."""
+        try:
+            return getattr(s.actor, method)(*args)
+        except Exception as exc:  # noqa: BLE001 - Dask raises RuntimeError, OSError...
+            self._maybe_lost(s, exc)
+            return None
 
     @property
     def live_shards(self) -> list[ShardHandle]:
@@ -291,7 +304,8 @@ class DistributedOriginator(LoadControls):
     def poll_once(self, method: str = "poll", *args: Any, timeout: float = 10.0) -> None:
         """Ask every live shard for its status, rows and events (``method``:
         ``poll``, or ``close`` at the end) and fold them in."""
-        calls = [(s, getattr(s.actor, method)(*args)) for s in self.live_shards]
+        sent = [(s, self._send(s, method, *args)) for s in self.live_shards]
+        calls = [(s, fut) for s, fut in sent if fut is not None]
         for s, fut in calls:
             try:
                 self._ingest(s, fut.result(timeout))
@@ -337,7 +351,7 @@ class DistributedOriginator(LoadControls):
         journaled rows are recovered); else the error is logged and retried."""
         assert self.cluster is not None
         try:
-            alive = self.cluster.alive(s.worker)
+            alive = s.future.status in ("pending", "finished") and self.cluster.alive(s.worker)
         except Exception:  # noqa: BLE001 - scheduler unreachable: treat as alive
             alive = True
         if alive:
@@ -394,5 +408,7 @@ class DistributedOriginator(LoadControls):
         self.run.close()
         if self.run.directory is not None:
             self.run.save()
+        for s in self.shards:
+            s.future.release()
         if self.cluster is not None:
             self.cluster.close()

@@ -172,4 +172,5 @@ class Shard:
         if self.emulator is not None:
             self.emulator.stop()
             self.emulator = None
+        self.loop.call_soon_threadsafe(self.loop.stop)
         return last
