@@ -50,7 +50,7 @@ def parse_checks(checks: tuple[str, ...]) -> dict[str, str]:
 
 
 #: host trouble shown only while non-zero (``Originator.stats()`` keys)
-HOST_TROUBLE = ("hosts_down", "hosts_given_up", "not_offered")
+HOST_TROUBLE = ("hosts_down", "hosts_given_up", "not_offered", "shards_lost")
 
 
 def host_trouble(stats: dict[str, Any]) -> str:

@@ -60,7 +60,7 @@ def open_cluster(client: distributed.Client | None = None, *, workers: int | Non
         return Cluster(client)
     if scheduler is not None:
         try:
-            dc = distributed.Client(scheduler, timeout=timeout)
+            dc = distributed.Client(scheduler, timeout=min(timeout, 10.0))
         except (OSError, TimeoutError) as exc:
             raise SwitchlabError(f"no Dask scheduler answered at {scheduler} ({exc}); "
                                  "check the address (tcp://host:8786)") from None
