@@ -119,6 +119,46 @@ def test_retune_and_stop_reach_every_shard(dask_client: distributed.Client,
     assert len(load(run_dir).retunes) >= 2
 
 
+def test_lab_and_panel_take_a_dask_client(dask_client: distributed.Client,
+                                          tmp_path: Path) -> None:
+    """open_lab(dask=client): the lab's hosts dealt to the workers; the notebook
+    panel drives and shows the distributed originator like a local one."""
+    import re
+
+    from switchlab.notebooks import open_lab
+    from switchlab.ui import panel
+
+    def stat(p, name: str) -> int:  # type: ignore[no-untyped-def]
+        m = re.search(rf"class='switchlab-stat-{name}'[^>]*>([^<]*)<", p.status.value)
+        assert m, p.status.value
+        return int(m.group(1).replace(",", ""))
+
+    lab = open_lab(None, emulator_hosts=2, dask=dask_client)
+
+    async def go() -> None:
+        try:
+            dorig = await lab.originator(rate=20, limit=20, duration=0.2,
+                                         run_dir=str(tmp_path / "run"))
+            assert isinstance(dorig, DistributedOriginator)
+            assert [len(s.hosts) for s in dorig.shards] == [1, 1]
+            p = panel(dorig, interval=0.2, chart=False)
+            try:
+                p.start_button.click()
+                assert await _until(lambda: stat(p, "offered") >= 10, 15)
+                p.stop_button.click()
+                assert await dorig.wait(15)
+                await asyncio.sleep(1.2)  # a poll and a refresh after the last call
+                assert stat(p, "offered") == dorig.stats()["offered"] == len(dorig.run)
+                assert p.error_messages == []
+            finally:
+                p.close()
+        finally:
+            await lab.aclose()
+
+    asyncio.run(go())
+    assert len(load(tmp_path / "run")) >= 10
+
+
 def test_killed_worker_loses_no_finished_row(dask_client: distributed.Client,
                                              tmp_path: Path) -> None:
     """SIGKILL one worker mid-run: its journaled rows are all in the run, which says it was lost."""

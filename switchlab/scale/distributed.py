@@ -100,8 +100,7 @@ class DistributedOriginator(LoadControls):
         if poll_interval <= 0 or poll_interval > 1.0:
             raise SwitchlabError(f"poll_interval={poll_interval}: status must come at least "
                                  "once a second; give 0 < poll_interval <= 1")
-        self._where = {"client": client, "workers": workers, "scheduler": scheduler,
-                       "dashboard": dashboard}
+        self._where = (client, workers, scheduler, dashboard)
         self.host_list = list(hosts or [])
         self.emulated_hosts, self.seed = int(emulated_hosts), seed
         self.capacities = None if capacities is None else list(capacities)
@@ -139,7 +138,9 @@ class DistributedOriginator(LoadControls):
     def _connect(self) -> None:
         if self.shards:
             return
-        self.cluster = open_cluster(**self._where)
+        client, workers_n, scheduler, dashboard = self._where
+        self.cluster = open_cluster(client, workers=workers_n, scheduler=scheduler,
+                                    dashboard=dashboard)
         dc, workers = self.cluster.client, self.cluster.workers()
         if self.host_list:
             workers = workers[:len(self.host_list)]

@@ -78,6 +78,12 @@ class Shard:
         """The worker process id (tests kill it)."""
         return os.getpid()
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) of the whole worker process so far: the
+        shard's originator, its emulated hosts if any, and Dask itself."""
+        t = os.times()
+        return t.user + t.system
+
     def start_emulator(self, hosts: int, seed: int, password: str = "ClueCon") -> list[str]:
         """Start ``hosts`` emulated FreeSWITCH hosts in this worker; their ESL addresses."""
         dut = DUTModel(seed=seed)
