@@ -73,6 +73,7 @@ async def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "data" / "bench" / "scale_out.json")
     args = ap.parse_args()
     results = []
+    load_before = os.getloadavg()
     for _ in range(args.rounds):
         for n in (1, 2, 2, 1):
             r = await one(n, args.rate, args.seconds, args.hold)
@@ -91,6 +92,8 @@ async def main() -> None:
                           "box): compare 1 vs 2 workers as ratios from this one sitting, taken "
                           "alternately; each worker also runs its own emulated host, so the "
                           "emulator's CPU is in the worker CPU"),
+           "load_average_1_5_15": {"before": [round(x, 2) for x in load_before],
+                                   "after": [round(x, 2) for x in os.getloadavg()]},
            "params": vars(args) | {"out": str(args.out)},
            "runs": results, "mean": summary,
            "speedup_2_vs_1": round(summary[2]["calls_per_s"] / summary[1]["calls_per_s"], 3)}

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ..errors import AuthenticationError, ConnectionFailed, SwitchlabError
-from .common import fail, progress_reporter
+from .common import fail, run_to_end
 from .outcome import EXIT_CODES_HELP, Asked, exit_code
 
 #: ``switchlab.originator.setup.DEFAULT_USER`` (a literal here: the originator,
@@ -167,16 +167,7 @@ async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: 
     click.echo(repr(orig))
     if not stop.is_set():
         orig.start()
-    async with progress_reporter(orig, live=live, interval=interval):
-        while not stop.is_set() and not await orig.wait(interval, calls=False):
-            pass
-        last = 0.0
-        while orig.count_active > 0:  # a second Ctrl-C hangs them up
-            now = loop.time()
-            if now - last >= interval:
-                click.echo(f"Waiting on {orig.count_active} active calls to finish")
-                last = now
-            await orig.wait(min(interval, 0.2))
+    await run_to_end(orig, stop, live=live, interval=interval)
     run = await orig.close()
     click.echo(repr(orig))
     if metrics_file is not None:

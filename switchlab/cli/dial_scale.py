@@ -16,7 +16,7 @@ import click
 
 from ..errors import SwitchlabError
 from ..scale import DistributedOriginator
-from .common import fail, progress_reporter
+from .common import fail, run_to_end
 from .outcome import Asked
 from .stopping import Stopper
 
@@ -85,16 +85,7 @@ async def dial_scaled(addresses: list[tuple[str, int]], *, workers: int | None,
                f"using {len(dorig.shards)} shards")
     if not stop.is_set():
         dorig.start()
-    async with progress_reporter(dorig, live=live, interval=interval):
-        while not stop.is_set() and not await dorig.wait(interval, calls=False):
-            pass
-        last = 0.0
-        while dorig.count_active > 0 and not dorig.live_shards == []:
-            now = loop.time()
-            if now - last >= interval:
-                click.echo(f"Waiting on {dorig.count_active} active calls to finish")
-                last = now
-            await dorig.wait(min(interval, 0.2))
+    await run_to_end(dorig, stop, live=live, interval=interval)
     run = await dorig.close()
     click.echo(repr(dorig))
     for s in dorig.shards:

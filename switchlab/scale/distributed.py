@@ -19,45 +19,25 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import distributed
 
 from ..errors import SwitchlabError
 from ..measure import Run
-from ..measure.journal import read_calls_journal
-from ..measure.rundir import CALLS_JOURNAL
 from ..originator.frontend import get_panel_backend
 from ..originator.hostwatch import HostWatch
 from ..originator.loadshapes import LoadShape
 from ..originator.settings import app_weight
 from ..originator.setup import DEFAULT_USER
-from ..originator.status import OriginatorState
+from ..originator.status import OriginatorState, wait_stopped
 from ..originator.tuning import LoadControls
 from .cluster import Cluster, open_cluster
+from .handle import CONTROL_TIMEOUT, ShardHandle
 from .shard import Shard
 from .split import Scaled, aggregate_stats, shares, split_count, split_hosts
 
 log = logging.getLogger(__name__)
-
-#: seconds a control call (start, retune, stop) may take on a shard
-CONTROL_TIMEOUT = 30.0
-
-
-class ShardHandle:
-    """The client's view of one shard: its actor, hosts, share, last status."""
-
-    def __init__(self, index: int, worker: str, future: distributed.Future) -> None:
-        # the future keeps the actor alive on its worker: drop it and Dask deletes the actor
-        self.index, self.worker, self.future = index, worker, future
-        self.actor: Any = future.result(CONTROL_TIMEOUT)
-        self.hosts: list[str] = []
-        self.share = 0.0
-        self.run_dir: Path | None = None
-        self.stats: dict[str, Any] = {}
-        self.seen: set[str] = set()
-        self.lost: str | None = None
 
 
 class DistributedOriginator(LoadControls):
@@ -361,32 +341,19 @@ class DistributedOriginator(LoadControls):
         s.lost = f"worker {s.worker} left the cluster ({type(exc).__name__})"
         s.stats = {**s.stats, "state": "STOPPED", "active": 0, "erlangs": 0,
                    "achieved_cps": 0.0}
-        recovered = self._recover(s)
+        before = len(self.run)
+        for row in s.journaled_rows():
+            self._add_row(s, row)
+        recovered = len(self.run) - before
         self.run.log("shard_lost", f"shard {s.index} was lost: {s.lost}; {recovered} "
                      "finished rows recovered from its journal", shard=s.index,
                      worker=s.worker, recovered=recovered)
-
-    def _recover(self, s: ShardHandle) -> int:
-        """Add the rows of a lost shard's journal that did not arrive yet."""
-        if s.run_dir is None or not (s.run_dir / CALLS_JOURNAL).exists():
-            return 0
-        header, rows = read_calls_journal(s.run_dir / CALLS_JOURNAL)
-        before = len(self.run)
-        for values in rows:
-            self._add_row(s, dict(zip(header["columns"], values)))
-        return len(self.run) - before
 
     # -- the end ------------------------------------------------------------------
     async def wait(self, timeout: float | None = None, *, calls: bool = True) -> bool:
         """Wait until every shard stopped launching (and, with ``calls``, has no
         call left). Returns False on timeout."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            if self.state is OriginatorState.STOPPED and (not calls or self.count_active == 0):
-                return True
-            if deadline is not None and time.monotonic() >= deadline:
-                return False
-            await asyncio.sleep(0.05)
+        return await wait_stopped(self, timeout, calls=calls)
 
     async def close(self, timeout: float = 30.0) -> Run:
         """Stop every shard, let calls end (up to ``timeout``), gather the last
