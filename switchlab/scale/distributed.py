@@ -107,6 +107,7 @@ class DistributedOriginator(LoadControls):
         self._poller: threading.Thread | None = None
         self._polling = threading.Event()
         self._stats: dict[str, Any] = aggregate_stats([])
+        self._armed_at = 0.0   # shards' own STOPPED counts only after the start instant
 
     # -- set-up -------------------------------------------------------------------
     async def connect(self) -> DistributedOriginator:
@@ -201,6 +202,7 @@ class DistributedOriginator(LoadControls):
         self.start_clock(time.monotonic() + self.start_delay)
         self.started_at = self.started_at or time.monotonic() + self.start_delay
         self.stopped_at = None
+        self._armed_at = time.monotonic() + self.start_delay + 2 * self.poll_interval
         self.state = OriginatorState.ORIGINATING
         self.run.log("state", OriginatorState.ORIGINATING.value, at=at)
         self._start_polling()
@@ -279,7 +281,11 @@ class DistributedOriginator(LoadControls):
     def _poll_loop(self) -> None:
         while self._polling.is_set():
             t0 = time.monotonic()
-            self.poll_once()
+            try:
+                self.poll_once()
+            except Exception as exc:  # noqa: BLE001 - keep polling; say what went wrong
+                log.exception("polling the shards failed")
+                self.run.log("error", f"polling the shards failed: {exc!r}")
             time.sleep(max(0.0, self.poll_interval - (time.monotonic() - t0)))
 
     def poll_once(self, method: str = "poll", *args: Any, timeout: float = 10.0) -> None:
@@ -296,6 +302,7 @@ class DistributedOriginator(LoadControls):
 
     def _ingest(self, s: ShardHandle, got: dict[str, Any]) -> None:
         s.stats = got["stats"]
+        s.closed = bool(got.get("closed"))
         for row in got["rows"]:
             self._add_row(s, row)
         for entry in got["events"]:
@@ -313,14 +320,15 @@ class DistributedOriginator(LoadControls):
     def _aggregate(self) -> None:
         per = [s.stats for s in self.shards if s.stats]
         agg = aggregate_stats(per)
-        agg["target_rate"] = self.rate if self.state is OriginatorState.ORIGINATING else 0.0
+        agg["target_rate"] = self.rate
         agg.update(shards=len(self.shards), shards_lost=sum(s.lost is not None
                                                             for s in self.shards),
                    per_shard=[{"shard": s.index, "worker": s.worker, "lost": s.lost,
                                **s.stats} for s in self.shards])
         with self._lock:
             self._stats = agg
-        if self.state is OriginatorState.ORIGINATING and per and all(
+        armed = time.monotonic() >= self._armed_at
+        if self.state is OriginatorState.ORIGINATING and armed and per and all(
                 st.get("state") == "STOPPED" for st in per) and self.live_shards:
             self._set_stopped()
         if self.state is OriginatorState.ORIGINATING and not self.live_shards:
@@ -370,6 +378,12 @@ class DistributedOriginator(LoadControls):
             self._poller.join()
         if self.shards:
             self.poll_once("close", timeout, timeout=timeout + 60.0)
+        for s in self.shards:  # not closed cleanly: what its journal holds, nothing lost
+            if s.lost is None and not s.closed:
+                self.run.log("shard_error", f"shard {s.index} did not close cleanly; its "
+                             "journaled rows are gathered", shard=s.index, worker=s.worker)
+                for row in s.journaled_rows():
+                    self._add_row(s, row)
         lost = [s for s in self.shards if s.lost is not None]
         self.run.params["shards_lost"] = [{"shard": s.index, "worker": s.worker,
                                            "why": s.lost} for s in lost]

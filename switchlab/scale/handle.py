@@ -29,6 +29,7 @@ class ShardHandle:
         self.stats: dict[str, Any] = {}
         self.seen: set[str] = set()
         self.lost: str | None = None
+        self.closed = False
 
     def journaled_rows(self) -> Iterator[dict[str, Any]]:
         """Every row in the shard's journal (``run_dir/shards/<k>/calls.jsonl``),

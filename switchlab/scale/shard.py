@@ -174,7 +174,7 @@ class Shard:
         run = self._call(orig.close(timeout), timeout + 30.0)
         if run.directory is not None:
             run.save()
-        last = self.poll()
+        last = {**self.poll(), "closed": True}
         if self.emulator is not None:
             self.emulator.stop()
             self.emulator = None
