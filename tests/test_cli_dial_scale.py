@@ -46,3 +46,17 @@ def test_dial_scale_bad_input_exits_2(args, message):
     assert res.returncode == 2, res.stdout + res.stderr
     lines = [ln for ln in res.stderr.splitlines() if ln.startswith("Error:")]
     assert len(lines) == 1 and message in lines[0], res.stderr
+
+
+def test_dial_workers_unreachable_host_exits_2():
+    """A host no shard can reach: one line, exit 2, and the LocalCluster is gone."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    res = dial(f"127.0.0.1:{port}", "--workers", "1", "--rate", "5", "--max-offered", "5",
+               timeout=120)
+    assert res.returncode == 2, res.stdout + res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.startswith("Error:")]
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0], res.stderr

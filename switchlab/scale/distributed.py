@@ -33,7 +33,7 @@ from ..originator.setup import DEFAULT_USER
 from ..originator.status import OriginatorState, wait_stopped
 from ..originator.tuning import LoadControls
 from .cluster import Cluster, open_cluster
-from .handle import CONTROL_TIMEOUT, ShardHandle
+from .handle import CONTROL_TIMEOUT, ShardHandle, summarize
 from .shard import Shard
 from .split import Scaled, aggregate_stats, shares, split_count, split_hosts
 
@@ -122,6 +122,17 @@ class DistributedOriginator(LoadControls):
         client, workers_n, scheduler, dashboard = self._where
         self.cluster = open_cluster(client, workers=workers_n, scheduler=scheduler,
                                     dashboard=dashboard)
+        try:
+            self._place_shards()
+        except BaseException:
+            for s in self.shards:  # a failed set-up leaves no actor and no LocalCluster
+                s.future.release()
+            self.shards = []
+            self.cluster.close()
+            raise
+
+    def _place_shards(self) -> None:
+        assert self.cluster is not None
         dc, workers = self.cluster.client, self.cluster.workers()
         if self.host_list:
             workers = workers[:len(self.host_list)]
@@ -318,20 +329,13 @@ class DistributedOriginator(LoadControls):
         self.run.add_row(row)
 
     def _aggregate(self) -> None:
-        per = [s.stats for s in self.shards if s.stats]
-        agg = aggregate_stats(per)
-        agg["target_rate"] = self.rate
-        agg.update(shards=len(self.shards), shards_lost=sum(s.lost is not None
-                                                            for s in self.shards),
-                   per_shard=[{"shard": s.index, "worker": s.worker, "lost": s.lost,
-                               **s.stats} for s in self.shards])
+        agg = summarize(self.shards, self.rate)
         with self._lock:
             self._stats = agg
+        per = [s.stats for s in self.shards if s.stats]
         armed = time.monotonic() >= self._armed_at
-        if self.state is OriginatorState.ORIGINATING and armed and per and all(
-                st.get("state") == "STOPPED" for st in per) and self.live_shards:
-            self._set_stopped()
-        if self.state is OriginatorState.ORIGINATING and not self.live_shards:
+        if self.state is OriginatorState.ORIGINATING and (not self.live_shards or (
+                armed and per and all(st.get("state") == "STOPPED" for st in per))):
             self._set_stopped()
 
     # -- a lost shard -------------------------------------------------------------

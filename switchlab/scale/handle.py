@@ -11,6 +11,7 @@ import distributed
 
 from ..measure.journal import read_calls_journal
 from ..measure.rundir import CALLS_JOURNAL
+from .split import aggregate_stats
 
 #: seconds a control call (start, retune, stop) may take on a shard
 CONTROL_TIMEOUT = 30.0
@@ -39,3 +40,15 @@ class ShardHandle:
         header, rows = read_calls_journal(self.run_dir / CALLS_JOURNAL)
         for values in rows:
             yield dict(zip(header["columns"], values))
+
+
+def summarize(shards: list[ShardHandle], target_rate: float) -> dict[str, Any]:
+    """The status of a distributed load test: the shards' counters summed
+    (:func:`~switchlab.scale.split.aggregate_stats`), the whole target rate,
+    ``shards``, ``shards_lost`` and ``per_shard``."""
+    agg = aggregate_stats([s.stats for s in shards if s.stats])
+    agg["target_rate"] = target_rate
+    agg.update(shards=len(shards), shards_lost=sum(s.lost is not None for s in shards),
+               per_shard=[{"shard": s.index, "worker": s.worker, "lost": s.lost, **s.stats}
+                          for s in shards])
+    return agg
