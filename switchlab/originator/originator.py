@@ -27,7 +27,7 @@ from .launcher import Launcher
 from .loadshapes import LoadShape
 from .recorder import LOAD_TEST_EVENTS, Recorder
 from .settings import app_class, app_weight
-from .status import OriginatorState, describe, live_stats, wait_stopped
+from .status import OriginatorState, describe, live_stats, mark_stopped, wait_stopped
 from .tuning import LoadControls
 from .weights import SmoothWeighted
 
@@ -228,10 +228,7 @@ class Originator(LoadControls):
             self._set_stopped()
 
     def _set_stopped(self) -> None:
-        if self.state is not OriginatorState.STOPPED:
-            self.state = OriginatorState.STOPPED
-            self.stopped_at = time.monotonic()
-            self.run.log("state", OriginatorState.STOPPED.value)
+        mark_stopped(self)
         self._launcher.poke()
 
     def stop(self) -> None:

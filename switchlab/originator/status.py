@@ -63,3 +63,12 @@ async def wait_stopped(orig: Any, timeout: float | None = None, *, calls: bool =
         if deadline is not None and time.monotonic() >= deadline:
             return False
         await asyncio.sleep(0.05)
+
+
+def mark_stopped(orig: Any) -> None:
+    """Set ``orig`` (an originator: ``state``, ``stopped_at``, ``run``) STOPPED
+    and log it in its run, unless it already is."""
+    if orig.state is not OriginatorState.STOPPED:
+        orig.state = OriginatorState.STOPPED
+        orig.stopped_at = time.monotonic()
+        orig.run.log("state", OriginatorState.STOPPED.value)

@@ -30,7 +30,7 @@ from ..originator.hostwatch import HostWatch
 from ..originator.loadshapes import LoadShape
 from ..originator.settings import app_weight
 from ..originator.setup import DEFAULT_USER
-from ..originator.status import OriginatorState, wait_stopped
+from ..originator.status import OriginatorState, mark_stopped, wait_stopped
 from ..originator.tuning import LoadControls
 from .cluster import Cluster, open_cluster
 from .handle import CONTROL_TIMEOUT, ShardHandle, summarize
@@ -245,10 +245,7 @@ class DistributedOriginator(LoadControls):
         self._set_stopped()
 
     def _set_stopped(self) -> None:
-        if self.state is not OriginatorState.STOPPED:
-            self.state = OriginatorState.STOPPED
-            self.stopped_at = time.monotonic()
-            self.run.log("state", OriginatorState.STOPPED.value)
+        mark_stopped(self)
 
     async def hupall(self, cause: str = "NORMAL_CLEARING") -> None:
         """Stop, and hang up every call of every shard."""
