@@ -211,6 +211,11 @@ BUILTIN_COLUMNS: Final[tuple[ColumnSpec, ...]] = (
                source="originator"),
     ColumnSpec("target_rate", LOAD, "rate the originator aimed at, at launch",
                label="target rate at launch", unit="calls/s", source="originator"),
+    # scale-out (switchlab.scale): which shard and Dask worker made the call
+    ColumnSpec("shard", CATEGORY, "scale-out shard that made the call (null in a "
+               "one-process run)", source="`switchlab.scale` shard index"),
+    ColumnSpec("worker", CATEGORY, "Dask worker that ran the shard (null in a one-process "
+               "run)", source="Dask worker address"),
     # derived latencies
     ColumnSpec("originate_latency", SECONDS, "launch to bgapi result, local clock",
                unit="ms", derive=Diff("rx_job", "rx_launch"), clock=LOCAL_CLOCK,
