@@ -260,9 +260,13 @@ class EslServerProtocol(asyncio.Protocol):
             self.host.later(self.host.tick(), self.close)
 
     # -- command processing --------------------------------------------------------
+    def handle_command(self, cmd: Command) -> Awaitable[Any] | None:
+        """Run one command (an outbound socket adds its own verbs)."""
+        return handle(self, cmd)
+
     def _run(self, cmd: Command) -> None:
         try:
-            pending = handle(self, cmd)
+            pending = self.handle_command(cmd)
         except Exception:
             log.exception("%s: command %r from %s failed inside the emulator",
                           self.host.hostname, cmd.line[:80], self.peer)

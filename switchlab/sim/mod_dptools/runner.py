@@ -182,8 +182,12 @@ def interrupt_app(chan: Channel) -> None:
         cleanup(chan)
 
 
-def queue_message(chan: Channel, cmd: Command) -> None:
-    """A ``sendmsg`` for this channel (executed when the channel can take it)."""
+Message = tuple[str, str, str, int, "str | None", list[tuple[str, str]]]
+
+
+def parse_message(cmd: Command) -> Message | None:
+    """A ``sendmsg``'s ``(kind, app or cause, arg, loops, event uuid, lead headers)``;
+    None for the call-commands that are accepted and ignored (unicast, nomedia, ...)."""
     headers = {k.lower(): v for k, v in cmd.headers.items()}
     call_command = headers.get("call-command", "")
     lead = [("Command", cmd.line)] + [(k, v) for k, v in cmd.headers.items()
@@ -197,18 +201,26 @@ def queue_message(chan: Channel, cmd: Command) -> None:
             loops = max(1, int(headers.get("loops", "1")))
         except ValueError:
             loops = 1
-        chan.pending.append(("execute", app, arg, loops, headers.get("event-uuid"), lead))
-    elif call_command == "hangup":
-        chan.pending.append(("hangup", headers.get("hangup-cause", "NORMAL_CLEARING"), "", 1,
-                             None, lead))
-    else:
+        return ("execute", app, arg, loops, headers.get("event-uuid"), lead)
+    if call_command == "hangup":
+        return ("hangup", headers.get("hangup-cause", "NORMAL_CLEARING"), "", 1, None, lead)
+    return None
+
+
+def queue_message(chan: Channel, cmd: Command) -> None:
+    """A ``sendmsg`` for this channel (executed when the channel can take it)."""
+    msg = parse_message(cmd)
+    if msg is None:
         return  # unicast, nomedia, xferext...: accepted and ignored
+    chan.pending.append(msg)
     chan.host.later(chan.host.tick(), pump, chan, chan=chan)
 
 
 def _idle(chan: Channel) -> bool:
     stack = chan.app_stack
-    return not stack or stack[-1].name in ("park", "echo")
+    # an async outbound ``socket`` parks the channel: messages run inside it
+    return not stack or stack[-1].name in ("park", "echo") or (
+        stack[-1].name == "socket" and chan.parked)
 
 
 def pump(chan: Channel) -> None:
