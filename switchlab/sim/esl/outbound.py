@@ -72,7 +72,7 @@ def channel_data_reply(host: Host, chan: Channel, async_mode: bool, full: bool) 
             ("Control", "full" if full else "single-channel")]
     pre = profile_pairs("Channel", chan.profile, chan.times, chan.profile_index)
     ev = SimEvent(host.bus, "CHANNEL_DATA", host.bus.next_seq(), host.clock.now_us(), _SOURCE,
-                  (), pre, chan, post, True)
+                  [], pre, chan, post, True)
     frame = ev.frame("plain")
     return frame[frame.index(b"\n\n") + 2:]
 
