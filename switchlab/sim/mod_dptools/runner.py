@@ -116,6 +116,8 @@ def start_app(chan: Channel, name: str, data: str, source: str,
     chan.set_var("current_application", name)
     if data:
         chan.set_var("current_application_data", data)
+    elif "current_application_data" in chan.vars:
+        chan.unset_var("current_application_data")  # as FreeSWITCH: no stale data
     chan.last_app = name
     chan.last_arg = data
     chan.app_stack.append(run)

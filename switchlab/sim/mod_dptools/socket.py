@@ -116,13 +116,16 @@ class _SyncMessage:
 
     def run(self) -> None:
         start_app(self.chan, self.app, self.arg, "socket", on_done=self.again, lead=self.lead,
-                  event_uuid=self.event_uuid)
+                  event_uuid=self.event_uuid, loop_vars=True)
 
     def again(self) -> None:
         self.loops -= 1
-        if self.loops > 0 and not self.chan.dead:
+        chan = self.chan
+        if self.loops > 0 and not chan.dead:
             self.run()
         else:
+            chan.unset_var("current_loop")
+            chan.unset_var("total_loops")
             self.done()
 
 
