@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from switchlab.apps import callback, coroutine, handler
-from switchlab.errors import ConfigError
+from switchlab.errors import CommandError, ConfigError
 from switchlab.esl import Connection, connect
 from switchlab.measure import Run
 from switchlab.outbound import OutboundServer, parse_acl, serve
@@ -215,7 +215,7 @@ def test_acl() -> None:
     assert allowed("127.0.0.1", []) and allowed("::1", [])
     assert not allowed("10.1.2.3", []) and allowed("10.1.2.3", acl)
     assert allowed("2001:db8::5", acl) and not allowed("192.0.2.1", acl)
-    with pytest.raises(ConfigError, match="not an IP address"):
+    with pytest.raises(CommandError, match="not an IP address"):
         parse_acl(["ten.0.0.0/8"])
     with pytest.raises(ConfigError, match="at least one app"):
         OutboundServer()

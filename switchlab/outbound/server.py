@@ -24,6 +24,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..esl.outbound import OutboundConnection
 from ..measure.run import Run
+from ..wire.validate import check_acl
 from .call import OutboundCall
 from .record import call_record
 
@@ -35,19 +36,12 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def parse_acl(acl: Iterable[str]) -> list[Network]:
-    """The networks of an ACL (``"10.0.0.0/8"``, ``"192.0.2.7"``, ``"::1"``).
+    """The networks of an ACL (:func:`~switchlab.wire.validate.check_acl`).
 
-    >>> [str(n) for n in parse_acl(["10.0.0.0/8", "192.0.2.7"])]
-    ['10.0.0.0/8', '192.0.2.7/32']
+    >>> [str(n) for n in parse_acl(["10.0.0.0/8"])]
+    ['10.0.0.0/8']
     """
-    out: list[Network] = []
-    for item in acl:
-        try:
-            out.append(ipaddress.ip_network(item.strip(), strict=False))
-        except ValueError:
-            raise ConfigError(f"ACL entry {item!r} is not an IP address or network "
-                              "(e.g. 10.0.0.0/8 or 192.0.2.7)") from None
-    return out
+    return check_acl(acl)
 
 
 def allowed(peer: str, acl: list[Network]) -> bool:
@@ -158,6 +152,15 @@ class OutboundServer:
                 self.run.add_record(call_record(call, self.run.run_id))
             except Exception:
                 log.exception("call %s: could not record its row", call.uuid)
+
+    def stop(self) -> None:
+        """Nothing to do at once: the caller closes the server (``switchlab serve``)."""
+        return None
+
+    async def hupall(self, cause: str = "NORMAL_CLEARING") -> None:
+        """Hang up every call in progress."""
+        for call in list(self.active):
+            call.hangup(cause)
 
     async def serve_forever(self) -> None:
         """Serve until cancelled."""
