@@ -47,7 +47,8 @@ async def inbound_calls(addresses: list[tuple[str, int]], password: str, classes
     await pool.connect()
     try:
         names = "+".join(c.__name__ for c in classes)
-        rows = [CallRows(c.listener, run, "inbound", names) for c in pool.clients]
+        rows = [CallRows(c.listener, run, "inbound", names) for c in pool.clients
+                if c.listener is not None]
         for cls in classes:
             pool.load_app(cls, "default")
         yield InboundServing(pool, rows, run)

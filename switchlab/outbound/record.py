@@ -67,8 +67,8 @@ class CallRows:
         legs = list(call.legs)
         if not legs:
             return
-        first = self._events.get(legs[0].uuid) or [None]
-        rx = first[0].received if first[0] is not None else time.monotonic()
+        first = self._events.get(legs[0].uuid)
+        rx = first[0].received if first else time.monotonic()
         rec = CallRecord(legs[0].uuid, launch=time.time() - (time.monotonic() - rx),
                          launch_monotonic=rx, run_id=self.run.run_id, host=legs[0].host,
                          app=self.app)
