@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..apps import get_callbacks
 from ..errors import CommandFailed, Disconnected, SessionGone
 from ..esl.outbound import OutboundConnection
+from ..measure.record import RECORDED_EVENTS
 from ..state.dispatch import EventListener
 from ..wire.events import Event
 
@@ -42,7 +43,8 @@ class OutboundCall:
     Attributes: ``conn`` (the :class:`~switchlab.esl.outbound.OutboundConnection`),
     ``channel`` (the ``connect`` reply's channel data), ``session`` and
     ``listener``, ``error`` (the first app exception, if any), ``accepted``
-    (local monotonic time of the accept), ``events`` (the session's events).
+    (local monotonic time of the accept), ``events`` (the channel data and the
+    session's events its row is made of).
     """
 
     def __init__(self, server: OutboundServer, conn: OutboundConnection) -> None:
@@ -97,7 +99,7 @@ class OutboundCall:
         assert channel is not None
         listener = self.listener = EventListener(conn, app_id_var=_NO_APP_VAR,
                                                  release_after_hangup=0.0)
-        listener.add_handler("*", self.events.append)
+        listener.add_handler("*", self._keep)
         for instance in server.instances:
             for event, kind, fn in get_callbacks(instance):
                 if kind == "handler":
@@ -116,6 +118,10 @@ class OutboundCall:
         listener.handle_event(channel)
         if server.call_timeout is not None:
             conn.loop.call_later(server.call_timeout, self.hangup, "ALLOTTED_TIMEOUT")
+
+    def _keep(self, ev: Event) -> None:
+        if ev.name in RECORDED_EVENTS:  # what the call's row is made of
+            self.events.append(ev)
 
     async def _wait_end(self) -> None:
         await self._gone.wait()
