@@ -84,7 +84,9 @@ class OutboundCall:
             try:
                 self.channel = await conn.connect(server.connect_timeout)
             except (asyncio.TimeoutError, Disconnected, CommandFailed) as exc:
-                log.warning("%s: 'connect' failed: %s", conn.address, exc)
+                self.error = exc
+                log.warning("%s: 'connect' failed: %s", conn.address,
+                            exc or f"no reply within {server.connect_timeout:g} s")
                 return
             self._start()
             await self._wait_end()
