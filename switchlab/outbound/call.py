@@ -169,16 +169,17 @@ class OutboundCall:
                   exc_info=exc)
         self.hangup("NORMAL_TEMPORARY_FAILURE")
 
+    def _app_error(self, exc: BaseException, fn: Callable[..., Any]) -> None:
+        if not isinstance(exc, _QUIET):  # the call went away under the app: not a failure
+            self._failed(exc, f"app {fn.__qualname__}")
+
     def _guard(self, fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
         @functools.wraps(fn)
         def guarded(arg: Any) -> Any:
             try:
                 return fn(arg)
-            except _QUIET:
-                return None
             except Exception as exc:
-                self._failed(exc, f"app {fn.__qualname__}")
-                return None
+                return self._app_error(exc, fn)
         return guarded
 
     def _guard_async(self, fn: Callable[[Any], Coroutine[Any, Any, Any]]
@@ -187,11 +188,8 @@ class OutboundCall:
         async def guarded(arg: Any) -> Any:
             try:
                 return await fn(arg)
-            except _QUIET:
-                return None
             except Exception as exc:
-                self._failed(exc, f"app {fn.__qualname__}")
-                return None
+                return self._app_error(exc, fn)
         return guarded
 
 

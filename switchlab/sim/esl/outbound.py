@@ -93,11 +93,7 @@ class OutboundSocket(EslServerProtocol):
         self._sync_done: asyncio.Future[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        peer = transport.get_extra_info("peername")
-        if peer:
-            self.peer = f"{peer[0]}:{peer[1]}"
-        self.host.add_listener(self)
+        self.attach(transport)  # no greeting: FreeSWITCH dialled, the server speaks first
         chan = self.chan
         if chan.dead:
             self.close(notice=False)

@@ -70,12 +70,16 @@ class EslServerProtocol(asyncio.Protocol):
 
     # -- asyncio.Protocol -----------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.attach(transport)
+        self.write(serialize.AUTH_REQUEST_FRAME)
+
+    def attach(self, transport: asyncio.BaseTransport) -> None:
+        """Take the transport, note the peer, start hearing the host's events."""
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
         if peer:
             self.peer = f"{peer[0]}:{peer[1]}"
         self.host.add_listener(self)
-        self.write(serialize.AUTH_REQUEST_FRAME)
 
     def data_received(self, data: bytes) -> None:
         if self.closed:

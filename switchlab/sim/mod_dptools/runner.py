@@ -239,17 +239,20 @@ def pump(chan: Channel) -> None:
 
 
 class _Message:
-    """One sendmsg execute, repeated ``loops`` times."""
+    """One sendmsg execute, repeated ``loops`` times; then the next queued message, or
+    ``on_end()`` (a sync outbound socket runs its messages itself: ``source`` "socket")."""
 
-    __slots__ = ("chan", "app", "arg", "loops", "event_uuid", "lead")
+    __slots__ = ("chan", "app", "arg", "loops", "event_uuid", "lead", "source", "on_end")
 
     def __init__(self, chan: Channel, app: str, arg: str, loops: int, event_uuid: str | None,
-                 lead: list[tuple[str, str]]) -> None:
+                 lead: list[tuple[str, str]], source: str = "sendmsg",
+                 on_end: Callable[[], None] | None = None) -> None:
         self.chan, self.app, self.arg, self.loops = chan, app, arg, loops
         self.event_uuid, self.lead = event_uuid, lead
+        self.source, self.on_end = source, on_end
 
     def run(self) -> None:
-        start_app(self.chan, self.app, self.arg, "sendmsg", on_done=self.again, lead=self.lead,
+        start_app(self.chan, self.app, self.arg, self.source, on_done=self.again, lead=self.lead,
                   event_uuid=self.event_uuid, loop_vars=True)
 
     def again(self) -> None:
@@ -257,5 +260,15 @@ class _Message:
         chan = self.chan
         if self.loops > 0 and not chan.dead:
             self.run()
+        elif self.on_end is not None:
+            chan.unset_var("current_loop")
+            chan.unset_var("total_loops")
+            self.on_end()
         else:
             chan.host.later(0, pump, chan, chan=chan)
+
+
+def run_message(chan: Channel, msg: Message, source: str, on_end: Callable[[], None]) -> None:
+    """Run an ``execute`` message now (not queued); ``on_end()`` once its loops are done."""
+    _kind, app, arg, loops, event_uuid, lead = msg
+    _Message(chan, app, arg, loops, event_uuid, lead, source, on_end).run()

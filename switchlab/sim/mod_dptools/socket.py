@@ -29,7 +29,8 @@ from collections.abc import Callable
 from ..calls.lifecycle import hangup
 from ..model import causes
 from ..model.channel import Channel
-from .runner import AppRun, Message, complete, pump, start_app
+from .basic import app_park, stop_park
+from .runner import AppRun, Message, complete, run_message
 
 log = logging.getLogger("switchlab.sim")
 
@@ -84,16 +85,11 @@ def connected(chan: Channel, run: AppRun, async_mode: bool) -> None:
 
 def _park(chan: Channel, run: AppRun) -> None:
     if not chan.dead and not run.finished:
-        chan.parked = True
-        chan.fire("CHANNEL_PARK")
-        pump(chan)
+        app_park(chan, run)  # CHANNEL_PARK, then the queued messages run inside
 
 
-def stop_socket(chan: Channel, run: AppRun) -> None:
-    """A hangup stops the application: leave the park first."""
-    if chan.parked:
-        chan.parked = False
-        chan.fire("CHANNEL_UNPARK")
+#: a hangup stops the application: leave the park first (CHANNEL_UNPARK)
+stop_socket = stop_park
 
 
 def socket_gone(chan: Channel, run: AppRun) -> None:
@@ -102,31 +98,6 @@ def socket_gone(chan: Channel, run: AppRun) -> None:
         return
     stop_socket(chan, run)
     complete(chan, run)
-
-
-class _SyncMessage:
-    """One sync-mode ``sendmsg`` execute (``loops`` times), then ``done()``."""
-
-    __slots__ = ("chan", "app", "arg", "loops", "event_uuid", "lead", "done")
-
-    def __init__(self, chan: Channel, msg: Message, done: Callable[[], None]) -> None:
-        _kind, self.app, self.arg, self.loops, self.event_uuid, self.lead = msg
-        self.chan = chan
-        self.done = done
-
-    def run(self) -> None:
-        start_app(self.chan, self.app, self.arg, "socket", on_done=self.again, lead=self.lead,
-                  event_uuid=self.event_uuid, loop_vars=True)
-
-    def again(self) -> None:
-        self.loops -= 1
-        chan = self.chan
-        if self.loops > 0 and not chan.dead:
-            self.run()
-        else:
-            chan.unset_var("current_loop")
-            chan.unset_var("total_loops")
-            self.done()
 
 
 def run_sync(chan: Channel, msg: Message, done: Callable[[], None]) -> None:
@@ -138,4 +109,4 @@ def run_sync(chan: Channel, msg: Message, done: Callable[[], None]) -> None:
         hangup(chan, msg[1] if causes.is_cause(msg[1]) else "NORMAL_CLEARING")
         done()
         return
-    _SyncMessage(chan, msg, done).run()
+    run_message(chan, msg, "socket", done)
