@@ -138,7 +138,7 @@ def myevents(uuid: str | None, fmt: str | None = "plain") -> bytes:
     socket ``uuid=None``: the controlled session.
 
     >>> myevents(None, None), myevents(None)
-    (b'myevents\n\n', b'myevents plain\n\n')
+    (b'myevents\\n\\n', b'myevents plain\\n\\n')
     """
     line = "myevents" if uuid is None else f"myevents {check_uuid(uuid)}"
     if fmt is None:
