@@ -236,3 +236,37 @@ async def test_emulator_socket_to_nowhere_hangs_the_call_up(emulator: object) ->
         await conn.close()
     with pytest.raises(ValueError, match="loopback"):
         Emulator(socket_address="192.0.2.1:8084")
+
+
+class Timing:
+    """When the reply to an execute comes: at once (async) or once the app returned (sync)."""
+
+    def __init__(self) -> None:
+        self.reply_after: float | None = None
+        self.completed_before_reply: bool | None = None
+
+    @coroutine("CHANNEL_DATA")
+    async def on_call(self, sess: Session) -> None:
+        await sess.conn.execute_app("answer")
+        loop = asyncio.get_running_loop()
+        sent = loop.time()
+        await sess.conn.execute_app("playback", "tone_stream://%(1000,0,440)", event_lock=True)
+        self.reply_after = loop.time() - sent
+        self.completed_before_reply = any(
+            e.name == "CHANNEL_EXECUTE_COMPLETE" and e.get("Application") == "playback"
+            for e in sess.events)
+        await sess.conn.hangup_call()
+
+
+@pytest.mark.parametrize("dest", ["outbound5", "outsync5"])
+async def test_execute_reply_timing_async_and_sync(real: list[str] | None, password: str,
+                                                   dest: str) -> None:
+    app = Timing()
+    async with world(real, password, app) as (server, conn):
+        await originate(conn, dest)
+        await until(lambda: server.completed == 1)
+    assert app.reply_after is not None
+    if dest.startswith("outsync"):  # the reply waited for the 1 s tone
+        assert app.reply_after >= 0.9
+    else:                           # +OK at once: the tone was still playing
+        assert app.completed_before_reply is False
