@@ -164,6 +164,11 @@ BUILTIN_COLUMNS: Final[tuple[ColumnSpec, ...]] = (
     ColumnSpec("app", CATEGORY, "client app driving the call", source="originator"),
     ColumnSpec("dest", CATEGORY, "destination dialled", label="destination",
                source="originator"),
+    ColumnSpec("handled_by", CATEGORY,
+               "which mode handled the call: `outbound` (an app of an outbound-socket "
+               "server), `inbound` (apps of `switchlab serve` on inbound connections); "
+               "empty for calls the originator placed", label="handled by",
+               source="`switchlab serve` (`switchlab.outbound`)"),
     # local wall clock
     _time("launch", "local wall clock at launch", "`time.time()`", LOCAL_CLOCK),
     _time("job_done", "local wall clock when the bgapi result arrived",
