@@ -15,6 +15,7 @@ records its outcome in the run's per-call columns:
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..errors import SwitchlabError
@@ -51,6 +52,17 @@ def _record(sess: Any, name: str, value: Any) -> None:
         call.set_column(name, value)
 
 
+async def _play(sess: Any, column: str, *steps: Callable[[], Awaitable[Any]]) -> None:
+    """Run ``steps`` in order (each awaited); ``column``: True if all completed."""
+    try:
+        for step in steps:
+            await step()
+    except (SwitchlabError, asyncio.TimeoutError):
+        _record(sess, column, False)
+        return
+    _record(sess, column, True)
+
+
 class CalleeRingback:
     """Ring ``ring_s`` seconds (180 Ringing), then answer; column ``ringback_ok``."""
 
@@ -61,16 +73,9 @@ class CalleeRingback:
 
     @coroutine("CHANNEL_PARK")
     async def on_park(self, sess: Any) -> None:
-        if not _callee(sess):
-            return
-        try:
-            await sess.ring_ready()
-            await asyncio.sleep(self.ring_s)
-            await sess.answer()
-        except (SwitchlabError, asyncio.TimeoutError):
-            _record(sess, "ringback_ok", False)
-            return
-        _record(sess, "ringback_ok", True)
+        if _callee(sess):
+            await _play(sess, "ringback_ok", sess.ring_ready,
+                        lambda: asyncio.sleep(self.ring_s), sess.answer)
 
 
 class CalleeBlockOnInvite:
@@ -117,14 +122,7 @@ class CalleeEarlyMedia:
     async def on_park(self, sess: Any) -> None:
         if not _callee(sess):
             return
-        try:
-            await sess.pre_answer()
-            if not self.answer:
-                _record(sess, "early_media_ok", True)
-                return
-            await asyncio.sleep(self.early_s)
-            await sess.answer()
-        except (SwitchlabError, asyncio.TimeoutError):
-            _record(sess, "early_media_ok", False)
-            return
-        _record(sess, "early_media_ok", True)
+        steps = [sess.pre_answer]
+        if self.answer:
+            steps += [lambda: asyncio.sleep(self.early_s), sess.answer]
+        await _play(sess, "early_media_ok", *steps)
