@@ -40,9 +40,10 @@ class Columns:
 
 
 @contextlib.asynccontextmanager
-async def live(fshost: str, fspassword: str, **apps: Any
+async def live(fshost: str, fspassword: str, events: tuple[str, ...] | None = None, **apps: Any
                ) -> AsyncIterator[tuple[Client, str, Columns]]:
-    client = Client(fshost, password=fspassword)
+    client = (Client(fshost, password=fspassword) if events is None else
+              Client(fshost, password=fspassword, events=events))
     await client.connect()
     sink = Columns()
     client.listener.column_sinks.append(sink)
@@ -159,7 +160,10 @@ async def test_transfer_park_and_sched_hangup(fshost: str, fspassword: str) -> N
 
 # -- blockers ------------------------------------------------------------------------
 async def test_callee_ringback(fshost: str, fspassword: str) -> None:
-    async with live(fshost, fspassword, ring=CalleeRingback(ring_s=0.5)) as (client, addr, sink):
+    # a client subscribed to little: the app's `subscribe` brings the completions it awaits
+    few = ("CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_DESTROY", "BACKGROUND_JOB")
+    async with live(fshost, fspassword, few, ring=CalleeRingback(ring_s=0.5)) as (
+            client, addr, sink):
         job = client.originate(f"ring-back@{addr}", app_id="ring")
         await asyncio.wait_for(job, 10)
         caller = client.listener.sessions[job.sess_uuid]

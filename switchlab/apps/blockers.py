@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import SwitchlabError
 from ..measure.columns import FLAG, SIP, ColumnSpec
-from ..state.callflow import respond_arg
+from ..state.callflow import COMPLETION_EVENTS, respond_arg
 from . import callback, coroutine
 
 RINGBACK_OK = ColumnSpec("ringback_ok", FLAG, "the callee rang `ring_s` s, then answered "
@@ -67,6 +67,7 @@ class CalleeRingback:
     """Ring ``ring_s`` seconds (180 Ringing), then answer; column ``ringback_ok``."""
 
     columns = [RINGBACK_OK]
+    subscribe = COMPLETION_EVENTS
 
     def __init__(self, ring_s: float = 2.0) -> None:
         self.ring_s = float(ring_s)
@@ -83,6 +84,7 @@ class CalleeBlockOnInvite:
     ``block_code`` and ``block_ok`` (the caller saw that status)."""
 
     columns = [BLOCK_CODE, BLOCK_OK]
+    subscribe = COMPLETION_EVENTS
 
     def __init__(self, code: int = 486, reason: str | None = "Busy Here") -> None:
         respond_arg(code, reason)  # checked now, not per call
@@ -113,6 +115,7 @@ class CalleeEarlyMedia:
     ``early_media_ok``."""
 
     columns = [EARLY_MEDIA_OK]
+    subscribe = COMPLETION_EVENTS
 
     def __init__(self, early_s: float = 2.0, answer: bool = True) -> None:
         self.early_s = float(early_s)
