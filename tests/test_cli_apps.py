@@ -37,8 +37,10 @@ def app_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_dir = tmp_path_factory.mktemp("apps") / "run"
     apps = [a for name in ["TonePlay", *CALLFLOW_APPS] for a in ("--app", name)]
     res = cli("dial", "--sim", "--rate", "20", "--limit", "20", "--max-offered", "14",
-              "--duration", "0.3", "--metrics-file", str(run_dir), *apps)
-    assert res.returncode == 0, res.stdout + res.stderr
+              "--duration", "0.3", "--metrics-file", str(run_dir), *apps,
+              "--check", "ringback_ok.ratio>=1", "--check", "bridge_ok.ratio>=1")
+    assert res.returncode == 0, res.stdout + res.stderr  # the app KPIs are checkable
+    assert "ok   ringback_ok.ratio = 1" in res.stdout and "ok   bridge_ok.ratio = 1" in res.stdout
     return run_dir
 
 
