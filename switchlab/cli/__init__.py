@@ -12,6 +12,7 @@ SUBCOMMANDS = {
     "demo": "switchlab.cli.demo",
     "list-apps": "switchlab.cli.apps",
     "plot": "switchlab.cli.plot",
+    "serve": "switchlab.cli.serve",
 }
 
 
