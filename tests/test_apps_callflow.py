@@ -306,3 +306,17 @@ async def test_dut_far_ends_match_the_blockers() -> None:
                     assert "CHANNEL_ANSWER" not in seen.at
             finally:
                 await client.close()
+
+
+async def test_a_refused_execute_leaves_nothing_waiting(fshost: str, fspassword: str) -> None:
+    legs = Legs()
+    async with live(fshost, fspassword, legs=legs) as (client, addr, _):
+        job = client.originate(f"answer-refused@{addr}", app_id="legs")
+        await asyncio.wait_for(job, 10)
+        await until(lambda: legs.parked["outbound"])
+        sess = legs.parked["outbound"][0]
+        with pytest.raises(CommandError):
+            sess.execute("play back", "x")  # not one word: refused before sending
+        assert not sess._apps
+        ev = await asyncio.wait_for(sess.execute("set", "after_refusal=1"), 5)
+        assert ev["Application"] == "set" and len(sess._apps or {}) == 0

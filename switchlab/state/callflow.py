@@ -93,13 +93,14 @@ class CallFlow:
             fut.set_exception(SessionGone(f"session {self.uuid} has already ended", self.uuid))
             return self._fire(fut)
         app_uuid = str(_uuid.uuid4())
+        # written now (a bad value raises here); its events cannot arrive before we return
+        sent = self.conn.execute(self.uuid, app, arg, event_lock=event_lock, loops=loops,
+                                 event_uuid=app_uuid)
         apps = self._apps
         if apps is None:
             apps = {}
             setattr(self, "_apps", apps)  # a slot of Session (the mixin has none)
         apps[app_uuid] = [fut, loops if loops > 0 else None]
-        sent = self.conn.execute(self.uuid, app, arg, event_lock=event_lock, loops=loops,
-                                 event_uuid=app_uuid)
 
         def refused(f: asyncio.Future[Any]) -> None:
             exc = None if f.cancelled() else f.exception()
