@@ -40,9 +40,10 @@ class Columns:
 
 
 @contextlib.asynccontextmanager
-async def live(fshost: str, fspassword: str, **apps: Any
+async def live(fshost: str, fspassword: str, events: tuple[str, ...] | None = None, **apps: Any
                ) -> AsyncIterator[tuple[Client, str, Columns]]:
-    client = Client(fshost, password=fspassword)
+    client = (Client(fshost, password=fspassword) if events is None else
+              Client(fshost, password=fspassword, events=events))
     await client.connect()
     sink = Columns()
     client.listener.column_sinks.append(sink)
@@ -159,7 +160,10 @@ async def test_transfer_park_and_sched_hangup(fshost: str, fspassword: str) -> N
 
 # -- blockers ------------------------------------------------------------------------
 async def test_callee_ringback(fshost: str, fspassword: str) -> None:
-    async with live(fshost, fspassword, ring=CalleeRingback(ring_s=0.5)) as (client, addr, sink):
+    # a client subscribed to little: the app's `subscribe` brings the completions it awaits
+    few = ("CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_DESTROY", "BACKGROUND_JOB")
+    async with live(fshost, fspassword, few, ring=CalleeRingback(ring_s=0.5)) as (
+            client, addr, sink):
         job = client.originate(f"ring-back@{addr}", app_id="ring")
         await asyncio.wait_for(job, 10)
         caller = client.listener.sessions[job.sess_uuid]
@@ -302,3 +306,17 @@ async def test_dut_far_ends_match_the_blockers() -> None:
                     assert "CHANNEL_ANSWER" not in seen.at
             finally:
                 await client.close()
+
+
+async def test_a_refused_execute_leaves_nothing_waiting(fshost: str, fspassword: str) -> None:
+    legs = Legs()
+    async with live(fshost, fspassword, legs=legs) as (client, addr, _):
+        job = client.originate(f"answer-refused@{addr}", app_id="legs")
+        await asyncio.wait_for(job, 10)
+        await until(lambda: legs.parked["outbound"])
+        sess = legs.parked["outbound"][0]
+        with pytest.raises(CommandError):
+            sess.execute("play back", "x")  # not one word: refused before sending
+        assert not sess._apps
+        ev = await asyncio.wait_for(sess.execute("set", "after_refusal=1"), 5)
+        assert ev["Application"] == "set" and len(sess._apps or {}) == 0

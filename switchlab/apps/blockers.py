@@ -15,11 +15,12 @@ records its outcome in the run's per-call columns:
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..errors import SwitchlabError
 from ..measure.columns import FLAG, SIP, ColumnSpec
-from ..state.callflow import respond_arg
+from ..state.callflow import COMPLETION_EVENTS, respond_arg
 from . import callback, coroutine
 
 RINGBACK_OK = ColumnSpec("ringback_ok", FLAG, "the callee rang `ring_s` s, then answered "
@@ -51,26 +52,31 @@ def _record(sess: Any, name: str, value: Any) -> None:
         call.set_column(name, value)
 
 
+async def _play(sess: Any, column: str, *steps: Callable[[], Awaitable[Any]]) -> None:
+    """Run ``steps`` in order (each awaited); ``column``: True if all completed."""
+    try:
+        for step in steps:
+            await step()
+    except (SwitchlabError, asyncio.TimeoutError):
+        _record(sess, column, False)
+        return
+    _record(sess, column, True)
+
+
 class CalleeRingback:
     """Ring ``ring_s`` seconds (180 Ringing), then answer; column ``ringback_ok``."""
 
     columns = [RINGBACK_OK]
+    subscribe = COMPLETION_EVENTS
 
     def __init__(self, ring_s: float = 2.0) -> None:
         self.ring_s = float(ring_s)
 
     @coroutine("CHANNEL_PARK")
     async def on_park(self, sess: Any) -> None:
-        if not _callee(sess):
-            return
-        try:
-            await sess.ring_ready()
-            await asyncio.sleep(self.ring_s)
-            await sess.answer()
-        except (SwitchlabError, asyncio.TimeoutError):
-            _record(sess, "ringback_ok", False)
-            return
-        _record(sess, "ringback_ok", True)
+        if _callee(sess):
+            await _play(sess, "ringback_ok", sess.ring_ready,
+                        lambda: asyncio.sleep(self.ring_s), sess.answer)
 
 
 class CalleeBlockOnInvite:
@@ -78,6 +84,7 @@ class CalleeBlockOnInvite:
     ``block_code`` and ``block_ok`` (the caller saw that status)."""
 
     columns = [BLOCK_CODE, BLOCK_OK]
+    subscribe = COMPLETION_EVENTS
 
     def __init__(self, code: int = 486, reason: str | None = "Busy Here") -> None:
         respond_arg(code, reason)  # checked now, not per call
@@ -108,6 +115,7 @@ class CalleeEarlyMedia:
     ``early_media_ok``."""
 
     columns = [EARLY_MEDIA_OK]
+    subscribe = COMPLETION_EVENTS
 
     def __init__(self, early_s: float = 2.0, answer: bool = True) -> None:
         self.early_s = float(early_s)
@@ -117,14 +125,7 @@ class CalleeEarlyMedia:
     async def on_park(self, sess: Any) -> None:
         if not _callee(sess):
             return
-        try:
-            await sess.pre_answer()
-            if not self.answer:
-                _record(sess, "early_media_ok", True)
-                return
-            await asyncio.sleep(self.early_s)
-            await sess.answer()
-        except (SwitchlabError, asyncio.TimeoutError):
-            _record(sess, "early_media_ok", False)
-            return
-        _record(sess, "early_media_ok", True)
+        steps = [sess.pre_answer]
+        if self.answer:
+            steps += [lambda: asyncio.sleep(self.early_s), sess.answer]
+        await _play(sess, "early_media_ok", *steps)

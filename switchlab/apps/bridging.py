@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import SwitchlabError
 from ..measure.columns import CATEGORY, FLAG, ColumnSpec
+from ..state.callflow import COMPLETION_EVENTS
 from . import callback, coroutine
 
 BRIDGE_OK = ColumnSpec("bridge_ok", FLAG, "the inbound leg was bridged onward "
@@ -34,6 +35,7 @@ def _record(sess: Any, name: str, value: Any) -> None:
 
 class _BridgeApp:
     columns = [BRIDGE_OK, BRIDGE_CAUSE]
+    subscribe = COMPLETION_EVENTS
     #: legs whose destination starts with this are the onward legs: never bridged again
     prefix = "answer"
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from ..errors import SwitchlabError
 from ..measure.columns import CATEGORY, ColumnSpec
+from ..state.callflow import COMPLETION_EVENTS
 from . import coroutine
 
 ROUTE = ColumnSpec("route", CATEGORY, "the Router route that took the call (`none`: no "
@@ -58,6 +59,7 @@ class Router:
 
     StopRouting = StopRouting
     columns = [ROUTE]
+    subscribe = COMPLETION_EVENTS  # what routes' awaits complete on
 
     def __init__(self, guards: Mapping[str, str] | None = None,
                  field: str = "Caller-Destination-Number", reject_on_miss: bool = True) -> None:

@@ -23,7 +23,8 @@ def app_line(name: str, cls: Any) -> str:
     paragraph = (cls.__doc__ or "").strip().split("\n\n")[0]
     text = " ".join(paragraph.split()).replace("``", "")
     summary = re.split(r"(?<=\.) |; ", text)[0].rstrip(".")
-    events = sorted({event for event, _kind, _fn in get_callbacks(cls)})
+    events = sorted({event for event, _kind, _fn in get_callbacks(cls)}
+                    | set(getattr(cls, "subscribe", ())))
     cols = [spec.name for spec in getattr(cls, "columns", None) or ()]
     return (f"{name}: {summary} "
             f"[events: {', '.join(events)}; columns: {', '.join(cols) or '-'}]")

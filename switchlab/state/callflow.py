@@ -15,7 +15,9 @@ returns a future that completes on FreeSWITCH's own completion:
   CHANNEL_HANGUP / CHANNEL_PARK event they cause.
 
 A command FreeSWITCH refuses fails the future with its error; a channel that
-ends first fails it with :class:`~switchlab.errors.SessionGone`.
+ends first fails it with :class:`~switchlab.errors.SessionGone`. The client
+must receive those events: an app lists them in its ``subscribe`` attribute
+(``subscribe = COMPLETION_EVENTS``).
 
 >>> respond_arg(486, "Busy Here"), respond_arg(183)
 ('486 Busy Here', '183')
@@ -37,7 +39,11 @@ if TYPE_CHECKING:
     from ..esl import Connection
     from ..wire.events import Event
 
-__all__ = ["CallFlow", "respond_arg"]
+__all__ = ["COMPLETION_EVENTS", "CallFlow", "respond_arg"]
+
+#: what an app awaiting these helpers must receive (its ``subscribe`` attribute)
+COMPLETION_EVENTS = ("CHANNEL_EXECUTE_COMPLETE", "CHANNEL_ANSWER", "CHANNEL_HANGUP",
+                     "CHANNEL_PARK")
 
 
 def respond_arg(code: int, reason: str | None = None) -> str:
@@ -87,13 +93,14 @@ class CallFlow:
             fut.set_exception(SessionGone(f"session {self.uuid} has already ended", self.uuid))
             return self._fire(fut)
         app_uuid = str(_uuid.uuid4())
+        # written now (a bad value raises here); its events cannot arrive before we return
+        sent = self.conn.execute(self.uuid, app, arg, event_lock=event_lock, loops=loops,
+                                 event_uuid=app_uuid)
         apps = self._apps
         if apps is None:
             apps = {}
             setattr(self, "_apps", apps)  # a slot of Session (the mixin has none)
         apps[app_uuid] = [fut, loops if loops > 0 else None]
-        sent = self.conn.execute(self.uuid, app, arg, event_lock=event_lock, loops=loops,
-                                 event_uuid=app_uuid)
 
         def refused(f: asyncio.Future[Any]) -> None:
             exc = None if f.cancelled() else f.exception()

@@ -29,13 +29,19 @@ def _chan(host: Host, uuid: str) -> Channel | None:
     return None if chan is None or chan.dead else chan
 
 
+def _target(host: Host, words: list[str], least: int, usage: str, at: int = 0,
+            live: bool = True) -> Channel | str:
+    """The channel named by ``words[at]``, or the reply to give (usage, no such channel)."""
+    if len(words) < least:
+        return usage
+    chan = _chan(host, words[at]) if live else find_channel(host, words[at])
+    return NO_SUCH if chan is None else chan
+
+
 def api_uuid_park(host: Host, arg: str) -> str:
-    words = arg.split()
-    if not words:
-        return "-USAGE: <uuid>\n"
-    chan = _chan(host, words[0])
-    if chan is None:
-        return NO_SUCH
+    chan = _target(host, arg.split(), 1, "-USAGE: <uuid>\n")
+    if isinstance(chan, str):
+        return chan
     leave_apps(chan)  # even a parked channel leaves its park and parks again
     start_app(chan, "park", "", "uuid_park")
     return "+OK\n"
@@ -48,11 +54,10 @@ def api_uuid_transfer(host: Host, arg: str) -> str:
         leg = words.pop(1)
     else:
         leg = ""
-    if len(words) < 2:
-        return "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
-    chan = _chan(host, words[0])
-    if chan is None:
-        return NO_SUCH
+    chan = _target(host, words, 2,
+                   "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n")
+    if isinstance(chan, str):
+        return chan
     dest = words[1]
     context = words[3] if len(words) > 3 else host.emulator.context
     targets = [chan]
@@ -74,13 +79,11 @@ def _transfer(chan: Channel, dest: str, context: str) -> None:
 
 
 def api_uuid_setvar_multi(host: Host, arg: str) -> str:
-    uuid, _, text = arg.strip().partition(" ")
-    if not text:
-        return "-USAGE: <uuid> <var>=<value>;<var>=<value>...\n"
-    chan = _chan(host, uuid)
-    if chan is None:
-        return NO_SUCH
-    for item in text.split(";"):
+    words = arg.strip().split(" ", 1)
+    chan = _target(host, words, 2, "-USAGE: <uuid> <var>=<value>;<var>=<value>...\n")
+    if isinstance(chan, str):
+        return chan
+    for item in words[1].split(";"):
         name, sep, value = item.partition("=")
         if not sep or not name:
             continue
@@ -93,11 +96,9 @@ def api_uuid_setvar_multi(host: Host, arg: str) -> str:
 
 def api_uuid_dump(host: Host, arg: str) -> str:
     words = arg.split()
-    if not words:
-        return "-USAGE: <uuid> [format]\n"
-    chan = find_channel(host, words[0])
-    if chan is None:
-        return NO_SUCH
+    chan = _target(host, words, 1, "-USAGE: <uuid> [format]\n", live=False)
+    if isinstance(chan, str):
+        return chan
     fmt = "json" if len(words) > 1 and words[1] == "json" else "plain"
     ev = SimEvent(host.bus, "CHANNEL_DATA", host.bus.next_seq(), host.clock.now_us(),
                   SOURCES.get("CHANNEL_DATA") or SOURCES["CUSTOM"], chan=chan, extended=True)
@@ -108,11 +109,9 @@ def api_uuid_dump(host: Host, arg: str) -> str:
 def api_sched_hangup(host: Host, arg: str) -> str:
     """``sched_hangup +<seconds> <uuid> [<cause>]`` (whole seconds, as the scheduler)."""
     words = arg.split()
-    if len(words) < 2:
-        return "-USAGE: [+]<time> <uuid> [<cause>]\n"
-    chan = _chan(host, words[1])
-    if chan is None:
-        return NO_SUCH
+    chan = _target(host, words, 2, "-USAGE: [+]<time> <uuid> [<cause>]\n", at=1)
+    if isinstance(chan, str):
+        return chan
     when = words[0]
     try:
         secs = int(when[1:]) if when.startswith("+") else int(when) - host.clock.now_us() // 10**6

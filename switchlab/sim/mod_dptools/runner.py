@@ -251,16 +251,16 @@ class _Message:
     """One sendmsg execute, repeated ``loops`` times; then the next queued message, or
     ``on_end()`` (a sync outbound socket runs its messages itself: ``source`` "socket")."""
 
-    __slots__ = ("chan", "app", "arg", "loops", "event_uuid", "lead", "media_up", "source",
-                 "on_end")
+    __slots__ = ("chan", "app", "arg", "loops", "event_uuid", "lead", "source", "on_end",
+                 "media_up")
 
     def __init__(self, chan: Channel, app: str, arg: str, loops: int, event_uuid: str | None,
                  lead: list[tuple[str, str]], source: str = "sendmsg",
                  on_end: Callable[[], None] | None = None) -> None:
         self.chan, self.app, self.arg, self.loops = chan, app, arg, loops
         self.event_uuid, self.lead = event_uuid, lead
-        self.media_up = chan.answered or chan.early
         self.source, self.on_end = source, on_end
+        self.media_up = chan.answered or chan.early
 
     def run(self) -> None:
         start_app(self.chan, self.app, self.arg, self.source, on_done=self.again, lead=self.lead,
