@@ -154,7 +154,11 @@ class EslServerProtocol(asyncio.Protocol):
         return len(stalled or ())
 
     def reply(self, text: str, extra: list[tuple[str, str]] | None = None) -> None:
-        self.write(serialize.command_reply(text, extra or ()))
+        """A command/reply, queued with the events of this loop iteration (in order: a
+        later :meth:`write` flushes the queue first), so a burst of commands costs one
+        send instead of one per reply."""
+        if not self.closed:
+            self._queue_out(serialize.command_reply(text, extra or ()))
 
     def deliver(self, ev: SimEvent) -> None:
         """Queue an event for this client if its subscription and filters let it through."""
