@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 #: the load-test DUT settings: ring 1-2 ms, every call answered
@@ -49,14 +50,15 @@ async def wait_port(port: int, timeout: float = 20.0) -> None:
 
 
 def start_sim(port: int, *extra: str, src: Path | None = None, uvloop: bool = True,
-              stdout: int | None = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+              stdout: int | None = subprocess.DEVNULL,
+              stderr: Any = subprocess.PIPE) -> subprocess.Popen[bytes]:
     """``switchlab sim`` on ``port`` (one host, 1 ms tick, ``extra`` options) in its own
     process and session, importing switchlab from ``src`` (default: this tree)."""
     tree = src or ROOT
     return subprocess.Popen(
         [sys.executable, "-m", "switchlab.cli", "sim", "--port", str(port), "--hosts", "1",
          "--tick-ms", "1", "--uvloop" if uvloop else "--no-uvloop", *extra],
-        cwd=tree, stdout=stdout, stderr=subprocess.PIPE, start_new_session=True,
+        cwd=tree, stdout=stdout, stderr=stderr, start_new_session=True,
         env=dict(os.environ, PYTHONPATH=str(tree)))
 
 
