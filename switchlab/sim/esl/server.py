@@ -234,6 +234,7 @@ class EslServerProtocol(asyncio.Protocol):
             self.write(serialize.disconnect_notice(extra) if body is None
                        else serialize.disconnect_notice(extra, body=body))
         if self.transport is not None:
+            self._flush()  # replies and events queued before the close go out first
             self.transport.close()
         self._teardown()
 
