@@ -216,20 +216,20 @@ class Event(Mapping[str, str]):
             self._body = body
         return pairs
 
-    def _lookup(self, name: str) -> str | None:
-        allh = self._all
-        if allh is not None:
-            return allh.get(name)
-        if self._kind != _PLAIN:
-            return self._load_all().get(name)
+    def get(self, name: str, default: Any = None) -> Any:
+        """The decoded value of header ``name`` (the first line of that name), or ``default``."""
+        if self._kind:  # JSON, XML or already decoded headers: decoded whole
+            allh = self._all
+            return (allh if allh is not None else self._load_all()).get(name, default)
+        # A plain event is searched, even once decoded whole (same values).
         cache = self._decoded
         got = cache.get(name, _MISS)
         if got is not _MISS:
-            return got  # type: ignore[return-value]
+            return default if got is None else got
         keys = _KEYS.get(name) or _search_keys(name)
         if keys is None:
             # U+FFFD may stand for any invalid byte of a name: only the full decoding knows
-            return self._load_all().get(name) if "\ufffd" in name else None
+            return self._load_all().get(name, default) if "\ufffd" in name else default
         first, nl_key = keys
         raw = self._raw
         if raw.startswith(first):  # the first line (Event-Name, in FreeSWITCH's events)
@@ -248,7 +248,7 @@ class Event(Mapping[str, str]):
                     i = raw.find(nl_key)
                     if i < 0:
                         cache[name] = None
-                        return None
+                        return default
                     if i <= clean or (raw.find(_CL_LINE, clean, i) < 0
                                       and (clean or not raw.startswith(_CL_FIRST))):
                         if i > clean:
@@ -266,7 +266,7 @@ class Event(Mapping[str, str]):
             i = raw.find(nl_key, 0, end)
             if i < 0:
                 cache[name] = None
-                return None
+                return default
             start = i + len(nl_key)
             stop = raw.find(b"\n", start, end)
             if stop < 0:
@@ -276,16 +276,15 @@ class Event(Mapping[str, str]):
         cache[name] = text
         return text
 
+    #: the value of header ``name``, or None
+    _lookup = get
+
     # -- Mapping API --------------------------------------------------------
     def __getitem__(self, name: str) -> str:
         value = self._lookup(name)
         if value is None:
             raise KeyError(name)
         return value
-
-    def get(self, name: str, default: Any = None) -> Any:
-        value = self._lookup(name)
-        return default if value is None else value
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self._lookup(name) is not None
