@@ -96,6 +96,13 @@ async def bench(rate: float, seconds: float, hold: float, mode: str,
         cpu0 = time.process_time()
         t0 = time.monotonic()
         orig.start()
+        mid: dict = {}
+        if trace_memory:
+            async def mid_snapshot() -> None:  # the working set of the calls in flight
+                await asyncio.sleep(seconds / 2)
+                mid["active"] = orig.recorder.active
+                mid["snap"] = tracemalloc.take_snapshot()
+            mid_task = asyncio.ensure_future(mid_snapshot())
         await orig.wait(seconds + 120, calls=False)
         launch_end = time.monotonic()
         await orig.wait(hold + 60)
@@ -106,6 +113,9 @@ async def bench(rate: float, seconds: float, hold: float, mode: str,
             gc.collect()
             growth = _top_growth(snap0, tracemalloc.take_snapshot(), trace_memory,
                                  orig.recorder.finished)
+            await mid_task
+            in_flight = _top_growth(snap0, mid["snap"], trace_memory, mid["active"])
+            in_flight_total = sum(st.size_diff for st in mid["snap"].compare_to(snap0, "filename"))
             tracemalloc.stop()
         run = await orig.close()
         tb = time.perf_counter()
@@ -152,6 +162,9 @@ async def bench(rate: float, seconds: float, hold: float, mode: str,
     }
     if trace_memory:
         out["tracemalloc_top_growth"] = growth
+        out["tracemalloc_in_flight"] = {
+            "active_calls": mid["active"], "bytes_per_active_call": in_flight_total / max(mid["active"], 1),
+            "top": in_flight}
     return out
 
 
