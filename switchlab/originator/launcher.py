@@ -72,6 +72,7 @@ class Launcher:
         self.launched = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiter: asyncio.Future[None] | None = None  # the sleep in progress
+        self._limited = False  # sleeping because the concurrency limit is reached
         self._rr = 0
 
     def start(self, loop: asyncio.AbstractEventLoop) -> asyncio.Task[None]:
@@ -80,8 +81,13 @@ class Launcher:
         return loop.create_task(self._run())
 
     def poke(self) -> None:
-        """Wake the loop: a parameter changed, a call ended, or launching stopped."""
+        """Wake the loop: a parameter changed or launching stopped."""
         _wake(self._waiter)
+
+    def slot_freed(self) -> None:
+        """A call ended: wake the loop only if it waits for a free slot."""
+        if self._limited:
+            _wake(self._waiter)
 
     def reshape(self, shape: LoadShape) -> None:
         """Apply a new load shape from the next launch."""
@@ -131,7 +137,11 @@ class Launcher:
                 await self._sleep_until(now + sched.PAUSE_POLL)
                 continue
             if recorder.active >= target.limit:
-                await self._sleep_until(now + self.LIMIT_POLL)
+                self._limited = True
+                try:
+                    await self._sleep_until(now + self.LIMIT_POLL)
+                finally:
+                    self._limited = False
                 sched.rebase(time.monotonic())
                 continue
             sched.pop()
