@@ -8,6 +8,7 @@ from switchlab.originator.gcpolicy import YOUNG, LoadTestGC
 
 def test_start_freezes_and_raises_the_young_threshold_stop_restores() -> None:
     before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0  # nothing in this process froze objects
     policy = LoadTestGC()
     policy.start()
     try:
@@ -32,3 +33,16 @@ def test_an_application_that_disabled_the_collector_is_left_alone() -> None:
         policy.stop()
     finally:
         gc.enable()
+
+
+def test_someone_elses_freeze_is_left_alone() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        policy = LoadTestGC()
+        policy.start()
+        assert gc.get_threshold()[0] == YOUNG
+        policy.stop()
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

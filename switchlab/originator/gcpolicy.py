@@ -31,17 +31,22 @@ class LoadTestGC:
 
     def __init__(self) -> None:
         self._saved: tuple[int, int, int] | None = None
+        self._froze = False
 
     def start(self) -> None:
         if self._saved is not None or not gc.isenabled():
             return  # already tuned, or the application manages the collector itself
         self._saved = gc.get_threshold()
-        gc.collect()
-        gc.freeze()
+        if gc.get_freeze_count() == 0:  # else someone else's freeze: left as it is
+            gc.collect()
+            gc.freeze()
+            self._froze = True
         gc.set_threshold(YOUNG, self._saved[1], self._saved[2])
 
     def stop(self) -> None:
         saved, self._saved = self._saved, None
         if saved is not None:
             gc.set_threshold(*saved)
-            gc.unfreeze()
+            if self._froze:
+                self._froze = False
+                gc.unfreeze()
