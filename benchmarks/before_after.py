@@ -31,6 +31,18 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "bench" / "per_call_cost.json"
 
 
+def machine(load: list) -> dict:
+    """The machine a report comes from, with the load averages seen during the run."""
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            "cpus": os.cpu_count(), "load_average_1_5_15": load}
+
+
+def write(path: Path, report: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {path}")
+
+
 def extract(ref: str, into: Path) -> None:
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "switchlab", "benchmarks",
                               "tests/data/fs-wire"], check=True, capture_output=True).stdout
@@ -113,20 +125,17 @@ def main() -> None:
         "before": args.before,
         "after": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                                 capture_output=True, text=True).stdout.strip() + " (+ worktree)",
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": os.cpu_count(), "load_average_1_5_15": load},
+        "machine": machine(load),
         "method": (f"{args.rounds} rounds, variants alternated within each round; medians. "
                    f"esl_throughput --only switchlab --events {args.events} --repeat 1; "
                    f"originator_load --rate {args.rate:g} --seconds {args.seconds:g} (emulator: "
                    "`switchlab sim`, its own process, same for every variant)"),
         "samples": samples, "medians": medians, "ratios_to_before": ratios,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
     for name, r in ratios.items():
         print(f"{name}: events/s per core x{r['events_per_cpu_s']:.2f}, "
               f"CPU per call x{r['cpu_per_call']:.2f}")
-    print(f"wrote {args.out}")
+    write(args.out, report)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -30,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import esl_throughput as stream  # noqa: E402
+from before_after import machine, write  # noqa: E402
 
 from switchlab.wire import FrameParser  # noqa: E402
 from switchlab.wire import events as after  # noqa: E402
@@ -92,16 +91,12 @@ def main() -> None:
     ratios = {what: best["before"][what] / best["after"][what] for what in best["after"]}
     report = {"benchmark": "read_path_ab", "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
               "before": args.before, "events": len(bodies), "rounds": args.rounds,
-              "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                          "cpus": os.cpu_count(), "load_average_1_5_15": [load0, os.getloadavg()]},
+              "machine": machine([load0, os.getloadavg()]),
               "cpu_us_per_event_fastest_round": best, "speedup_after_vs_before": ratios,
               "values_equal": True}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    for what, r in ratios.items():
-        print(f"{what:11s} before {best['before'][what]:6.2f} µs  after {best['after'][what]:6.2f} µs"
-              f"  x{r:.2f}")
-    print(f"wrote {args.out}")
+    print("\n".join(f"{what:11s} before {best['before'][what]:6.2f} µs  "
+                    f"after {best['after'][what]:6.2f} µs  x{r:.2f}" for what, r in ratios.items()))
+    write(args.out, report)
 
 
 if __name__ == "__main__":
