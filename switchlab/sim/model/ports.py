@@ -70,6 +70,8 @@ class Network(Protocol):
     clock: SimClock
     context: str
     password: str
+    #: where the dialplan's ``socket`` application connects (``"127.0.0.1:8084"``)
+    socket_address: str
     loop: asyncio.AbstractEventLoop
 
     def find_profile(self, ip: str, port: int) -> tuple[Host, Profile] | None: ...
