@@ -36,10 +36,6 @@ class ConnectionFailed(SwitchlabError, ConnectionError):
     """The event socket could not be reached (refused, timed out, unknown host)."""
 
 
-class ConfigError(SwitchlabError, ValueError):
-    """A setting (argument or environment variable) has a value switchlab cannot use."""
-
-
 class AuthenticationError(SwitchlabError):
     """FreeSWITCH refused the event-socket password."""
 
