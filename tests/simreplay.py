@@ -262,14 +262,39 @@ def recorded_hostname(tr: Transcript) -> str | None:
     return None
 
 
+def late_negotiation(tr: Transcript) -> bool:
+    """Did the recorded server's profiles use ``inbound-late-negotiation``? (sofia marks an
+    inbound leg's CHANNEL_CREATE ``endpoint_disposition: DELAYED NEGOTIATION``)."""
+    for _, frame in tr.frames:
+        if frame.content_type in EVENT_TYPES and b"CHANNEL_CREATE" in frame.body[:200]:
+            item = classify(0, frame)
+            if item.get("Call-Direction") == "inbound":
+                return item.get("variable_endpoint_disposition") == "DELAYED NEGOTIATION"
+    return False
+
+
+def park_expression(tr: Transcript) -> str:
+    """The recorded dialplan's catch-all condition: one with a capture group sets DP_MATCH
+    (mod_dialplan_xml), so a parked-only inbound leg without it had none."""
+    for _, frame in tr.frames:
+        if frame.content_type in EVENT_TYPES and b"CHANNEL_PARK" in frame.body[:200]:
+            item = classify(0, frame)
+            dest = item.get("Caller-Destination-Number") or ""
+            if item.get("Call-Direction") == "inbound" and not dest.startswith("answer"):
+                return "^(.*)$" if item.get("variable_DP_MATCH") else "^park"
+    return "^(.*)$"
+
+
 def emulator_for(tr: Transcript, tick_us: int = 20_000) -> Emulator:
-    """An emulator set up like the recorded server (hostname, DUT on 5070, heartbeat)."""
+    """An emulator set up like the recorded server (hostname, DUT on 5070, heartbeat,
+    sofia's late negotiation)."""
     has_heartbeat = any(b"HEARTBEAT" in f.body[:40] for _, f in tr.frames)
     heartbeat = 0.4 if has_heartbeat else 3600.0
     dut = infer_dut(tr) if tr.uses_dut else DUTModel(seed=1)
     hostname = recorded_hostname(tr)
     return Emulator(hosts=1, port=0, dut=dut, tick_us=tick_us, heartbeat_s=heartbeat,
-                    hostnames=[hostname] if hostname else None)
+                    hostnames=[hostname] if hostname else None,
+                    late_negotiation=late_negotiation(tr), park_expression=park_expression(tr))
 
 
 # -- replay ----------------------------------------------------------------------------------

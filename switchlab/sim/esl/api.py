@@ -18,6 +18,7 @@ from ..calls.lifecycle import find_channel, hangup
 from ..calls.originate import originate
 from ..mod_dptools.runner import queue_message
 from ..model import causes
+from ..model.bus import LOG_LEVEL_NAMES, log_level_number
 from ..model.channel import Channel
 from ..model.deferred import Deferred
 from ..model.event_builder import SimEvent
@@ -106,8 +107,15 @@ def api_fsctl(host: Host, arg: str) -> str:
             host.sps_max = int(words[1])
         return f"+OK sessions per second: {host.sps_max}\n"
     if cmd == "loglevel":
-        return "+OK log level: DISABLE [-1]\n" if len(words) == 1 else \
-            f"+OK log level: {words[1].upper()} [{words[1]}]\n"
+        # mod_commands ctl_function: a digit is atoi'd, a name goes through
+        # switch_log_str2level; no argument is -1 = DISABLE (SCSC_LOGLEVEL sets it)
+        level = -1
+        if len(words) > 1:
+            level = log_level_number(words[1])
+            if level is None:
+                return "-ERR syntax error, log level not set!\n"
+        level = host.bus.set_core_log_level(level)
+        return f"+OK log level: {LOG_LEVEL_NAMES.get(level, 'DISABLE')} [{level}]\n"
     return "-ERR INVALID COMMAND\n"
 
 

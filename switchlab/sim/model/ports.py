@@ -25,6 +25,9 @@ class Profile:
         self.name = name
         self.ip = ip
         self.port = port
+        #: sofia param ``inbound-late-negotiation``: an inbound leg negotiates the
+        #: INVITE's offer only when it first needs media (pre-answer/answer)
+        self.late_negotiation = False
         self.calls_in = 0
         self.failed_in = 0
         self.calls_out = 0
@@ -69,6 +72,8 @@ class Network(Protocol):
 
     clock: SimClock
     context: str
+    #: the catch-all extension's expression (its captures are ``DP_MATCH``)
+    park_expression: str
     password: str
     loop: asyncio.AbstractEventLoop
 
