@@ -107,6 +107,9 @@ class Host(Protocol):
     max_missed: int | None
     lost_events: int
     slow_disconnects: int
+    #: mod_event_socket's listener poll: queued events reach an idle client every this
+    #: many seconds (0: at once)
+    event_poll_s: float
     #: api commands beyond FreeSWITCH's own (``sim_fault`` when the emulator enables it)
     extra_api: dict[str, Callable[[Any, str], str]]
 
