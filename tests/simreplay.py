@@ -497,7 +497,9 @@ def response_texts(stream: Stream, tr: Transcript) -> list[str]:
         elif item.kind == "api":
             cmd = next(apis, "")
             body = _norm(f.text, stream.roles, host)
-            if cmd == "global_getvar" and "=" in body:
+            if cmd == "uuid_dump" and body[:1] in ("E", "{"):
+                body = _dump_shape(body)
+            elif cmd == "global_getvar" and "=" in body:
                 body = "\n".join(line.split("=", 1)[0] for line in body.splitlines())
             elif cmd in HOST_SPECIFIC:
                 body = _mask(body)
@@ -511,6 +513,20 @@ def response_texts(stream: Stream, tr: Transcript) -> list[str]:
         else:
             out.append(item.kind)
     return out
+
+
+def _dump_shape(body: str) -> str:
+    """A ``uuid_dump`` (a CHANNEL_DATA event, plain or json): its format, header names in
+    order and the values that tell the story (the rest differ from run to run)."""
+    if body.startswith("{"):
+        pairs = json.loads(body, object_pairs_hook=lambda p: p)
+        fmt = "json"
+    else:
+        pairs = [tuple(line.split(": ", 1)) for line in body.rstrip("\n").split("\n")]
+        pairs = [(k, fs_url_decode(v)) for k, v in pairs]
+        fmt = "plain, ends " + repr(body[-2:])
+    values = {k: v for k, v in pairs if k in SEMANTIC}
+    return f"<{fmt} event: {[k for k, _ in pairs]} {sorted(values.items())}>"
 
 
 def _names(item: Item) -> list[str]:

@@ -25,6 +25,7 @@ from ..model.event_builder import SimEvent
 from ..model.fsdata import FS_VERSION
 from ..model.ports import Host
 from .show import show
+from .uuid_api import api_sched_hangup, api_uuid_dump, api_uuid_setvar_multi, queue_broadcast
 
 ApiResult = str | Deferred
 ApiFn = Callable[[Host, str], ApiResult]
@@ -192,7 +193,7 @@ def api_uuid_broadcast(host: Host, arg: str) -> str:
     if leg in ("bleg", "both") and other is not None and other.host is host:
         targets = [other] if leg == "bleg" else [chan, other]
     for target in targets:
-        _queue_execute(target, app, data)
+        queue_broadcast(host, target, app, data)
     return "+OK Message sent\n"
 
 
@@ -301,6 +302,9 @@ API: dict[str, ApiFn] = {
     "uuid_setvar": api_uuid_setvar,
     "uuid_getvar": api_uuid_getvar,
     "uuid_broadcast": api_uuid_broadcast,
+    "uuid_setvar_multi": api_uuid_setvar_multi,
+    "uuid_dump": api_uuid_dump,
+    "sched_hangup": api_sched_hangup,
     "uuid_send_dtmf": api_uuid_send_dtmf,
     "hupall": api_hupall,
     "sofia": api_sofia,

@@ -182,12 +182,15 @@ def interrupt_app(chan: Channel) -> None:
         cleanup(chan)
 
 
-def queue_message(chan: Channel, cmd: Command) -> None:
-    """A ``sendmsg`` for this channel (executed when the channel can take it)."""
+def queue_message(chan: Channel, cmd: Command,
+                  lead: list[tuple[str, str]] | None = None) -> None:
+    """A ``sendmsg`` for this channel (executed when the channel can take it); ``lead``:
+    the headers its PRIVATE_COMMAND starts with (default: the command's own)."""
     headers = {k.lower(): v for k, v in cmd.headers.items()}
     call_command = headers.get("call-command", "")
-    lead = [("Command", cmd.line)] + [(k, v) for k, v in cmd.headers.items()
-                                      if k.lower() != "content-length"]
+    if lead is None:
+        lead = [("Command", cmd.line)] + [(k, v) for k, v in cmd.headers.items()
+                                          if k.lower() != "content-length"]
     if call_command == "execute":
         app = headers.get("execute-app-name", "")
         arg = headers.get("execute-app-arg", "")
