@@ -110,12 +110,10 @@ def api_fsctl(host: Host, arg: str) -> str:
     if cmd == "loglevel":
         # mod_commands ctl_function: a digit is atoi'd, a name goes through
         # switch_log_str2level; no argument is -1 = DISABLE (SCSC_LOGLEVEL sets it)
-        level = -1
-        if len(words) > 1:
-            level = log_level_number(words[1])
-            if level is None:
-                return "-ERR syntax error, log level not set!\n"
-        level = host.bus.set_core_log_level(level)
+        wanted = log_level_number(words[1]) if len(words) > 1 else -1
+        if wanted is None:
+            return "-ERR syntax error, log level not set!\n"
+        level = host.bus.set_core_log_level(wanted)
         return f"+OK log level: {LOG_LEVEL_NAMES.get(level, 'DISABLE')} [{level}]\n"
     return "-ERR INVALID COMMAND\n"
 
