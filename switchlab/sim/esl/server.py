@@ -148,13 +148,26 @@ class EslServerProtocol(asyncio.Protocol):
         self._anchor = self.host.loop.time()
         self._flush()
 
-    def _command_done(self) -> None:
-        """A command was handled: the queue goes out after its reply; sleep again."""
+    def _command_done(self, queued_before: int | None = None) -> None:
+        """A command was handled: the queue goes out after its reply, then the thread
+        sleeps again. ``queued_before``: only that many (queued before the command came)
+        go now; the rest was made by work FreeSWITCH does in other threads (``bgapi``,
+        ``sendmsg``: the emulator does it at once), which the listener only sees after
+        its next poll."""
         if self._wake is not None:
             self._wake.cancel()
             self._wake = None
-        self._anchor = self.host.loop.time()
+        loop = self.host.loop
+        self._anchor = loop.time()
+        out = self._out
+        if queued_before is None or queued_before >= len(out):
+            self._flush()
+            return
+        later = out[queued_before:]
+        del out[queued_before:]
         self._flush()
+        self._out = later
+        self._wake = loop.call_at(self._anchor + self.host.event_poll_s, self._woke)
 
     def _flush(self) -> None:
         out = self._out
@@ -300,6 +313,7 @@ class EslServerProtocol(asyncio.Protocol):
 
     # -- command processing --------------------------------------------------------
     def _run(self, cmd: Command) -> None:
+        queued = len(self._out)
         try:
             pending = handle(self, cmd)
         except Exception:
@@ -313,7 +327,9 @@ class EslServerProtocol(asyncio.Protocol):
                 self._held = []
             self.host.loop.create_task(self._finish(pending))
         elif not self.closed:
-            self._command_done()
+            # an api runs in the listener thread: what it caused is queued before its reply
+            self._command_done(None if cmd.line.startswith("api ") or self.host.event_poll_s <= 0
+                               else queued)
 
     async def _finish(self, pending: Awaitable[Any]) -> None:
         try:
