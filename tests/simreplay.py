@@ -608,6 +608,18 @@ def compare(tr: Transcript, real: Stream, emu: Stream) -> list[str]:
         elif r is not None and e is not None and _names(r) != _names(e):
             diffs.append(f"{name}: header names differ\n  real: {_names(r)}\n"
                          f"  emu:  {_names(e)}")
+    # events of no channel and no job (ADD_SCHEDULE, CUSTOM ...): names as a multiset,
+    # header names of the first of each
+    rc = Counter(e.name for e in real.other_events)
+    ec = Counter(e.name for e in emu.other_events)
+    if rc != ec:
+        diffs.append(f"other events differ: missing {dict(rc - ec)}, extra {dict(ec - rc)}")
+    for name in rc:
+        r = next(e for e in real.other_events if e.name == name)
+        e = next((x for x in emu.other_events if x.name == name), None)
+        if e is not None and _names(r) != _names(e):
+            diffs.append(f"{name}: header names differ\n  real: {_names(r)}\n"
+                         f"  emu:  {_names(e)}")
     # logs: (level, file, function) as a multiset
     def logs(s: Stream) -> Counter[tuple[str, str, str]]:
         return Counter((i.frame.headers.get("Log-Level", ""), i.frame.headers.get("Log-File", ""),

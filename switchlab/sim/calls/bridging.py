@@ -76,16 +76,19 @@ def _join(a: Channel, b: Channel) -> None:
     host.later(host.tick(), bridge_updates, a, b, chan=a)
 
 
-def link(a: Channel, b: Channel) -> None:
-    """Tie ``a`` (originator) and ``b`` (originatee) together."""
+def link(a: Channel, b: Channel, dialled: bool = False) -> None:
+    """Tie ``a`` (originator) and ``b`` (originatee) together. ``dialled``: ``b`` was
+    originated by ``a`` (``bridge``): it already has its originator profile, and ``a``
+    gets a clone of ``b``'s (switch_ivr_originate: a clone carries no channel times)."""
     now = a.host.clock.now_us()
     a.bridge, b.bridge = b, a
     a.facts["bridge_role"] = "originator"
     b.facts["bridge_role"] = "originatee"
     a.set_time("bridged", now)
     b.set_time("bridged", now)
-    a.link_other("originatee", b)
-    b.link_other("originator", a)
+    a.link_other("originatee", b, times=not dialled)
+    if not dialled:
+        b.link_other("originator", a)
 
 
 def _sent_callee(chan: Channel, other: Channel) -> tuple[str, str]:

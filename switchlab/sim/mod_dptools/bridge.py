@@ -55,7 +55,7 @@ class _BridgeLeg(Originate):
         clear_originator(owner)
         if not owner.answered:
             answer_channel(owner)
-        link(owner, leg)
+        link(owner, leg, dialled=True)
         owner.fire("CHANNEL_BRIDGE", pre=[("Bridge-A-Unique-ID", owner.uuid),
                                           ("Bridge-B-Unique-ID", leg.uuid)])
         leg.set_state("CS_EXCHANGE_MEDIA")
