@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ...wire.dialstring import Endpoint
 from ..dut import CallPlan
 from ..model import milestones as T
+from ..model.milestones_bridge import OUT_BRIDGE_HEAD, OUT_BRIDGE_TAIL
 from ..model import sip
 from ..model.channel import Channel
 from .answer import outbound_answered, outbound_early_media, outbound_progress
@@ -72,7 +73,7 @@ def start_sofia(orig: Originate) -> None:
     log_new_channel(chan)
     chan.set_state("CS_INIT")
     if owner is not None:
-        create_outbound_leg(chan, req, T.OUT_BRIDGE_HEAD, T.OUT_BRIDGE_TAIL)
+        create_outbound_leg(chan, req, OUT_BRIDGE_HEAD, OUT_BRIDGE_TAIL)
     else:
         create_outbound_leg(chan, req, T.OUT_CREATE_HEAD, T.OUT_CREATE_TAIL)
     host.log(6, "sofia_glue.c", "sofia_glue_do_invite", 1656,

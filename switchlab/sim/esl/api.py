@@ -25,7 +25,8 @@ from ..model.event_builder import SimEvent
 from ..model.fsdata import FS_VERSION
 from ..model.ports import Host
 from .show import show
-from .uuid_api import api_sched_hangup, api_uuid_dump, api_uuid_setvar_multi, queue_broadcast
+from .uuid_api import (api_sched_hangup, api_uuid_dump, api_uuid_setvar_multi, channel_arg,
+                       queue_broadcast)
 
 ApiResult = str | Deferred
 ApiFn = Callable[[Host, str], ApiResult]
@@ -166,12 +167,8 @@ def api_uuid_setvar(host: Host, arg: str) -> str:
 
 def api_uuid_getvar(host: Host, arg: str) -> str:
     words = arg.split()
-    if len(words) < 2:
-        return "-USAGE: <uuid> <var>\n"
-    chan = find_channel(host, words[0])
-    if chan is None:
-        return "-ERR No such channel!\n"
-    return chan.vars.get(words[1], "_undef_")
+    chan = channel_arg(host, words, 2, 0, "-USAGE: <uuid> <var>\n")
+    return chan if isinstance(chan, str) else chan.vars.get(words[1], "_undef_")
 
 
 def api_uuid_broadcast(host: Host, arg: str) -> str:

@@ -25,6 +25,16 @@ NO_CHANNEL = "-ERR No such channel!\n"
 _FIRST_TASK_ID = 6
 
 
+def channel_arg(host: Host, words: list[str], need: int, at: int,
+                usage: str) -> Channel | str:
+    """The live channel whose uuid is ``words[at]``, or the reply to give: ``usage`` when
+    fewer than ``need`` words came, ``-ERR No such channel!`` for an unknown uuid."""
+    if len(words) < need:
+        return usage
+    chan = find_channel(host, words[at])
+    return NO_CHANNEL if chan is None else chan
+
+
 def api_uuid_setvar_multi(host: Host, arg: str) -> str:
     """``uuid_setvar_multi <uuid> a=1;b=2``: each ``name=value`` set (empty value unsets)."""
     uuid, _, assignments = arg.strip().partition(" ")
@@ -46,12 +56,10 @@ def api_uuid_setvar_multi(host: Host, arg: str) -> str:
 
 def api_uuid_dump(host: Host, arg: str) -> str:
     """``uuid_dump <uuid> [json]``: the channel as a CHANNEL_DATA event."""
-    words = arg.split()
-    if not words:
-        return "-USAGE: <uuid> [format]\n"
+    words = arg.split() or [""]
     chan = find_channel(host, words[0])
     if chan is None:
-        return NO_CHANNEL
+        return NO_CHANNEL if words[0] else "-USAGE: <uuid> [format]\n"
     bus = host.bus
     ev = SimEvent(bus, "CHANNEL_DATA", bus.next_seq(), host.clock.now_us(),
                   ("mod_commands.c", "uuid_dump_function", "6495"), chan=chan, extended=True)
@@ -65,11 +73,9 @@ def api_uuid_dump(host: Host, arg: str) -> str:
 def api_sched_hangup(host: Host, arg: str) -> str:
     """``sched_hangup [+]<time> <uuid> [<cause>]`` (switch_ivr_schedule_hangup)."""
     words = arg.split()
-    if len(words) < 2:
-        return "-USAGE: [+]<time> <uuid> [cause]\n"
-    chan = find_channel(host, words[1])
-    if chan is None:
-        return NO_CHANNEL
+    chan = channel_arg(host, words, 2, 1, "-USAGE: [+]<time> <uuid> [cause]\n")
+    if isinstance(chan, str):
+        return chan
     when_text = words[0]
     try:
         when = int(when_text.lstrip("+") or "0")

@@ -12,8 +12,6 @@ from __future__ import annotations
 from typing import Final
 
 from .fsdata import SIP_ALLOW, SOFIA_UA
-from .milestones_bridge import OUT_BRIDGE_HEAD as OUT_BRIDGE_HEAD  # re-exported
-from .milestones_bridge import OUT_BRIDGE_TAIL as OUT_BRIDGE_TAIL
 from .template import variables
 
 # -- sofia outbound leg --------------------------------------------------------

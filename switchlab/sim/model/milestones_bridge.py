@@ -1,25 +1,20 @@
 """Pure data: the variables of a sofia leg dialled by a session (the ``bridge``
-application), in FreeSWITCH's order (re-exported by :mod:`.milestones`).
+application), in FreeSWITCH's order: an originated leg's (:mod:`.milestones`) with the
+caller's pieces added.
 """
 from __future__ import annotations
 
 from typing import Final
 
+from .milestones import OUT_CREATE_HEAD as _HEAD
+from .milestones import OUT_CREATE_TAIL as _TAIL
 from .template import variables
 
-#: a leg dialled by a session (``bridge``): switch_ivr_originate / switch_core_session_
-#: outgoing_channel copy the caller's codec, SDP and uuid (``originator``, ``signal_bond``,
-#: ``call_uuid``) and sofia decrements its Max-Forwards; before the dial string's variables
-OUT_BRIDGE_HEAD: Final = variables("""
-direction=outbound
-is_outbound=true
-uuid={uuid}
-session_id={session_id}
-sip_local_network_addr={sip_ip}
-sip_profile_name={profile}
-text_media_flow=disabled
-channel_name={chan_name}
-sip_destination_url={dest_url}
+#: switch_ivr_originate / switch_core_session_outgoing_channel copy the caller's codec,
+#: SDP and uuid (``originator``, ``signal_bond``, ``call_uuid``) and sofia decrements its
+#: Max-Forwards; no ``call_uuid`` of its own, no video flow yet; before the dial string's
+#: variables
+OUT_BRIDGE_HEAD: Final = _HEAD[0:3] + _HEAD[4:7] + _HEAD[8:11] + variables("""
 sip_cid_type=rpid
 max_forwards={max_forwards}
 originator_codec=PCMU@8000h@20i
@@ -29,23 +24,7 @@ switch_m_sdp={originator_sdp}
 call_uuid={originator}
 """)
 
-#: after them (the caller's codec is the only one offered)
-OUT_BRIDGE_TAIL: Final = variables("""
-originate_early_media=true
-originating_leg_uuid={originator}
-originate_endpoint=sofia
-rtp_use_codec_string=PCMU@8000h@20i
-local_media_ip={sip_ip}
-local_media_port={local_media_port}
-advertised_media_ip={sip_ip}
-audio_media_flow=sendrecv
-video_media_flow=inactive
-rtp_local_sdp_str={local_sdp}
-sip_outgoing_contact_uri=<sip:mod_sofia@{sip_ip}:{sip_port}>
-sip_req_uri={req_uri}
-sip_to_host={to_hostport}
-sip_from_host={sip_ip}
-sofia_profile_name={profile}
-recovery_profile_name={profile}
-sofia_profile_url=sip:mod_sofia@{sip_ip}:{sip_port}
-""")
+#: after them: the caller's codec is the only one offered; video inactive like the caller's
+OUT_BRIDGE_TAIL: Final = (_TAIL[0:1] + variables("originating_leg_uuid={originator}")
+                          + _TAIL[1:2] + variables("rtp_use_codec_string=PCMU@8000h@20i")
+                          + _TAIL[3:7] + variables("video_media_flow=inactive") + _TAIL[7:])
