@@ -48,8 +48,10 @@ def _transfer(chan: Channel, other: Channel, first: bool) -> None:
         chan.set_var(name, value)
     chan.profile_index = "2"
     chan.set_time("profile_created", now)
-    chan.set_profile(**{"Logical-Direction": "inbound", "Transfer-Source": history,
-                        "Callee-ID-Number": other.profile.get("Orig-Caller-ID-Number", "")})
+    chan.set_profile(**{"Logical-Direction": "inbound", "Transfer-Source": history})
+    if first:  # the bridge's originator takes the originatee's callee id (check_bridge_export)
+        chan.set_profile(**{"Callee-ID-Name": other.profile.get("Callee-ID-Name", ""),
+                            "Callee-ID-Number": other.profile.get("Callee-ID-Number", "")})
     chan.link_other("originatee" if first else "originator", other)
     chan.state_num = 8  # CS_HIBERNATE requested: the park loop sees it and ends
     chan.changed()
@@ -92,8 +94,17 @@ def link(a: Channel, b: Channel, dialled: bool = False) -> None:
 
 
 def _sent_callee(chan: Channel, other: Channel) -> tuple[str, str]:
-    num = other.profile.get("Orig-Caller-ID-Number") or other.cid_num
-    return num, num
+    """What ``chan`` tells its far end it now talks to (the bridge's display update,
+    ``sofia_send_callee_id``): the originatee shows its callee id, the originator its
+    caller id; an empty name is the number."""
+    p = other.profile
+    if other.facts.get("bridge_role") == "originatee":
+        num = p.get("Callee-ID-Number", "")
+        name = p.get("Callee-ID-Name", "")
+    else:
+        num = p.get("Caller-ID-Number", "")
+        name = p.get("Caller-ID-Name", "")
+    return name or num, num
 
 
 def bridge_updates(a: Channel, b: Channel) -> None:
@@ -115,13 +126,12 @@ def bridge_updates(a: Channel, b: Channel) -> None:
         far = x.peer
         if far is None or far.dead or far.kind != "sofia":
             continue
-        _display_update(far, y)
+        _display_update(far, *_sent_callee(x, y))
 
 
-def _display_update(far: Channel, other: Channel) -> None:
+def _display_update(far: Channel, name: str, num: str) -> None:
     """The far end of a bridged leg learns who it now talks to (UPDATE + INFO)."""
-    num = other.profile.get("Orig-Caller-ID-Number") or other.cid_num
-    far.set_profile(**{"Caller-ID-Name": num, "Caller-ID-Number": num})
+    far.set_profile(**{"Caller-ID-Name": name, "Caller-ID-Number": num})
     far.fire("CALL_UPDATE", variant="callee", pre=[("Direction", "RECV")])
     f = far.facts
     far.fire("RECV_INFO", extended=False, pre=[
