@@ -240,7 +240,7 @@ _AFTER_CONTACT = _NAMES.index("sip_contact_host") + 1
 #: late negotiation: the media flow and the profile's codec string are set while the
 #: INVITE is read (the offer itself waits)
 IN_CREATE_HEAD_LATE: Final = (IN_CREATE_HEAD[:_AFTER_VIDEO]
-                              + variables("audio_media_flow=sendrecv")
+                              + variables("audio_media_flow=disabled")
                               + IN_CREATE_HEAD[_AFTER_VIDEO:_AFTER_CONTACT]
                               + variables("rtp_use_codec_string=PCMU,PCMA")
                               + IN_CREATE_HEAD[_AFTER_CONTACT:])
