@@ -110,3 +110,34 @@ async def test_app_reaction_pays_the_delivery_delay_like_freeswitch() -> None:
     assert len(setup) == 40
     assert setup.median() >= POLL
     assert setup.median() == pytest.approx(0.028, abs=0.012)
+
+
+async def test_events_keep_their_order_while_commands_interleave() -> None:
+    """Commands arriving while events are queued (reply first, then one queue): every
+    channel's events still arrive in Event-Sequence order."""
+    async with Emulator(hosts=1, port=0, dut=DUTModel(seed=4)) as fs:
+        host_, port = fs.esl_addresses[0]
+        reader, writer = await asyncio.open_connection(host_, port)
+        writer.write(b"auth ClueCon\n\nevent plain ALL\n\n")
+        uuids = [f"3f1c2a9e-0000-4000-8000-00000000b{k:03d}" for k in range(6)]
+        for uid in uuids:
+            writer.write(f"bgapi originate {{origination_uuid={uid}}}sofia/external/"
+                         f"answer@127.0.0.1:5080 &park()\n\n".encode())
+            await asyncio.sleep(0.002)
+            # an api whose events (the hangup) follow the leg's still-queued ones
+            writer.write(f"api uuid_kill {uid}\n\n".encode())
+            await asyncio.sleep(0.002)
+        await asyncio.sleep(0.5)
+        writer.write(b"exit\n\n")
+        data = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+    seqs: dict[str, list[int]] = {}
+    for frame in FrameParser().feed(data):
+        if frame.content_type == "text/event-plain":
+            head = dict(line.split(": ", 1) for line in
+                        frame.body.decode().split("\n\n", 1)[0].split("\n") if ": " in line)
+            if "Unique-ID" in head:
+                seqs.setdefault(head["Unique-ID"], []).append(int(head["Event-Sequence"]))
+    assert set(uuids) <= set(seqs)
+    for uid, numbers in seqs.items():
+        assert numbers == sorted(numbers), uid

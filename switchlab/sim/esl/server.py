@@ -187,6 +187,14 @@ class EslServerProtocol(asyncio.Protocol):
         held, self._held = self._held, None
         return held
 
+    def release_held(self, held: list[bytes]) -> None:
+        """Events an api command caused (held during it): after its response, behind what
+        was queued before it (one queue, as the listener's)."""
+        if self.host.event_poll_s <= 0:
+            self.write(b"".join(held))
+        else:
+            self._out.append(b"".join(held))
+
     def stall(self) -> None:
         """Hold every event and log line (not replies) until :meth:`unstall` (a fault)."""
         if self._stalled is None:
