@@ -115,3 +115,8 @@ class MalformedFrameError(ProtocolError):
     def __init__(self, message: str, data: bytes = b"", frames: Sequence[Any] | None = None) -> None:
         super().__init__(message, data)
         self.frames: list[Any] = list(frames or [])
+
+
+class ConfigError(SwitchlabError, ValueError):
+    """A setting cannot be used (an address, an ACL entry, an app list); the message says
+    which and how to fix it."""

@@ -27,6 +27,7 @@ from .demo import demo_dut
 from .measure import Run, load
 from .originator import Originator, loopback_destinations
 from .originator.setup import DEFAULT_USER
+from .scale import DistributedOriginator
 from .sim import DUTModel, Emulator
 
 
@@ -64,12 +65,13 @@ class Lab:
     (calls go ``sofia/<profile>/<user>@<own SIP address>;fs_path=sip:<proxy>``,
     i.e. each host calls itself back through the DUT), or None to call
     directly; ``emulator``: the :class:`~switchlab.sim.Emulator` when the
-    hosts are emulated.
+    hosts are emulated; ``dask``: a ``distributed.Client`` to spread the
+    hosts over its workers (:mod:`switchlab.scale`; docs/SCALE_OUT.md).
     """
 
     def __init__(self, hosts: Iterable[str], *, password: str = "ClueCon",
                  proxy: str | None = None, profile: str = "external",
-                 emulator: Emulator | None = None) -> None:
+                 emulator: Emulator | None = None, dask: Any = None) -> None:
         self.hosts = ["{}:{}".format(*parse_address(h)) for h in hosts]
         if not self.hosts:
             raise ValueError("give at least one FreeSWITCH ESL address, e.g. ['10.0.0.5:8021']")
@@ -77,7 +79,8 @@ class Lab:
         self.proxy = proxy
         self.profile = profile
         self.emulator = emulator
-        self.originators: list[Originator] = []
+        self.dask = dask
+        self.originators: list[Originator | DistributedOriginator] = []
 
     @property
     def esl_host(self) -> str:
@@ -98,12 +101,17 @@ class Lab:
         return f"<Lab {kind} {self.hosts} proxy={self.proxy}>"
 
     async def originator(self, *, user: str = DEFAULT_USER,
-                         apps: Mapping[str, Any] | None = None, **kwargs: Any) -> Originator:
+                         apps: Mapping[str, Any] | None = None, dask: Any = None,
+                         **kwargs: Any) -> Any:
         """A connected :class:`~switchlab.originator.Originator` over every
         host, each calling its own ``profile`` SIP address (as ``user``)
         through the proxy (``proxy=`` overrides the lab's). ``apps`` defaults to ``{"tone": TonePlay}``; other
         keywords (rate, limit, duration, max_offered, shape, run_dir...) go
-        to the Originator."""
+        to the Originator. With a Dask client (``dask=``, or the lab's): a
+        :class:`~switchlab.scale.DistributedOriginator`, the hosts dealt to its workers."""
+        dask = dask if dask is not None else self.dask
+        if dask is not None:
+            return await self._distributed(dask, user, apps, kwargs)
         clients = [Client(h, password=self.password) for h in self.hosts]
         dests = await loopback_destinations(clients, self.profile, user=user)
         kwargs.setdefault("timeout", 15)
@@ -117,6 +125,18 @@ class Lab:
         await orig.connect()
         self.originators.append(orig)
         return orig
+
+    async def _distributed(self, dask: Any, user: str, apps: Mapping[str, Any] | None,
+                           kwargs: dict[str, Any]) -> DistributedOriginator:
+        kwargs.setdefault("timeout", 15)
+        kwargs.setdefault("proxy", self.proxy)
+        dorig = DistributedOriginator(self.hosts, client=dask, dest_user=user,
+                                      profile=self.profile, password=self.password,
+                                      apps=apps if apps is not None else {"tone": TonePlay},
+                                      **kwargs)
+        await dorig.connect()
+        self.originators.append(dorig)
+        return dorig
 
     async def record(self, *, seconds: float | None = None, wait: float = 120.0,
                      **kwargs: Any) -> Run:
@@ -155,18 +175,20 @@ class Lab:
 
 def open_lab(fs_hosts: Iterable[str] | str | None = None, *, password: str = "ClueCon",
              proxy: str | None = None, emulator_hosts: int = 2, dut: DUTModel | None = None,
-             tick_us: int = 1000) -> Lab:
+             tick_us: int = 1000, dask: Any = None) -> Lab:
     """``fs_hosts`` None: start an emulator (``emulator_hosts`` hosts, the demo
     DUT unless ``dut``) and return a :class:`Lab` on it, calls going through
     its DUT; else a Lab on those real FreeSWITCH hosts (``"host[:port]"``),
-    calls going through ``proxy`` (None: each host calls itself directly)."""
+    calls going through ``proxy`` (None: each host calls itself directly).
+    ``dask``: a ``distributed.Client``; the lab's originators then spread the
+    hosts over its workers (the emulator's hosts are on 127.0.0.1: a local cluster)."""
     if fs_hosts is None:
         fs = start_emulator(emulator_hosts, dut=dut, tick_us=tick_us, password=password)
         return Lab([f"{h}:{p}" for h, p in fs.esl_addresses], password=password,
-                   proxy=proxy or "{}:{}".format(*fs.dut_address), emulator=fs)
+                   proxy=proxy or "{}:{}".format(*fs.dut_address), emulator=fs, dask=dask)
     if isinstance(fs_hosts, str):
         fs_hosts = [h for h in fs_hosts.split(",") if h.strip()]
-    return Lab(fs_hosts, password=password, proxy=proxy)
+    return Lab(fs_hosts, password=password, proxy=proxy, dask=dask)
 
 
 def sample_run_path() -> Path:

@@ -317,9 +317,17 @@ class Stream:
     logs: list[Item] = field(default_factory=list)
     other_events: list[Item] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: events left out of :meth:`counts_before` (what a replay waits for)
+    uncounted: frozenset[str] = frozenset()
 
     def add(self, item: Item, fixed: set[str]) -> None:
         self.items.append(item)
+        if item.kind == "reply" and "Unique-ID" in item.frame.headers:
+            # an outbound socket's connect reply: its header block is the channel data
+            data = Item("event", item.t, item.frame,
+                        headers=[(k, fs_url_decode(v)) for k, v in item.frame.headers.items()])
+            data.uid = data.get("Unique-ID")
+            self.roles.see(data, fixed)
         if item.kind == "event":
             if item.uid:
                 role = self.roles.see(item, fixed)
@@ -336,7 +344,9 @@ class Stream:
             self.responses.append(item)
 
     def counts_before(self) -> dict[str, int]:
-        out = {role: len(evs) for role, evs in self.channels.items()}
+        skip = self.uncounted
+        out = {role: len([e for e in evs if e.name not in skip]) if skip else len(evs)
+               for role, evs in self.channels.items()}
         out["#jobs"] = len([j for j in self.jobs if j.name == "BACKGROUND_JOB"])
         out["#heartbeat"] = len([g for g in self.globals_ if g.name == "HEARTBEAT"])
         return out
@@ -360,13 +370,23 @@ def real_stream(tr: Transcript) -> Stream:
 
 
 async def replay(tr: Transcript, emulator: Emulator, sync_timeout: float = 8.0,
-                 max_gap: float = 1.0) -> Stream:
+                 max_gap: float = 1.0, uncounted: frozenset[str] = frozenset()) -> Stream:
     """Send ``tr``'s commands to ``emulator``; return what it sent back."""
-    real = real_stream(tr)
-    fixed = fixed_uuids(tr)
-    emu = Stream()
     host, port = emulator.esl_addresses[0]
     reader, writer = await asyncio.open_connection(host, port)
+    return await replay_on(tr, reader, writer, sync_timeout, max_gap, uncounted)
+
+
+async def replay_on(tr: Transcript, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                    sync_timeout: float = 8.0, max_gap: float = 1.0,
+                    uncounted: frozenset[str] = frozenset()) -> Stream:
+    """Replay ``tr``'s commands on a connection (one we dialled, or one the emulator's
+    ``socket`` application made to us); return what came back. Before each command
+    it waits for what the real server had sent by then, ``uncounted`` events aside."""
+    real = real_stream(tr)
+    real.uncounted = uncounted
+    fixed = fixed_uuids(tr)
+    emu = Stream(uncounted=uncounted)
     parser = FrameParser()
     start = time.monotonic()
     eof = asyncio.Event()
@@ -391,7 +411,7 @@ async def replay(tr: Transcript, emulator: Emulator, sync_timeout: float = 8.0,
             gap = min(max(0.0, ts - previous), max_gap)
             previous = ts
             await asyncio.sleep(max(0.0, last_sent + gap - time.monotonic()))
-            needed = _needed(real, real_items, ts, fixed)
+            needed = _needed(real, real_items, ts, fixed, uncounted)
             deadline = time.monotonic() + sync_timeout
             while not _satisfied(emu, needed):
                 if time.monotonic() > deadline:
@@ -409,8 +429,10 @@ async def replay(tr: Transcript, emulator: Emulator, sync_timeout: float = 8.0,
             writer.write(mapped.encode("utf-8"))
             await writer.drain()
             last_sent = time.monotonic()
+        # the server may close by itself some time after the last command (linger N)
+        tail = tr.duration - (tr.sends[-1][0] if tr.sends else 0.0)
         try:
-            await asyncio.wait_for(eof.wait(), 1.0)
+            await asyncio.wait_for(eof.wait(), min(15.0, max(1.0, tail + 2.0)))
         except asyncio.TimeoutError:
             # the recording client half-closed its socket at the end (no exit sent)
             writer.write_eof()
@@ -425,8 +447,8 @@ async def replay(tr: Transcript, emulator: Emulator, sync_timeout: float = 8.0,
 
 
 def _needed(real: Stream, real_items: list[tuple[float, Item]], ts: float,
-            fixed: set[str]) -> dict[str, int]:
-    before = Stream()
+            fixed: set[str], uncounted: frozenset[str] = frozenset()) -> dict[str, int]:
+    before = Stream(uncounted=uncounted)
     for t, item in real_items:
         if t >= ts:  # same millisecond: may well have been caused by this very command
             break
@@ -645,6 +667,59 @@ async def run_scenario(directory: Path, name: str, tick_us: int = 20_000) -> tup
     return tr, real_stream(tr), emu
 
 
+def outbound_pairs(directory: Path) -> list[str]:
+    """Outbound-socket scenarios: ``NAME`` (the socket) with ``NAME_inbound`` beside it."""
+    names = available(directory)
+    return [n for n in names if f"{n}_inbound" in names]
+
+
+async def run_outbound_scenario(directory: Path, name: str, tick_us: int = 20_000,
+                                uncounted: frozenset[str] = frozenset()) -> tuple[tuple[Transcript, Stream, Stream],
+                                           tuple[Transcript, Stream, Stream]]:
+    """Replay an outbound-socket scenario: the inbound connection's commands (which
+    originate the call) and, on a server the emulator's ``socket`` application
+    connects to, the outbound server's commands. Both sides are returned as
+    ``(transcript, real, emulated)`` for :func:`compare`."""
+    out_tr = load(directory, name)
+    in_tr = load(directory, f"{name}_inbound")
+    accepted: asyncio.Future[Stream] = asyncio.get_running_loop().create_future()
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def serve_one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if accepted.done():
+            writer.close()
+            return
+        try:
+            accepted.set_result(await replay_on(out_tr, reader, writer, sync_timeout=3.0,
+                                                 uncounted=uncounted))
+        except Exception as exc:  # noqa: BLE001 - reported by the caller
+            if not accepted.done():
+                accepted.set_exception(exc)
+
+    def on_accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.get_running_loop().create_task(serve_one(reader, writer))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    server = await asyncio.start_server(on_accept, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    base = emulator_for(in_tr, tick_us)
+    emulator = Emulator(hosts=1, port=0, dut=base.dut, tick_us=tick_us,
+                        heartbeat_s=base.heartbeat_s, hostnames=[h.hostname for h in base.hosts],
+                        socket_address=f"127.0.0.1:{port}")
+    try:
+        async with emulator:
+            emu_in = await replay(in_tr, emulator, sync_timeout=3.0, uncounted=uncounted)
+            emu_out = await asyncio.wait_for(accepted, 10.0)
+    finally:
+        server.close()
+    # the recordings' server listened on 127.0.0.1:8084 (``socket`` argument, variables)
+    ours = f"127.0.0.1:{port}"
+    for item in emu_in.items + emu_out.items:
+        item.headers = [(k, v.replace(ours, "127.0.0.1:8084")) for k, v in item.headers]
+    return (out_tr, real_stream(out_tr), emu_out), (in_tr, real_stream(in_tr), emu_in)
+
+
 def describe(stream: Stream) -> str:
     """Readable dump (for debugging a failing scenario)."""
     lines = []
@@ -657,5 +732,6 @@ def describe(stream: Stream) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["Transcript", "available", "load", "replay", "compare", "run_scenario",
+__all__ = ["Transcript", "available", "load", "replay", "replay_on", "compare", "run_scenario",
+           "outbound_pairs", "run_outbound_scenario",
            "real_stream", "infer_dut", "emulator_for", "describe"]

@@ -40,6 +40,9 @@ ALLOWED_LAZY = {
     "switchlab/cli/common.py::parse_checks": "CLI start-up time",
     "switchlab/cli/dial.py::command": "CLI start-up time",
     "switchlab/cli/dial.py::_dial": "CLI start-up time",
+    "switchlab/cli/dial.py::_scaled": "CLI start-up time: Dask only for --workers/--scheduler",
+    "switchlab/cli/serve.py::command": "CLI start-up time",
+    "switchlab/cli/serve.py::_serve": "CLI start-up time",
     "switchlab/cli/demo.py::command": "matplotlib.use('Agg') must come before plots is imported",
 }
 

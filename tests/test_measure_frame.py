@@ -120,7 +120,7 @@ def test_memory_per_row_is_compact() -> None:
     for i in range(n):
         s.append(full_row(i, call_id=f"{i:08x}-4970-47c8-beee-0eb783d7ae3e"))
     per_row = s.nbytes() / n
-    # 35 columns: 10 times + 12 floats at 8 bytes, 7 category codes at 4, SIP 2,
+    # 36 columns: 10 times + 12 floats at 8 bytes, 8 category codes at 4, SIP 2,
     # bool 1, call id 36 + 9 bytes
     assert 250 < per_row < 320
 

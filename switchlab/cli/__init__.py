@@ -10,6 +10,7 @@ SUBCOMMANDS = {
     "sim": "switchlab.cli.sim",
     "dial": "switchlab.cli.dial",
     "demo": "switchlab.cli.demo",
+    "serve": "switchlab.cli.serve",
 }
 
 

@@ -50,7 +50,7 @@ def parse_checks(checks: tuple[str, ...]) -> dict[str, str]:
 
 
 #: host trouble shown only while non-zero (``Originator.stats()`` keys)
-HOST_TROUBLE = ("hosts_down", "hosts_given_up", "not_offered")
+HOST_TROUBLE = ("hosts_down", "hosts_given_up", "not_offered", "shards_lost")
 
 
 def host_trouble(stats: dict[str, Any]) -> str:
@@ -119,3 +119,19 @@ async def progress_reporter(orig: Any, *, live: bool, interval: float = 1.0
     finally:
         stop.set()
         await task
+
+
+async def run_to_end(orig: Any, stop: asyncio.Event, *, live: bool, interval: float) -> None:
+    """Show progress while ``orig`` launches (until it stops or ``stop`` is
+    set), then while its calls finish (a second Ctrl-C hangs them up)."""
+    loop = asyncio.get_running_loop()
+    async with progress_reporter(orig, live=live, interval=interval):
+        while not stop.is_set() and not await orig.wait(interval, calls=False):
+            pass
+        last = 0.0
+        while orig.count_active > 0:
+            now = loop.time()
+            if now - last >= interval:
+                click.echo(f"Waiting on {orig.count_active} active calls to finish")
+                last = now
+            await orig.wait(min(interval, 0.2))

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ..errors import AuthenticationError, ConnectionFailed, SwitchlabError
-from .common import fail, progress_reporter
+from .common import fail, run_to_end
 from .outcome import EXIT_CODES_HELP, Asked, exit_code
 
 #: ``switchlab.originator.setup.DEFAULT_USER`` (a literal here: the originator,
@@ -62,12 +62,19 @@ DEFAULT_USER = "switchlab"
 @click.option("--host-down-deadline", type=click.FloatRange(min=0, min_open=True), default=60.0,
               show_default=True, help="seconds a host whose event socket dropped is retried "
               "before it is given up (the run ends short, exit code 3)")
+@click.option("--workers", type=int, default=None,
+              help="spread the load over a local Dask cluster of N worker processes, one "
+              "shard of the hosts each (with --sim: each worker emulates --sim-hosts hosts)")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="spread the load over the workers of an existing Dask cluster "
+              "(tcp://host:port of its scheduler), one shard each")
 def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url: str | None,
             profile: str, rate: float, limit: int, max_offered: int | None,
             duration: float | None, apps: tuple[str, ...], password: str,
             metrics_file: Path | None, write_csv: bool, checks: tuple[str, ...], sim: bool,
             sim_hosts: int, progress: bool | None, interval: float,
-            host_down_deadline: float = 60.0) -> None:
+            host_down_deadline: float = 60.0, workers: int | None = None,
+            scheduler: str | None = None) -> None:
     """Spin up an auto-dialer on HOST... (ESL addresses, host[:port]).
 
     Every input is checked before anything starts (one line, exit code 2).
@@ -85,6 +92,10 @@ def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url:
     addresses, app_specs, thresholds = checked.addresses, checked.app_specs, checked.thresholds
     max_offered = checked.max_offered
     install_early()
+    if workers is not None or scheduler is not None:
+        _scaled(checked.addresses, workers, scheduler, sim, sim_hosts, proxy, dest_user,
+                dest_url, profile, rate, limit, max_offered, duration, app_specs, password,
+                metrics_file, write_csv, thresholds, progress, interval, host_down_deadline)
     emulator = None
     if sim:
         from ..sim import DUTModel, Emulator
@@ -156,16 +167,7 @@ async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: 
     click.echo(repr(orig))
     if not stop.is_set():
         orig.start()
-    async with progress_reporter(orig, live=live, interval=interval):
-        while not stop.is_set() and not await orig.wait(interval, calls=False):
-            pass
-        last = 0.0
-        while orig.count_active > 0:  # a second Ctrl-C hangs them up
-            now = loop.time()
-            if now - last >= interval:
-                click.echo(f"Waiting on {orig.count_active} active calls to finish")
-                last = now
-            await orig.wait(min(interval, 0.2))
+    await run_to_end(orig, stop, live=live, interval=interval)
     run = await orig.close()
     click.echo(repr(orig))
     if metrics_file is not None:
@@ -174,6 +176,31 @@ async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: 
         run.save(metrics_file)
         click.echo(f"Stored the run ({len(run)} calls) in {metrics_file}")
     return _outcome(run, thresholds, Asked(max_offered, stopped_by_user=stop.is_set()))
+
+
+def _scaled(addresses: list[tuple[str, int]], workers: int | None, scheduler: str | None,
+            sim: bool, sim_hosts: int, proxy: str | None, dest_user: str,
+            dest_url: str | None, profile: str, rate: float, limit: int, max_offered: int,
+            duration: float | None, app_specs: list[tuple[str, Any, float]], password: str,
+            metrics_file: Path | None, write_csv: bool, thresholds: dict[str, str],
+            progress: bool | None, interval: float, host_down_deadline: float) -> None:
+    """``--workers`` / ``--scheduler``: the load test on Dask (switchlab.scale); exits."""
+    from .dial_scale import check_scale_options, dial_scaled
+    from .stopping import StoppedEarly, stopped_early
+
+    check_scale_options(workers, scheduler, [f"{h}:{p}" for h, p in addresses], sim=sim)
+    live = sys.stdout.isatty() if progress is None else progress
+    try:
+        run, by_user = asyncio.run(dial_scaled(
+            [] if sim else addresses, workers=workers, scheduler=scheduler,
+            sim_hosts=sim_hosts if sim else None, proxy=proxy, dest_user=dest_user,
+            dest_url=dest_url, profile=profile, rate=rate, limit=limit,
+            max_offered=max_offered, duration=duration, app_specs=app_specs,
+            password=password, metrics_file=metrics_file, write_csv=write_csv, live=live,
+            interval=interval, host_down_deadline=host_down_deadline))
+    except StoppedEarly as exc:
+        stopped_early(exc.signum)
+    sys.exit(_outcome(run, thresholds, Asked(max_offered, stopped_by_user=by_user)))
 
 
 def _outcome(run: Any, thresholds: dict[str, str], asked: Asked) -> int:

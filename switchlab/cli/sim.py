@@ -98,6 +98,9 @@ def _faults(ctx: click.Context, param: click.Parameter,
                    "malformed, blackhole; repeatable)")
 @click.option("--fault-api", is_flag=True,
               help="answer 'api sim_fault KIND[=ARG][@SECONDS][/HOST]' on the event socket")
+@click.option("--socket-address", default="127.0.0.1:8084", show_default=True,
+              metavar="HOST:PORT", help="where the dialplan's socket application connects "
+              "(destinations outbound*, outsync*; loopback only)")
 @click.option("--uvloop/--no-uvloop", "use_uvloop", default=True, show_default=True,
               help="run on uvloop when it is installed (faster socket I/O)")
 @click.option("-v", "--verbose", count=True, help="log more (-v info, -vv debug)")
@@ -107,7 +110,7 @@ def command(port: int, hosts: int, bind: str, password: str, tick_ms: str, heart
             ringing_ms: Latency | None, ring_ms: Latency | None, failure_ms: Latency | None,
             call_duration_ms: Latency | None, knee_ms: float | None,
             failures: dict[int | str, float] | None, faults: list[FaultSpec], fault_api: bool,
-            use_uvloop: bool, verbose: int) -> None:
+            use_uvloop: bool, verbose: int, socket_address: str = "127.0.0.1:8084") -> None:
     """Serve emulated FreeSWITCH 1.11 hosts (event socket) until interrupted."""
     logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -126,7 +129,8 @@ def command(port: int, hosts: int, bind: str, password: str, tick_ms: str, heart
         dut = DUTModel(**kwargs)  # type: ignore[arg-type]
         emulator = Emulator(hosts=hosts, port=port, password=password, dut=dut,
                             tick_us=int(tick_ms) * 1000, heartbeat_s=heartbeat_s, bind=bind,
-                            dut_address=("127.0.0.1", dut_port), fault_api=fault_api)
+                            dut_address=("127.0.0.1", dut_port), fault_api=fault_api,
+                            socket_address=socket_address)
         for spec in faults:
             spec.check_hosts(hosts)
     except (ValueError, TypeError) as exc:

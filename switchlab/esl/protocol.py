@@ -13,9 +13,12 @@ bytes, and knows nothing of sockets, event loops or which side dialled:
   re-apply on a new connection.
 
 The inbound :class:`~switchlab.esl.inbound.Connection` drives it from an
-asyncio transport; an outbound-socket server (FreeSWITCH dials us) drives the
-same object: its ``connect`` reply is just another decoder
-(:func:`~.decoders.channel_data`). A test drives it from bytes alone:
+asyncio transport; an outbound-socket server (FreeSWITCH dials us,
+:class:`~switchlab.esl.outbound.OutboundConnection`) drives the same object:
+:meth:`ESLProtocol.connect` sends ``connect``, whose reply is just another
+decoder (:func:`~.decoders.channel_data`), and keeps the channel data in
+:attr:`channel`; a ``linger`` notice's ``Linger-Time`` is kept in
+:attr:`linger_time`. A test drives it from bytes alone:
 
 >>> import asyncio
 >>> from switchlab.esl import decoders
@@ -41,8 +44,9 @@ from ..errors import Disconnected, ProtocolError
 from ..wire.events import Event
 from ..wire.frames import (API_RESPONSE, COMMAND_REPLY, DISCONNECT_NOTICE, EVENT_JSON, EVENT_PLAIN,
                            EVENT_XML, RUDE_REJECTION, Frame)
+from ..wire.commands import connect as connect_command
 from ..wire.parser import FrameParser
-from .decoders import BgapiAccepted, Decoder, Request
+from .decoders import BgapiAccepted, Decoder, Request, channel_data
 from .job import Job, silence
 from .restore import Restore
 
@@ -94,6 +98,10 @@ class ESLProtocol:
         self.lingering = False
         #: the last closing notice (``disconnect`` notice or rude rejection)
         self.notice: Frame | None = None
+        #: outbound mode: the channel data of the ``connect`` reply
+        self.channel: Event | None = None
+        #: the ``Linger-Time`` of a linger notice (-1: forever), when one came
+        self.linger_time: int | None = None
 
     def __repr__(self) -> str:
         return (f"<ESLProtocol {self.address} pending={len(self.pending)} "
@@ -121,6 +129,17 @@ class ESLProtocol:
             self.pending.remove(req)  # nothing was sent: no reply will come for it
             raise
         return fut
+
+    def connect(self) -> asyncio.Future[Event]:
+        """Outbound mode: send ``connect``; resolves with the channel data
+        (an :class:`Event` named ``CHANNEL_DATA``, also kept in :attr:`channel`)."""
+        fut = self.request(connect_command(), channel_data, "connect")
+        fut.add_done_callback(self._connected)
+        return fut
+
+    def _connected(self, fut: asyncio.Future[Event]) -> None:
+        if not fut.cancelled() and fut.exception() is None:
+            self.channel = fut.result()
 
     def new_job(self, job_uuid: str, command: str) -> Job:
         """A :class:`Job` in the job table, to send with :meth:`request_job`."""
@@ -214,6 +233,10 @@ class ESLProtocol:
         if ct == DISCONNECT_NOTICE:
             if f.disposition == "linger":
                 self.lingering = True
+                try:
+                    self.linger_time = int(f.headers.get("Linger-Time", "-1"))
+                except ValueError:
+                    self.linger_time = -1
             else:
                 self.notice = f
         elif ct == RUDE_REJECTION:

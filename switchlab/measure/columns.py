@@ -164,6 +164,11 @@ BUILTIN_COLUMNS: Final[tuple[ColumnSpec, ...]] = (
     ColumnSpec("app", CATEGORY, "client app driving the call", source="originator"),
     ColumnSpec("dest", CATEGORY, "destination dialled", label="destination",
                source="originator"),
+    ColumnSpec("handled_by", CATEGORY,
+               "which mode handled the call: `outbound` (an app of an outbound-socket "
+               "server), `inbound` (apps of `switchlab serve` on inbound connections); "
+               "empty for calls the originator placed", label="handled by",
+               source="`switchlab serve` (`switchlab.outbound`)"),
     # local wall clock
     _time("launch", "local wall clock at launch", "`time.time()`", LOCAL_CLOCK),
     _time("job_done", "local wall clock when the bgapi result arrived",
@@ -211,6 +216,11 @@ BUILTIN_COLUMNS: Final[tuple[ColumnSpec, ...]] = (
                source="originator"),
     ColumnSpec("target_rate", LOAD, "rate the originator aimed at, at launch",
                label="target rate at launch", unit="calls/s", source="originator"),
+    # scale-out (switchlab.scale): which shard and Dask worker made the call
+    ColumnSpec("shard", CATEGORY, "scale-out shard that made the call (null in a "
+               "one-process run)", source="`switchlab.scale` shard index"),
+    ColumnSpec("worker", CATEGORY, "Dask worker that ran the shard (null in a one-process "
+               "run)", source="Dask worker address"),
     # derived latencies
     ColumnSpec("originate_latency", SECONDS, "launch to bgapi result, local clock",
                unit="ms", derive=Diff("rx_job", "rx_launch"), clock=LOCAL_CLOCK,

@@ -27,7 +27,7 @@ from .launcher import Launcher
 from .loadshapes import LoadShape
 from .recorder import LOAD_TEST_EVENTS, Recorder
 from .settings import app_class, app_weight
-from .status import OriginatorState, describe, live_stats
+from .status import OriginatorState, describe, live_stats, mark_stopped, wait_stopped
 from .tuning import LoadControls
 from .weights import SmoothWeighted
 
@@ -228,10 +228,7 @@ class Originator(LoadControls):
             self._set_stopped()
 
     def _set_stopped(self) -> None:
-        if self.state is not OriginatorState.STOPPED:
-            self.state = OriginatorState.STOPPED
-            self.stopped_at = time.monotonic()
-            self.run.log("state", OriginatorState.STOPPED.value)
+        mark_stopped(self)
         self._launcher.poke()
 
     def stop(self) -> None:
@@ -257,13 +254,7 @@ class Originator(LoadControls):
     async def wait(self, timeout: float | None = None, *, calls: bool = True) -> bool:
         """Wait until launching stopped (and, with ``calls``, every call is
         over and written). Returns False on timeout."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            if self.state is OriginatorState.STOPPED and (not calls or self.recorder.active == 0):
-                return True
-            if deadline is not None and time.monotonic() >= deadline:
-                return False
-            await asyncio.sleep(0.05)
+        return await wait_stopped(self, timeout, calls=calls)
 
     async def close(self, timeout: float = 30.0) -> Run:
         """Stop, wait for calls (up to ``timeout``), write what is left, close

@@ -6,7 +6,9 @@ the live counters of :meth:`Originator.stats` and its one-line repr.
 """
 from __future__ import annotations
 
+import asyncio
 import enum
+import time
 from typing import Any
 
 from .recorder import Recorder
@@ -49,3 +51,24 @@ def describe(*, active: int, state: OriginatorState, originated: int, rate: floa
     return (f"<Originator: active-calls={active} state={state.value} "
             f"total-originated-sessions={originated} rate={format_number(rate)} "
             f"limit={limit} max-offered={mo} duration={format_number(round(duration, 3))}>")
+
+
+async def wait_stopped(orig: Any, timeout: float | None = None, *, calls: bool = True) -> bool:
+    """Wait until ``orig`` (an originator: ``state``, ``count_active``) stopped
+    launching and, with ``calls``, has no call left. False on timeout."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        if orig.state is OriginatorState.STOPPED and (not calls or orig.count_active == 0):
+            return True
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(0.05)
+
+
+def mark_stopped(orig: Any) -> None:
+    """Set ``orig`` (an originator: ``state``, ``stopped_at``, ``run``) STOPPED
+    and log it in its run, unless it already is."""
+    if orig.state is not OriginatorState.STOPPED:
+        orig.state = OriginatorState.STOPPED
+        orig.stopped_at = time.monotonic()
+        orig.run.log("state", OriginatorState.STOPPED.value)

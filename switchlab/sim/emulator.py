@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .dut import DUTModel
+from .esl.outbound import check_socket_address
 from .esl.server import EslServerProtocol
 from .faultplan import api_sim_fault
 from .faults import Faults
@@ -60,7 +61,9 @@ class Emulator:
     ``1ms-timer``, 20000 like a stock server), ``heartbeat_s`` (HEARTBEAT
     interval), ``bind`` (listen address, loopback only), ``dut_address`` (where
     the DUT answers), ``open_ports`` (extra loopback ports treated as the DUT),
-    ``context`` (dialplan context of the profiles), ``hostnames``, ``fault_api``
+    ``context`` (dialplan context of the profiles), ``socket_address``
+    (``host:port`` the dialplan's ``socket`` application connects to for
+    destinations ``outbound*``/``outsync*``; loopback only), ``hostnames``, ``fault_api``
     (answer ``api sim_fault ...``: :mod:`switchlab.sim.faultplan`),
     ``late_negotiation`` (the sofia profiles' ``inbound-late-negotiation``),
     ``park_expression`` (the dialplan's catch-all park condition). Faults are
@@ -73,8 +76,8 @@ class Emulator:
                  dut_address: tuple[str, int] = ("127.0.0.1", 5070),
                  open_ports: Iterable[int] = (), context: str = "switchio",
                  hostnames: Iterable[str] | None = None, sip_ip: str = "127.0.0.1",
-                 fault_api: bool = False, late_negotiation: bool = False,
-                 park_expression: str = "^(.*)$") -> None:
+                 fault_api: bool = False, socket_address: str = "127.0.0.1:8084",
+                 late_negotiation: bool = False, park_expression: str = "^(.*)$") -> None:
         if hosts < 1:
             raise ValueError(f"hosts must be >= 1, got {hosts}")
         if not _is_loopback(bind):
@@ -82,6 +85,7 @@ class Emulator:
         if port < 0 or port + hosts - 1 > 65535:
             raise ValueError(f"ports {port}..{port + hosts - 1} are out of range")
         self.password = password
+        self.socket_address = check_socket_address(socket_address)
         self.bind = bind
         self.port = port
         self.clock = SimClock(tick_us)

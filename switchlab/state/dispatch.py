@@ -34,7 +34,8 @@ APP_ID_VAR = "sip_h_X-switchlab_app"
 _NO_CREATE = frozenset({"CHANNEL_DESTROY", "CHANNEL_HANGUP_COMPLETE"})
 #: events that carry the channel variables (CHANNEL_STATE, CODEC, CHANNEL_OUTGOING and
 #: CHANNEL_CALLSTATE carry none): a session is tied to its call by the first of these
-_FULL = frozenset({"CHANNEL_CREATE", "CHANNEL_ORIGINATE", "CHANNEL_PROGRESS",
+#: (CHANNEL_DATA: the ``connect`` reply of an outbound socket)
+_FULL = frozenset({"CHANNEL_DATA", "CHANNEL_CREATE", "CHANNEL_ORIGINATE", "CHANNEL_PROGRESS",
                    "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER", "CHANNEL_EXECUTE", "CHANNEL_PARK",
                    "CHANNEL_BRIDGE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE",
                    "CHANNEL_DESTROY", "CALL_UPDATE"})

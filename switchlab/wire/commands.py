@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from ..errors import CommandError
-from .validate import check_line, check_uuid, check_word
+from .validate import check_line, check_uuid, check_var_name, check_word
 
 EVENT_FORMATS = ("plain", "json", "xml")
 
@@ -132,14 +132,20 @@ def filter_delete(header: str, value: str | None = None) -> bytes:
     return command(line)
 
 
-def myevents(uuid: str, fmt: str | None = "plain") -> bytes:
+def myevents(uuid: str | None, fmt: str | None = "plain") -> bytes:
     """``myevents <uuid> [<fmt>]``: attach the socket to one session
-    (``fmt=None`` sends no format: FreeSWITCH then uses plain)."""
+    (``fmt=None`` sends no format: FreeSWITCH then uses plain). On an outbound
+    socket ``uuid=None``: the controlled session.
+
+    >>> myevents(None, None), myevents(None)
+    (b'myevents\\n\\n', b'myevents plain\\n\\n')
+    """
+    line = "myevents" if uuid is None else f"myevents {check_uuid(uuid)}"
     if fmt is None:
-        return command(f"myevents {check_uuid(uuid)}")
+        return command(line)
     if fmt not in EVENT_FORMATS:
         raise CommandError(f"event format {fmt!r} is not one of {', '.join(EVENT_FORMATS)}")
-    return command(f"myevents {check_uuid(uuid)} {fmt}")
+    return command(f"{line} {fmt}")
 
 
 def linger(seconds: int | None = None) -> bytes:
@@ -164,12 +170,29 @@ def exit_() -> bytes:
     return b"exit\n\n"
 
 
-def sendmsg(uuid: str, headers: Mapping[str, str], body: bytes | None = None) -> bytes:
-    """``sendmsg <uuid>`` with its headers (``call-command``, ...)."""
-    return command(f"sendmsg {check_uuid(uuid)}", headers, body)
+def sendmsg(uuid: str | None, headers: Mapping[str, str], body: bytes | None = None) -> bytes:
+    """``sendmsg <uuid>`` with its headers (``call-command``, ...); ``uuid=None``
+    on an outbound socket: the controlled session."""
+    line = "sendmsg" if uuid is None else f"sendmsg {check_uuid(uuid)}"
+    return command(line, headers, body)
 
 
-def execute(uuid: str, app: str, arg: str = "", event_lock: bool = False,
+def connect() -> bytes:
+    """``connect``: the first command on an outbound socket (the reply is the channel data)."""
+    return b"connect\n\n"
+
+
+def divert_events(on: bool = True) -> bytes:
+    """``divert_events on|off`` (outbound socket)."""
+    return b"divert_events on\n\n" if on else b"divert_events off\n\n"
+
+
+def getvar(name: str) -> bytes:
+    """``getvar <name>`` (outbound socket): the reply text is the value itself."""
+    return command(f"getvar {check_var_name(name)}")
+
+
+def execute(uuid: str | None, app: str, arg: str = "", event_lock: bool = False,
             loops: int = 1, event_uuid: str | None = None) -> bytes:
     """``sendmsg`` with ``call-command: execute`` for dialplan application ``app``.
 
@@ -198,6 +221,6 @@ def execute(uuid: str, app: str, arg: str = "", event_lock: bool = False,
     return sendmsg(uuid, headers, body)
 
 
-def hangup(uuid: str, cause: str = "NORMAL_CLEARING") -> bytes:
+def hangup(uuid: str | None, cause: str = "NORMAL_CLEARING") -> bytes:
     """``sendmsg`` with ``call-command: hangup``."""
     return sendmsg(uuid, {"call-command": "hangup", "hangup-cause": check_word("cause", cause)})

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 
 from ..errors import CommandError
 
@@ -225,6 +226,47 @@ def check_proxy(proxy: str) -> str:
     bare = proxy[4:] if proxy.startswith("sip:") else proxy
     _hostport("proxy", bare, "host[:port] such as '127.0.0.1:5070' or '[::1]:5070'")
     return bare
+
+
+def check_listen_address(text: str, what: str = "listen address") -> tuple[str, int]:
+    """``host:port`` to listen on (``[v6]:port``; port 0: any free port).
+
+    >>> check_listen_address("127.0.0.1:8084"), check_listen_address("[::1]:0")
+    (('127.0.0.1', 8084), ('::1', 0))
+    >>> check_listen_address("127.0.0.1")
+    Traceback (most recent call last):
+    ...
+    switchlab.errors.CommandError: listen address '127.0.0.1' is refused: expected host:port such as '127.0.0.1:8084' or '[::1]:8084'
+    """
+    example = "host:port such as '127.0.0.1:8084' or '[::1]:8084'"
+    if not isinstance(text, str):
+        raise CommandError(f"{what} {text!r} must be a str: {example}")
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or (":" in host and not host.startswith("[")):
+        raise CommandError(f"{what} {text!r} is refused: expected {example}")
+    why = _host_problem(host)
+    if why:
+        raise CommandError(f"{what} {text!r} is refused: host {host!r}: {why}")
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise CommandError(f"{what} {text!r}: port {port!r} must be a number 0-65535 "
+                           "(0: any free port)")
+    return host.strip("[]"), int(port)
+
+
+def check_acl(entries: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The networks of an ACL (``"10.0.0.0/8"``, ``"192.0.2.7"``, ``"::1"``).
+
+    >>> [str(n) for n in check_acl(["10.0.0.0/8", "192.0.2.7"])]
+    ['10.0.0.0/8', '192.0.2.7/32']
+    """
+    out: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for item in entries:
+        try:
+            out.append(ipaddress.ip_network(str(item).strip(), strict=False))
+        except ValueError:
+            raise CommandError(f"ACL entry {item!r} is not an IP address or network "
+                               "(e.g. 10.0.0.0/8 or 192.0.2.7)") from None
+    return out
 
 
 def check_sip_user(user: str, what: str = "destination user") -> str:

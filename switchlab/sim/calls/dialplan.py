@@ -1,10 +1,14 @@
 """The dialplan of the recorded servers (context ``switchio``, as switchio's conf).
 
-A destination number starting with ``answer`` is answered, then parked;
-anything else is only parked (not answered).
+A destination number starting with ``answer`` is answered, then parked; one
+starting with ``outbound`` runs ``socket <address> async full`` and one starting
+with ``outsync`` ``socket <address> full`` (FreeSWITCH connects to an outbound
+event-socket server); anything else is only parked (not answered).
 
 >>> [name for name, _ in answer_then_park("answer123")]
 ['answer', 'park']
+>>> answer_then_park("outsync1", "127.0.0.1:8084")
+[('socket', '127.0.0.1:8084 full')]
 """
 from __future__ import annotations
 
@@ -15,10 +19,15 @@ if TYPE_CHECKING:
     from ..model.channel import Channel
 
 
-def answer_then_park(dest: str) -> list[tuple[str, str]]:
+def answer_then_park(dest: str, socket_address: str = "127.0.0.1:8084"
+                     ) -> list[tuple[str, str]]:
     """The applications the dialplan runs for ``dest``."""
     if dest.startswith("answer"):
         return [("answer", ""), ("park", "")]
+    if dest.startswith("outbound"):
+        return [("socket", f"{socket_address} async full")]
+    if dest.startswith("outsync"):
+        return [("socket", f"{socket_address} full")]
     return [("park", "")]
 
 
@@ -38,7 +47,7 @@ def dialplan_apps(chan: Channel, dest: str, context: str) -> list[tuple[str, str
     num = chan.profile.get("Caller-ID-Number", "")
     chan.host.log(6, "mod_dialplan_xml.c", "dialplan_hunt", 648,
                   f"Processing {name} <{num}>->{dest} in context {context}", chan)
-    apps = answer_then_park(dest)
-    if apps[0][0] != "answer":
+    apps = answer_then_park(dest, chan.host.emulator.socket_address)
+    if apps[0][0] == "park":
         dp_match(chan, chan.host.emulator.park_expression, dest)
     return apps

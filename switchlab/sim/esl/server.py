@@ -83,12 +83,16 @@ class EslServerProtocol(asyncio.Protocol):
 
     # -- asyncio.Protocol -----------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.attach(transport)
+        self.write(serialize.AUTH_REQUEST_FRAME)
+
+    def attach(self, transport: asyncio.BaseTransport) -> None:
+        """Take the transport, note the peer, start hearing the host's events."""
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
         if peer:
             self.peer = f"{peer[0]}:{peer[1]}"
         self.host.add_listener(self)
-        self.write(serialize.AUTH_REQUEST_FRAME)
 
     def data_received(self, data: bytes) -> None:
         if self.closed:
@@ -320,10 +324,14 @@ class EslServerProtocol(asyncio.Protocol):
             self.host.later(self.host.tick(), self.close)
 
     # -- command processing --------------------------------------------------------
+    def handle_command(self, cmd: Command) -> Awaitable[Any] | None:
+        """Run one command (an outbound socket adds its own verbs)."""
+        return handle(self, cmd)
+
     def _run(self, cmd: Command) -> None:
         queued = len(self._out)
         try:
-            pending = handle(self, cmd)
+            pending = self.handle_command(cmd)
         except Exception:
             log.exception("%s: command %r from %s failed inside the emulator",
                           self.host.hostname, cmd.line[:80], self.peer)

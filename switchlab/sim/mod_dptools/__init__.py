@@ -2,7 +2,7 @@
 
 Supported: answer, pre_answer, ring_ready, respond, hangup, park, playback,
 record_session, stop_record_session, bridge, echo, sleep, set, export,
-send_dtmf, info, log. Importing this package registers them in
+send_dtmf, info, log, socket (outbound event socket: :mod:`.socket`). Importing this package registers them in
 :data:`.runner.APPS` and plugs the runner into call processing
 (:data:`switchlab.sim.calls.hooks.HOOKS`).
 
@@ -13,7 +13,7 @@ kind (it must end with :func:`.runner.complete`, now or later), add it to
 from __future__ import annotations
 
 from ..calls.hooks import HOOKS
-from . import basic, bridge, media
+from . import basic, bridge, media, socket
 from .runner import APPS, CLEANUPS, STOPPERS, AppFn, interrupt_app, leave_apps, run_apps
 
 #: application name -> implementation
@@ -35,6 +35,7 @@ REGISTRY: dict[str, AppFn] = {
     "bridge": bridge.bridge_app,
     "info": basic.app_info,
     "log": basic.app_info,
+    "socket": socket.app_socket,
 }
 
 #: what to do with a running application when the channel hangs up (before its COMPLETE)
@@ -42,6 +43,7 @@ STOP: dict[str, AppFn] = {
     "park": basic.stop_park,
     "playback": media.stop_playback,
     "bridge": bridge.stop_bridge_app,
+    "socket": socket.stop_socket,
 }
 
 

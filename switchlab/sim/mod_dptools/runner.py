@@ -116,6 +116,8 @@ def start_app(chan: Channel, name: str, data: str, source: str,
     chan.set_var("current_application", name)
     if data:
         chan.set_var("current_application_data", data)
+    elif "current_application_data" in chan.vars:
+        chan.unset_var("current_application_data")  # as FreeSWITCH: no stale data
     chan.last_app = name
     chan.last_arg = data
     chan.app_stack.append(run)
@@ -182,10 +184,13 @@ def interrupt_app(chan: Channel) -> None:
         cleanup(chan)
 
 
-def queue_message(chan: Channel, cmd: Command,
-                  lead: list[tuple[str, str]] | None = None) -> None:
-    """A ``sendmsg`` for this channel (executed when the channel can take it); ``lead``:
-    the headers its PRIVATE_COMMAND starts with (default: the command's own)."""
+Message = tuple[str, str, str, int, "str | None", list[tuple[str, str]]]
+
+
+def parse_message(cmd: Command, lead: list[tuple[str, str]] | None = None) -> Message | None:
+    """A ``sendmsg``'s ``(kind, app or cause, arg, loops, event uuid, lead headers)``;
+    None for the call-commands that are accepted and ignored (unicast, nomedia, ...).
+    ``lead``: the headers its PRIVATE_COMMAND starts with (default: the command's own)."""
     headers = {k.lower(): v for k, v in cmd.headers.items()}
     call_command = headers.get("call-command", "")
     if lead is None:
@@ -200,18 +205,27 @@ def queue_message(chan: Channel, cmd: Command,
             loops = max(1, int(headers.get("loops", "1")))
         except ValueError:
             loops = 1
-        chan.pending.append(("execute", app, arg, loops, headers.get("event-uuid"), lead))
-    elif call_command == "hangup":
-        chan.pending.append(("hangup", headers.get("hangup-cause", "NORMAL_CLEARING"), "", 1,
-                             None, lead))
-    else:
+        return ("execute", app, arg, loops, headers.get("event-uuid"), lead)
+    if call_command == "hangup":
+        return ("hangup", headers.get("hangup-cause", "NORMAL_CLEARING"), "", 1, None, lead)
+    return None
+
+
+def queue_message(chan: Channel, cmd: Command,
+                  lead: list[tuple[str, str]] | None = None) -> None:
+    """A ``sendmsg`` for this channel (executed when the channel can take it)."""
+    msg = parse_message(cmd, lead)
+    if msg is None:
         return  # unicast, nomedia, xferext...: accepted and ignored
+    chan.pending.append(msg)
     chan.host.later(chan.host.tick(), pump, chan, chan=chan)
 
 
 def _idle(chan: Channel) -> bool:
     stack = chan.app_stack
-    return not stack or stack[-1].name in ("park", "echo")
+    # an async outbound ``socket`` parks the channel: messages run inside it
+    return not stack or stack[-1].name in ("park", "echo") or (
+        stack[-1].name == "socket" and chan.parked)
 
 
 def pump(chan: Channel) -> None:
@@ -228,17 +242,20 @@ def pump(chan: Channel) -> None:
 
 
 class _Message:
-    """One sendmsg execute, repeated ``loops`` times."""
+    """One sendmsg execute, repeated ``loops`` times; then the next queued message, or
+    ``on_end()`` (a sync outbound socket runs its messages itself: ``source`` "socket")."""
 
-    __slots__ = ("chan", "app", "arg", "loops", "event_uuid", "lead")
+    __slots__ = ("chan", "app", "arg", "loops", "event_uuid", "lead", "source", "on_end")
 
     def __init__(self, chan: Channel, app: str, arg: str, loops: int, event_uuid: str | None,
-                 lead: list[tuple[str, str]]) -> None:
+                 lead: list[tuple[str, str]], source: str = "sendmsg",
+                 on_end: Callable[[], None] | None = None) -> None:
         self.chan, self.app, self.arg, self.loops = chan, app, arg, loops
         self.event_uuid, self.lead = event_uuid, lead
+        self.source, self.on_end = source, on_end
 
     def run(self) -> None:
-        start_app(self.chan, self.app, self.arg, "sendmsg", on_done=self.again, lead=self.lead,
+        start_app(self.chan, self.app, self.arg, self.source, on_done=self.again, lead=self.lead,
                   event_uuid=self.event_uuid, loop_vars=True)
 
     def again(self) -> None:
@@ -246,5 +263,15 @@ class _Message:
         chan = self.chan
         if self.loops > 0 and not chan.dead:
             self.run()
+        elif self.on_end is not None:
+            chan.unset_var("current_loop")
+            chan.unset_var("total_loops")
+            self.on_end()
         else:
             chan.host.later(0, pump, chan, chan=chan)
+
+
+def run_message(chan: Channel, msg: Message, source: str, on_end: Callable[[], None]) -> None:
+    """Run an ``execute`` message now (not queued); ``on_end()`` once its loops are done."""
+    _kind, app, arg, loops, event_uuid, lead = msg
+    _Message(chan, app, arg, loops, event_uuid, lead, source, on_end).run()

@@ -75,6 +75,8 @@ class Network(Protocol):
     #: the catch-all extension's expression (its captures are ``DP_MATCH``)
     park_expression: str
     password: str
+    #: where the dialplan's ``socket`` application connects (``"127.0.0.1:8084"``)
+    socket_address: str
     loop: asyncio.AbstractEventLoop
 
     def find_profile(self, ip: str, port: int) -> tuple[Host, Profile] | None: ...
