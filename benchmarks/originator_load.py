@@ -20,8 +20,6 @@ import gc
 import json
 import os
 import resource
-import socket
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -32,33 +30,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from simproc import FAST_DUT, free_port, start_sim, stop_sim, wait_port  # noqa: E402
+
 from switchlab import Client  # noqa: E402
 from switchlab.loops import LOOP_CHOICES, loop_kind, run  # noqa: E402
 from switchlab.originator import LOAD_TEST_EVENTS, Originator  # noqa: E402
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def rss_bytes() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-async def wait_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            _, w = await asyncio.open_connection("127.0.0.1", port)
-            w.close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.1)
 
 
 def _top_growth(before: "tracemalloc.Snapshot", after: "tracemalloc.Snapshot", n: int,
@@ -72,10 +55,7 @@ def _top_growth(before: "tracemalloc.Snapshot", after: "tracemalloc.Snapshot", n
 async def bench(rate: float, seconds: float, hold: float, mode: str,
                 trace_memory: int = 0) -> dict:
     port = free_port()
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "switchlab.cli", "sim", "--port", str(port), "--hosts", "1",
-         "--tick-ms", "1", "--ringing-ms", "1", "--ring-ms", "2", "--answer-probability", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    sim = start_sim(port, *FAST_DUT)
     try:
         await wait_port(port)
         client = Client("127.0.0.1", port, events=LOAD_TEST_EVENTS)
@@ -123,14 +103,9 @@ async def bench(rate: float, seconds: float, hold: float, mode: str,
         kpis = df.calls.kpis()
         build_s = time.perf_counter() - tb
     finally:
-        sim.terminate()
-        try:
-            _, err = sim.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            sim.kill()
-            _, err = sim.communicate()
+        err = stop_sim(sim)
         if err:
-            print("emulator said:", err.decode(errors="replace")[-2000:], file=sys.stderr)
+            print("emulator said:", err, file=sys.stderr)
     lags = np.asarray(orig.launch_lags)
     launches = np.sort(df["rx_launch"].to_numpy(dtype=float))
     span = launches[-1] - launches[0]

@@ -160,12 +160,7 @@ class Channel(ChannelBlocks):
         variables = self.vars
         lines = self._vlines
         dirty = self._vdirty
-        for name, tmpl, const_line, render in tpl.ops:
-            if const_line is not None:
-                value, line = tmpl, const_line
-            else:
-                value = render(facts)  # type: ignore[misc]
-                line = None
+        for name, value, line in zip(tpl.names, tpl.render_all(facts), tpl.const_lines):
             if name in lines:
                 if line is None and variables[name] == value:
                     line = lines[name]
