@@ -256,9 +256,14 @@ def consume_switchlab(port: int, n: int) -> tuple:
         c1, w1 = await asyncio.wait_for(done, 600)
         return records, c1 - c0, w1 - w0
 
-    records, cpu, wall = asyncio.run(main())
+    try:  # switchlab's own choice of loop: uvloop where installed ($SWITCHLAB_LOOP, --loop)
+        from switchlab.loops import loop_kind, run
+        kind = loop_kind()
+    except ImportError:  # a tree from before switchlab.loops
+        run, kind = asyncio.run, "asyncio"
+    records, cpu, wall = run(main())
     return records, cpu, wall, {"api": "switchlab.connection.connect() + subscribe('ALL') + "
-                                       "conn.on_event callback"}
+                                       "conn.on_event callback", "loop": kind}
 
 
 def consume_switchlab_wire(port: int, n: int) -> tuple:
@@ -506,6 +511,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs per consumer (median kept)")
     ap.add_argument("--only", nargs="*", choices=list(CONSUMERS), help="consumers to run")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--loop", choices=("auto", "uvloop", "asyncio"), default=None,
+                    help="event loop of the switchlab consumer (default: auto, uvloop where "
+                         "installed); the other consumers use their own")
     ap.add_argument("--timeout", type=float, default=300, help="seconds per consumer run")
     # internal: child processes
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
@@ -523,6 +531,8 @@ def main() -> None:
         sys.stdout.flush()
         os._exit(0)  # skip library teardown (greenlets, tasks, exporters)
 
+    if args.loop:
+        os.environ["SWITCHLAB_LOOP"] = args.loop
     names = args.only or list(CONSUMERS)
     server = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve",
                                "--events", str(args.events)], stdout=subprocess.PIPE, text=True,

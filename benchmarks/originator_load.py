@@ -3,6 +3,8 @@ emulator running in its own process (``switchlab sim``).
 
     .venv/bin/python benchmarks/originator_load.py                 # 1000 cps for 60 s
     .venv/bin/python benchmarks/originator_load.py --rate 500 --seconds 20
+    .venv/bin/python benchmarks/originator_load.py --loop asyncio    # not uvloop
+    .venv/bin/python benchmarks/originator_load.py --trace-memory 25 # where RSS goes
 
 Prints and writes ``data/bench/originator_load.json``: achieved rate (overall and
 per 1 s window, against the target), p50/p99/max launch lag (how late each launch
@@ -18,10 +20,9 @@ import gc
 import json
 import os
 import resource
-import socket
-import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -29,14 +30,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from simproc import FAST_DUT, free_port, start_sim, stop_sim, wait_port  # noqa: E402
+
 from switchlab import Client  # noqa: E402
+from switchlab.loops import LOOP_CHOICES, loop_kind, run  # noqa: E402
 from switchlab.originator import LOAD_TEST_EVENTS, Originator  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_bytes() -> int:
@@ -44,25 +44,18 @@ def rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-async def wait_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            _, w = await asyncio.open_connection("127.0.0.1", port)
-            w.close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.1)
+def _top_growth(before: "tracemalloc.Snapshot", after: "tracemalloc.Snapshot", n: int,
+                calls: int) -> list[dict]:
+    """The ``n`` source lines whose live allocations grew most over the run."""
+    stats = after.compare_to(before, "lineno")
+    return [{"where": str(st.traceback[0]), "bytes_per_call": st.size_diff / max(calls, 1),
+             "blocks": st.count_diff} for st in stats[:n]]
 
 
-async def bench(rate: float, seconds: float, hold: float, mode: str) -> dict:
+async def bench(rate: float, seconds: float, hold: float, mode: str,
+                trace_memory: int = 0) -> dict:
     port = free_port()
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "switchlab.cli", "sim", "--port", str(port), "--hosts", "1",
-         "--tick-ms", "1", "--ringing-ms", "1", "--ring-ms", "2", "--answer-probability", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    sim = start_sim(port, *FAST_DUT)
     try:
         await wait_port(port)
         client = Client("127.0.0.1", port, events=LOAD_TEST_EVENTS)
@@ -76,30 +69,43 @@ async def bench(rate: float, seconds: float, hold: float, mode: str) -> dict:
         orig = Originator([client], dest=dest, proxy=proxy, rate=rate,
                           limit=int(rate * (hold + 2) * 2), duration=hold, max_offered=total)
         gc.collect()
+        if trace_memory:
+            tracemalloc.start(1)
+            snap0 = tracemalloc.take_snapshot()
         rss0 = rss_bytes()
         cpu0 = time.process_time()
         t0 = time.monotonic()
         orig.start()
+        mid: dict = {}
+        if trace_memory:
+            async def mid_snapshot() -> None:  # the working set of the calls in flight
+                await asyncio.sleep(seconds / 2)
+                mid["active"] = orig.recorder.active
+                mid["snap"] = tracemalloc.take_snapshot()
+            mid_task = asyncio.ensure_future(mid_snapshot())
         await orig.wait(seconds + 120, calls=False)
         launch_end = time.monotonic()
         await orig.wait(hold + 60)
         t1 = time.monotonic()
         cpu1 = time.process_time()
         rss1 = rss_bytes()
+        if trace_memory:
+            gc.collect()
+            growth = _top_growth(snap0, tracemalloc.take_snapshot(), trace_memory,
+                                 orig.recorder.finished)
+            await mid_task
+            in_flight = _top_growth(snap0, mid["snap"], trace_memory, mid["active"])
+            in_flight_total = sum(st.size_diff for st in mid["snap"].compare_to(snap0, "filename"))
+            tracemalloc.stop()
         run = await orig.close()
         tb = time.perf_counter()
         df = run.df
         kpis = df.calls.kpis()
         build_s = time.perf_counter() - tb
     finally:
-        sim.terminate()
-        try:
-            _, err = sim.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            sim.kill()
-            _, err = sim.communicate()
+        err = stop_sim(sim)
         if err:
-            print("emulator said:", err.decode(errors="replace")[-2000:], file=sys.stderr)
+            print("emulator said:", err, file=sys.stderr)
     lags = np.asarray(orig.launch_lags)
     launches = np.sort(df["rx_launch"].to_numpy(dtype=float))
     span = launches[-1] - launches[0]
@@ -107,8 +113,8 @@ async def bench(rate: float, seconds: float, hold: float, mode: str) -> dict:
     edges = launches[0] + np.arange(1, int(span))
     per_s = np.diff(np.searchsorted(launches, edges)) if edges.size > 1 else np.array([])
     row = kpis.loc["all"]
-    return {
-        "mode": mode, "target_rate": rate, "seconds": seconds, "hold_s": hold,
+    out = {
+        "loop": loop_kind(), "mode": mode, "target_rate": rate, "seconds": seconds, "hold_s": hold,
         "offered": int(len(df)), "answered": int((~df.failed).sum()),
         "failed": int(df.failed.sum()),
         "causes": {str(k): int(v) for k, v in df.hangup_cause.value_counts().items()},
@@ -121,6 +127,7 @@ async def bench(rate: float, seconds: float, hold: float, mode: str) -> dict:
                           "max": float(lags.max() * 1e3)},
         "launch_period_s": launch_end - t0, "drain_s": t1 - launch_end,
         "cpu_s": cpu1 - cpu0, "cpu_share_of_one_core": (cpu1 - cpu0) / (t1 - t0),
+        "cpu_ms_per_call": 1e3 * (cpu1 - cpu0) / max(len(df), 1),
         "row_store_bytes_per_call": run.store_nbytes / max(len(run), 1),
         "rss_growth_bytes_per_call": (rss1 - rss0) / max(len(run), 1),
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -128,6 +135,12 @@ async def bench(rate: float, seconds: float, hold: float, mode: str) -> dict:
         "setup_latency_p50_ms": float(row["setup_latency.p50"] * 1e3),
         "setup_latency_p99_ms": float(row["setup_latency.p99"] * 1e3),
     }
+    if trace_memory:
+        out["tracemalloc_top_growth"] = growth
+        out["tracemalloc_in_flight"] = {
+            "active_calls": mid["active"], "bytes_per_active_call": in_flight_total / max(mid["active"], 1),
+            "top": in_flight}
+    return out
 
 
 def main() -> None:
@@ -138,14 +151,20 @@ def main() -> None:
     ap.add_argument("--mode", choices=("loop", "dut"), default="loop",
                     help="loop: both legs on the emulated host (through the DUT); "
                          "dut: the DUT answers (one leg)")
+    ap.add_argument("--loop", choices=LOOP_CHOICES, default=None,
+                    help="event loop of this process (default: auto, uvloop where installed)")
+    ap.add_argument("--trace-memory", type=int, default=0, metavar="N",
+                    help="trace allocations (slower) and report the N lines that grew most")
     ap.add_argument("--out", type=Path, default=ROOT / "data" / "bench" / "originator_load.json")
     args = ap.parse_args()
-    res = asyncio.run(bench(args.rate, args.seconds, args.hold, args.mode))
+    if args.loop:
+        os.environ["SWITCHLAB_LOOP"] = args.loop
+    res = run(bench(args.rate, args.seconds, args.hold, args.mode, args.trace_memory))
     for k, v in res.items():
         print(f"{k:28} {v}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
-    old[f"{args.mode}_{args.rate:g}cps"] = res
+    old[f"{args.mode}_{args.rate:g}cps_{res['loop']}"] = res
     args.out.write_text(json.dumps(old, indent=2) + "\n")
     print(f"wrote {args.out}")
 

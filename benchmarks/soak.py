@@ -32,20 +32,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from originator_load import free_port, rss_bytes, wait_port  # noqa: E402
+from originator_load import rss_bytes  # noqa: E402
+from simproc import FAST_DUT, free_port, pid_rss, start_sim, stop_sim, wait_port  # noqa: E402
 
 from switchlab import Client  # noqa: E402
 from switchlab.measure.run import load  # noqa: E402
 from switchlab.originator import LOAD_TEST_EVENTS, Originator  # noqa: E402
-
-
-def pid_rss(pid: int) -> int:
-    """RSS in bytes of another process (0 once it is gone)."""
-    try:
-        with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:
-        return 0
 
 
 def machine() -> dict[str, Any]:
@@ -61,24 +53,6 @@ def machine() -> dict[str, Any]:
             "load_average_at_start": round(load1, 2)}
 
 
-def start_sim(port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "switchlab.cli", "sim", "--port", str(port), "--hosts", "1",
-         "--tick-ms", "1", "--ringing-ms", "1", "--ring-ms", "2", "--answer-probability", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)))
-
-
-def stop_sim(sim: subprocess.Popen[bytes]) -> str:
-    sim.terminate()
-    try:
-        _, err = sim.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        sim.kill()
-        _, err = sim.communicate()
-    return (err or b"").decode(errors="replace")[-2000:]
-
-
 def slope_per_call(samples: list[dict[str, Any]], warmup: float) -> float | None:
     """Bytes of RSS per finished call: least squares over samples after the warm-up."""
     rows = np.array([s["rows"] for s in samples], dtype=float)
@@ -92,7 +66,7 @@ def slope_per_call(samples: list[dict[str, Any]], warmup: float) -> float | None
 async def soak(calls: int, rate: float, hold: float, mode: str, sample_s: float,
                max_seconds: float, warmup: float) -> dict[str, Any]:
     port = free_port()
-    sim = start_sim(port)
+    sim = start_sim(port, *FAST_DUT)
     run_dir = Path(tempfile.mkdtemp(prefix="switchlab-soak-")) / "run"
     samples: list[dict[str, Any]] = []
     try:

@@ -25,6 +25,7 @@ from .apps.players import TonePlay
 from .client import Client
 from .esl import Job
 from .errors import SessionGone
+from .loops import new_event_loop
 from .state.session import Session
 
 __all__ = ["SyncCaller", "SyncClient", "sync_caller", "sync_client"]
@@ -59,7 +60,7 @@ class LoopRunner:
             apply_nest_asyncio(loop)
             self.owned = False
         else:
-            loop = asyncio.new_event_loop()
+            loop = new_event_loop()  # uvloop where installed (switchlab.loops)
             self.owned = True
         self.loop = loop
         self.thread = threading.get_ident()

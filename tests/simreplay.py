@@ -47,7 +47,13 @@ SEMANTIC = (
     "Call-Direction", "Hangup-Cause", "Original-Channel-Call-State", "Application",
     "Application-Data", "Application-Response", "DTMF-Digit", "DTMF-Source", "Playback-Status",
     "Record-Completion-Cause", "Bridge-A-Unique-ID", "Bridge-B-Unique-ID", "Other-Type",
-    "Caller-Destination-Number", "Caller-Context", "variable_hangup_cause",
+    "Caller-Destination-Number", "Caller-Context", "Caller-Caller-ID-Name",
+    "Caller-Caller-ID-Number", "Caller-Callee-ID-Name", "Caller-Callee-ID-Number",
+    "Other-Leg-Destination-Number", "Other-Leg-Caller-ID-Number", "Other-Leg-Context",
+    "Other-Leg-Callee-ID-Number", "Other-Leg-Logical-Direction", "Caller-Logical-Direction",
+    "Channel-HIT-Dialplan", "Caller-Profile-Index", "variable_DIALSTATUS",
+    "variable_originate_disposition", "variable_last_bridge_hangup_cause",
+    "variable_audio_media_flow", "variable_hangup_cause",
     "variable_hangup_cause_q850", "variable_sip_term_status", "variable_sip_hangup_disposition",
     "variable_sip_invite_failure_status", "variable_sip_invite_failure_phrase",
     "variable_endpoint_disposition", "variable_current_application",
@@ -262,14 +268,39 @@ def recorded_hostname(tr: Transcript) -> str | None:
     return None
 
 
+def late_negotiation(tr: Transcript) -> bool:
+    """Did the recorded server's profiles use ``inbound-late-negotiation``? (sofia marks an
+    inbound leg's CHANNEL_CREATE ``endpoint_disposition: DELAYED NEGOTIATION``)."""
+    for _, frame in tr.frames:
+        if frame.content_type in EVENT_TYPES and b"CHANNEL_CREATE" in frame.body[:200]:
+            item = classify(0, frame)
+            if item.get("Call-Direction") == "inbound":
+                return item.get("variable_endpoint_disposition") == "DELAYED NEGOTIATION"
+    return False
+
+
+def park_expression(tr: Transcript) -> str:
+    """The recorded dialplan's catch-all condition: one with a capture group sets DP_MATCH
+    (mod_dialplan_xml), so a parked-only inbound leg without it had none."""
+    for _, frame in tr.frames:
+        if frame.content_type in EVENT_TYPES and b"CHANNEL_PARK" in frame.body[:200]:
+            item = classify(0, frame)
+            dest = item.get("Caller-Destination-Number") or ""
+            if item.get("Call-Direction") == "inbound" and not dest.startswith("answer"):
+                return "^(.*)$" if item.get("variable_DP_MATCH") else "^park"
+    return "^(.*)$"
+
+
 def emulator_for(tr: Transcript, tick_us: int = 20_000) -> Emulator:
-    """An emulator set up like the recorded server (hostname, DUT on 5070, heartbeat)."""
+    """An emulator set up like the recorded server (hostname, DUT on 5070, heartbeat,
+    sofia's late negotiation)."""
     has_heartbeat = any(b"HEARTBEAT" in f.body[:40] for _, f in tr.frames)
     heartbeat = 0.4 if has_heartbeat else 3600.0
     dut = infer_dut(tr) if tr.uses_dut else DUTModel(seed=1)
     hostname = recorded_hostname(tr)
     return Emulator(hosts=1, port=0, dut=dut, tick_us=tick_us, heartbeat_s=heartbeat,
-                    hostnames=[hostname] if hostname else None)
+                    hostnames=[hostname] if hostname else None,
+                    late_negotiation=late_negotiation(tr), park_expression=park_expression(tr))
 
 
 # -- replay ----------------------------------------------------------------------------------
@@ -494,7 +525,9 @@ def response_texts(stream: Stream, tr: Transcript) -> list[str]:
         elif item.kind == "api":
             cmd = next(apis, "")
             body = _norm(f.text, stream.roles, host)
-            if cmd == "global_getvar" and "=" in body:
+            if cmd == "uuid_dump" and body[:1] in ("E", "{"):
+                body = _dump_shape(body)
+            elif cmd == "global_getvar" and "=" in body:
                 body = "\n".join(line.split("=", 1)[0] for line in body.splitlines())
             elif cmd in HOST_SPECIFIC:
                 body = _mask(body)
@@ -508,6 +541,20 @@ def response_texts(stream: Stream, tr: Transcript) -> list[str]:
         else:
             out.append(item.kind)
     return out
+
+
+def _dump_shape(body: str) -> str:
+    """A ``uuid_dump`` (a CHANNEL_DATA event, plain or json): its format, header names in
+    order and the values that tell the story (the rest differ from run to run)."""
+    if body.startswith("{"):
+        pairs = json.loads(body, object_pairs_hook=lambda p: p)
+        fmt = "json"
+    else:
+        pairs = [tuple(line.split(": ", 1)) for line in body.rstrip("\n").split("\n")]
+        pairs = [(k, fs_url_decode(v)) for k, v in pairs]
+        fmt = "plain, ends " + repr(body[-2:])
+    values = {k: v for k, v in pairs if k in SEMANTIC}
+    return f"<{fmt} event: {[k for k, _ in pairs]} {sorted(values.items())}>"
 
 
 def _names(item: Item) -> list[str]:
@@ -587,6 +634,18 @@ def compare(tr: Transcript, real: Stream, emu: Stream) -> list[str]:
         if r is not None and e is None:
             diffs.append(f"no {name} event from the emulator")
         elif r is not None and e is not None and _names(r) != _names(e):
+            diffs.append(f"{name}: header names differ\n  real: {_names(r)}\n"
+                         f"  emu:  {_names(e)}")
+    # events of no channel and no job (ADD_SCHEDULE, CUSTOM ...): names as a multiset,
+    # header names of the first of each
+    rc = Counter(e.name for e in real.other_events)
+    ec = Counter(e.name for e in emu.other_events)
+    if rc != ec:
+        diffs.append(f"other events differ: missing {dict(rc - ec)}, extra {dict(ec - rc)}")
+    for name in rc:
+        r = next(e for e in real.other_events if e.name == name)
+        e = next((x for x in emu.other_events if x.name == name), None)
+        if e is not None and _names(r) != _names(e):
             diffs.append(f"{name}: header names differ\n  real: {_names(r)}\n"
                          f"  emu:  {_names(e)}")
     # logs: (level, file, function) as a multiset

@@ -86,7 +86,9 @@ async def test_dut_model_statistics_are_measured(tmp_path):
     assert ok.post_dial_delay.median() == pytest.approx(0.042, abs=0.004)
     assert ok.setup_latency.median() == pytest.approx(0.242, abs=0.006)
     assert ok.setup_latency.quantile(0.95) < 0.260
-    assert ok.duration.median() == pytest.approx(0.2, abs=0.01)
+    # the client hangs up 0.2 s after it learns of the answer, which mod_event_socket's
+    # 20 ms listener poll delivers 0-20 ms late (as on a real FreeSWITCH)
+    assert 0.2 <= ok.duration.median() <= 0.2 + 0.020 + 0.004
     assert ok.invite_latency.isna().all()  # no callee leg of ours
     assert run.tick.seconds == pytest.approx(0.001, rel=0.1)
     assert df.hangup_side[~df.failed].eq("local").all()

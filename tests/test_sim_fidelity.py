@@ -54,7 +54,9 @@ def replays() -> dict[str, object]:
 
 
 def test_transcripts_found() -> None:
-    assert len(SCENARIOS) >= 21, SCENARIOS
+    assert len(SCENARIOS) >= 25, SCENARIOS
+    assert {"bridge_fail_busy", "uuid_commands", "loglevel_info",
+            "ten_calls_answer_mix"} <= set(SCENARIOS)
 
 
 @pytest.mark.parametrize("name", [_param(n) for n in SCENARIOS])

@@ -59,7 +59,7 @@ def encode_like(data: bytes) -> bytes:
     if verb == "myevents":
         return commands.myevents(arg, None)
     if verb == "log":
-        return commands.log(int(arg))
+        return commands.log(int(arg) if arg.isdigit() else arg)
     simple = {"exit": commands.exit_, "noevents": commands.noevents, "nolog": commands.nolog,
               "linger": commands.linger, "nolinger": commands.nolinger}
     return simple[verb]()

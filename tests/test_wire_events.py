@@ -341,3 +341,57 @@ def test_lookups_equal_full_decoding(lines: list[tuple[str, bytes]], body: bytes
     assert full.body == body == Event.from_plain(raw).body
     assert [k for k, _ in full.header_list()] == [k for k, _ in lines] + (
         ["Content-Length"] if body else [])
+
+
+# -- the fast read path (shared scan, memoized un-escaping) == a straightforward parse -----
+
+def straightforward(raw: bytes) -> dict[str, str]:
+    """Split the header block at its blank line, each line at ': ', first name wins."""
+    head = raw.partition(b"\n\n")[0]
+    out: dict[str, str] = {}
+    for line in head.split(b"\n"):
+        name, _, value = line.partition(b": ")
+        out.setdefault(name.decode(), unquote(value.decode("utf-8", "replace")))
+    return out
+
+
+_NAMES = st.sampled_from(["Event-Name", "Unique-ID", "Channel-Name", "Content-Length",
+                          "variable_switch_r_sdp", "Job-UUID", "X-A", "A"])
+_VALUES = st.text(alphabet=st.sampled_from("aZ09 :%\r\n\\=@é/"), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_NAMES, _VALUES), min_size=1, max_size=10),
+       st.lists(st.tuples(_NAMES, _VALUES), max_size=4),
+       st.lists(_NAMES, min_size=1, max_size=12))
+def test_any_order_of_lookups_equals_a_straightforward_parse(
+        lines: list[tuple[str, str]], body_lines: list[tuple[str, str]],
+        order: list[str]) -> None:
+    """Headers in any order (duplicates too), a body made of header-like lines
+    (``Content-Length`` ones included), looked up in any order, repeatedly, on one
+    event: every value equals the straightforward parse's; names only in the body
+    are absent."""
+    lines = [(k, v) for k, v in lines if k != "Content-Length"]
+    if not lines:
+        return
+    body = b"".join(k.encode() + b": " + serialize.fs_url_encode(v).encode() + b"\n"
+                    for k, v in body_lines)
+    raw = b"".join(k.encode() + b": " + serialize.fs_url_encode(v).encode() + b"\n"
+                   for k, v in lines)
+    raw += b"Content-Length: %d\n\n" % len(body) + body if body else b"\n"
+    expected = straightforward(raw)
+    ev = Event.from_plain(raw)
+    for name in order + order:
+        assert ev.get(name) == expected.get(name), name
+    assert ev.body == body
+    assert ev.headers == expected  # full decoding after lookups agrees too
+    for name in order:
+        assert ev.get(name) == expected.get(name)
+
+
+def test_value_memo_returns_exact_text_for_each_raw_value() -> None:
+    """The same escaped bytes decode to the same text; different bytes never share it."""
+    a = Event.from_plain(b"Event-Name: X\nV: a%20b%0D%0A\n\n")
+    b = Event.from_plain(b"Event-Name: X\nV: a%20b%0D%0B\n\n")
+    c = Event.from_plain(b"Event-Name: X\nW: a%20b%0D%0A\n\n")
+    assert (a["V"], b["V"], c["W"]) == ("a b\r\n", "a b\r\x0b", "a b\r\n")

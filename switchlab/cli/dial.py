@@ -13,7 +13,9 @@ from typing import Any
 
 import click
 
-from ..errors import AuthenticationError, ConnectionFailed, SwitchlabError
+from ..errors import AuthenticationError, ConfigError, ConnectionFailed, SwitchlabError
+from ..loops import LOOP_CHOICES, loop_kind
+from ..loops import run as run_on_loop
 from .common import fail, run_to_end
 from .outcome import EXIT_CODES_HELP, Asked, exit_code
 
@@ -68,13 +70,16 @@ DEFAULT_USER = "switchlab"
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="spread the load over the workers of an existing Dask cluster "
               "(tcp://host:port of its scheduler), one shard each")
+@click.option("--loop", "loop_choice", type=click.Choice(LOOP_CHOICES), default=None,
+              help="event loop: uvloop where installed (auto, the default; or $SWITCHLAB_LOOP), "
+              "uvloop (required) or asyncio")
 def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url: str | None,
             profile: str, rate: float, limit: int, max_offered: int | None,
             duration: float | None, apps: tuple[str, ...], password: str,
             metrics_file: Path | None, write_csv: bool, checks: tuple[str, ...], sim: bool,
             sim_hosts: int, progress: bool | None, interval: float,
             host_down_deadline: float = 60.0, workers: int | None = None,
-            scheduler: str | None = None) -> None:
+            scheduler: str | None = None, loop_choice: str | None = None) -> None:
     """Spin up an auto-dialer on HOST... (ESL addresses, host[:port]).
 
     Every input is checked before anything starts (one line, exit code 2).
@@ -91,6 +96,10 @@ def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url:
                                 metrics_file=metrics_file, checks=checks, interval=interval)
     addresses, app_specs, thresholds = checked.addresses, checked.app_specs, checked.thresholds
     max_offered = checked.max_offered
+    try:
+        loop_kind(loop_choice)
+    except ConfigError as exc:
+        fail(str(exc))
     install_early()
     if workers is not None or scheduler is not None:
         _scaled(checked.addresses, workers, scheduler, sim, sim_hosts, proxy, dest_user,
@@ -106,9 +115,10 @@ def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url:
         proxy = proxy or "{}:{}".format(*emulator.dut_address)
     live = sys.stdout.isatty() if progress is None else progress
     try:
-        code = asyncio.run(_dial(addresses, proxy, dest_user, dest_url, profile, rate, limit,
+        code = run_on_loop(_dial(addresses, proxy, dest_user, dest_url, profile, rate, limit,
                                  max_offered, duration, app_specs, password, metrics_file,
-                                 write_csv, thresholds, live, interval, host_down_deadline))
+                                 write_csv, thresholds, live, interval, host_down_deadline),
+                           loop=loop_choice)
     except StoppedEarly as exc:
         stopped_early(exc.signum)
     finally:

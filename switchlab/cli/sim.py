@@ -20,6 +20,7 @@ import time
 
 import click
 
+from ..loops import run
 from ..sim import DUTModel, Emulator, Latency
 from ..sim.faultplan import GRAMMAR, FaultSpec, schedule
 
@@ -135,14 +136,8 @@ def command(port: int, hosts: int, bind: str, password: str, tick_ms: str, heart
             spec.check_hosts(hosts)
     except (ValueError, TypeError) as exc:
         raise click.UsageError(str(exc)) from None
-    if use_uvloop:
-        try:
-            import uvloop  # type: ignore[import-not-found]
-            uvloop.install()
-        except ImportError:
-            pass
     try:
-        asyncio.run(_serve(emulator, faults))
+        run(_serve(emulator, faults), loop=None if use_uvloop else "asyncio")
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {bind}:{port}: {exc}") from None
     except KeyboardInterrupt:

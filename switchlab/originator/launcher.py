@@ -70,18 +70,24 @@ class Launcher:
         self.last_due: float | None = None
         self.lags: list[float] = []
         self.launched = 0
-        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiter: asyncio.Future[None] | None = None  # the sleep in progress
+        self._limited = False  # sleeping because the concurrency limit is reached
         self._rr = 0
 
     def start(self, loop: asyncio.AbstractEventLoop) -> asyncio.Task[None]:
         """Run the launch loop as a task of ``loop``."""
-        self._wake = asyncio.Event()
+        self._loop = loop
         return loop.create_task(self._run())
 
     def poke(self) -> None:
-        """Wake the loop: a parameter changed, a call ended, or launching stopped."""
-        if self._wake is not None:
-            self._wake.set()
+        """Wake the loop: a parameter changed or launching stopped."""
+        _wake(self._waiter)
+
+    def slot_freed(self) -> None:
+        """A call ended: wake the loop only if it waits for a free slot."""
+        if self._limited:
+            _wake(self._waiter)
 
     def reshape(self, shape: LoadShape) -> None:
         """Apply a new load shape from the next launch."""
@@ -93,15 +99,19 @@ class Launcher:
         self.poke()
 
     async def _sleep_until(self, when: float) -> None:
-        assert self._wake is not None
+        """Sleep until ``when`` or a :meth:`poke` (one future and one timer, no task)."""
+        loop = self._loop
+        assert loop is not None
         delay = when - time.monotonic()
         if delay <= 0:
             return
-        self._wake.clear()
+        fut = self._waiter = loop.create_future()
+        timer = loop.call_later(delay, _wake, fut)
         try:
-            await asyncio.wait_for(self._wake.wait(), delay)
-        except asyncio.TimeoutError:
-            pass
+            await fut
+        finally:
+            timer.cancel()
+            self._waiter = None
 
     async def _run(self) -> None:
         target = self.target
@@ -127,7 +137,11 @@ class Launcher:
                 await self._sleep_until(now + sched.PAUSE_POLL)
                 continue
             if recorder.active >= target.limit:
-                await self._sleep_until(now + self.LIMIT_POLL)
+                self._limited = True
+                try:
+                    await self._sleep_until(now + self.LIMIT_POLL)
+                finally:
+                    self._limited = False
                 sched.rebase(time.monotonic())
                 continue
             sched.pop()
@@ -182,3 +196,8 @@ class Launcher:
                             erlangs=float(recorder.answered_open), target_rate=target.rate)
         recorder.launched(record, job)
         self.launched += 1
+
+
+def _wake(fut: asyncio.Future[None] | None) -> None:
+    if fut is not None and not fut.done():
+        fut.set_result(None)

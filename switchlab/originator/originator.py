@@ -21,6 +21,7 @@ from ..measure import CallRecord, Run, register_app_columns
 from ..pool import ClientPool
 from ..wire.validate import check_dest, check_profile, check_proxy
 from .frontend import get_panel_backend
+from .gcpolicy import LoadTestGC
 from .holds import HoldTimers
 from .hostwatch import HostWatch
 from .launcher import Launcher
@@ -110,6 +111,7 @@ class Originator(LoadControls):
                   "reconnect": self.reconnect_policy is not None,
                   "host_down_deadline": host_down_deadline}
         self.run = run if run is not None else Run(params, directory=run_dir)
+        self._gc = LoadTestGC()
         self.recorder = Recorder(self.run, grace=hangup_grace, on_answer=self._on_answer,
                                  on_done=self._on_done)
         self._launcher = Launcher(self, on_stop=self._set_stopped)
@@ -216,6 +218,7 @@ class Originator(LoadControls):
         self.started_at = self.started_at or time.monotonic()
         self.stopped_at = None
         self.run.log("state", OriginatorState.ORIGINATING.value)
+        self._gc.start()
         self._task = self._launcher.start(loop)
         self._task.add_done_callback(self._loop_done)
         if self._sweeper is None or self._sweeper.done():
@@ -231,6 +234,7 @@ class Originator(LoadControls):
 
     def _set_stopped(self) -> None:
         mark_stopped(self)
+        self._gc.stop()
         self._launcher.poke()
 
     def stop(self) -> None:
@@ -287,7 +291,7 @@ class Originator(LoadControls):
 
     def _on_done(self, rec: CallRecord, row: dict[str, Any]) -> None:
         self._holds.cancel(rec.call_id)
-        self._launcher.poke()
+        self._launcher.slot_freed()
 
     async def _sweep_loop(self) -> None:
         while True:

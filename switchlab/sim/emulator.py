@@ -64,7 +64,9 @@ class Emulator:
     ``context`` (dialplan context of the profiles), ``socket_address``
     (``host:port`` the dialplan's ``socket`` application connects to for
     destinations ``outbound*``/``outsync*``; loopback only), ``hostnames``, ``fault_api``
-    (answer ``api sim_fault ...``: :mod:`switchlab.sim.faultplan`). Faults are
+    (answer ``api sim_fault ...``: :mod:`switchlab.sim.faultplan`),
+    ``late_negotiation`` (the sofia profiles' ``inbound-late-negotiation``),
+    ``park_expression`` (the dialplan's catch-all park condition). Faults are
     injected through :attr:`faults` (:class:`~switchlab.sim.faults.Faults`).
     """
 
@@ -74,7 +76,8 @@ class Emulator:
                  dut_address: tuple[str, int] = ("127.0.0.1", 5070),
                  open_ports: Iterable[int] = (), context: str = "switchio",
                  hostnames: Iterable[str] | None = None, sip_ip: str = "127.0.0.1",
-                 fault_api: bool = False, socket_address: str = "127.0.0.1:8084") -> None:
+                 fault_api: bool = False, socket_address: str = "127.0.0.1:8084",
+                 late_negotiation: bool = False, park_expression: str = "^(.*)$") -> None:
         if hosts < 1:
             raise ValueError(f"hosts must be >= 1, got {hosts}")
         if not _is_loopback(bind):
@@ -90,6 +93,7 @@ class Emulator:
         self.dut_address = (dut_address[0], int(dut_address[1]))
         self.open_ports = frozenset(int(p) for p in open_ports)
         self.context = context
+        self.park_expression = park_expression
         self.heartbeat_s = heartbeat_s
         names = list(hostnames) if hostnames is not None else [f"sim{k}" for k in range(hosts)]
         if len(names) != hosts:
@@ -99,6 +103,9 @@ class Emulator:
                          heartbeat_s)
             for k in range(hosts)
         ]
+        for host in self.hosts:  # sofia profile param inbound-late-negotiation
+            for profile in host.profiles.values():
+                profile.late_negotiation = late_negotiation
         self._profiles: dict[tuple[str, int], tuple[EmulatedHost, Profile]] = {}
         for h in self.hosts:
             for p in h.profiles.values():

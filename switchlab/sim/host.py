@@ -46,6 +46,8 @@ class EmulatedHost:
         self.channels: dict[str, Channel] = {}
         self.listeners: list[EslServerProtocol] = []
         self.max_sessions = 3000
+        #: mod_event_socket's 20 ms listener poll (read_packet); 0 delivers at once
+        self.event_poll_s = 0.020
         self.sps_max = 500
         #: the listening socket (None while a restart fault keeps the port closed)
         self.server: asyncio.base_events.Server | None = None

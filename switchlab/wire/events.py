@@ -41,6 +41,25 @@ _MISS = object()
 _KEYS: dict[str, tuple[bytes, bytes] | None] = {}
 _KEYS_MAX = 4096
 
+# Escaped raw value -> decoded text. FreeSWITCH repeats most values over the
+# events of a call (Channel-Name, the SDP variables, caller ids...), and
+# un-escaping is the costliest part of a lookup: the same bytes are decoded once.
+_VALUES: dict[bytes, str] = {}
+_VALUES_MAX = 2048
+_VALUE_MAX_LEN = 4096
+
+
+def _decode_escaped(value: bytes) -> str:
+    """``value`` (holding a ``%``) URL-unescaped and read as UTF-8, memoized."""
+    text = _VALUES.get(value)
+    if text is None:
+        text = _unquote_bytes(value).decode("utf-8", "replace")
+        if len(value) <= _VALUE_MAX_LEN:
+            if len(_VALUES) >= _VALUES_MAX:
+                _VALUES.clear()
+            _VALUES[value] = text
+    return text
+
 
 def _search_keys(name: str) -> tuple[bytes, bytes] | None:
     keys = _KEYS.get(name, _MISS)
@@ -73,12 +92,16 @@ class Event(Mapping[str, str]):
     ('HEARTBEAT', 1795691766132318)
     """
 
-    __slots__ = ("_raw", "_kind", "_hdr_end", "_decoded", "_all", "_body", "received", "host")
+    __slots__ = ("_raw", "_kind", "_hdr_end", "_clean", "_decoded", "_all", "_body", "received",
+                 "host")
 
     def __init__(self, raw: bytes, kind: int) -> None:
         self._raw = raw
         self._kind = kind
         self._hdr_end = -1
+        # Lookups search a small event whole; the bytes before ``_clean`` are
+        # known to be headers (-1: search only the header block).
+        self._clean = 0 if len(raw) <= _UNBOUNDED_MAX else -1
         self._decoded: dict[str, str | None] = {}
         self._all: dict[str, str] | None = None
         self._body: bytes | None = None
@@ -193,58 +216,68 @@ class Event(Mapping[str, str]):
             self._body = body
         return pairs
 
-    def _lookup(self, name: str) -> str | None:
-        allh = self._all
-        if allh is not None:
-            return allh.get(name)
-        if self._kind != _PLAIN:
-            return self._load_all().get(name)
+    def get(self, name: str, default: Any = None) -> Any:
+        """The decoded value of header ``name`` (the first line of that name), or ``default``."""
+        if self._kind:  # JSON, XML or already decoded headers: decoded whole
+            allh = self._all
+            return (allh if allh is not None else self._load_all()).get(name, default)
+        # A plain event is searched, even once decoded whole (same values).
         cache = self._decoded
         got = cache.get(name, _MISS)
         if got is not _MISS:
-            return got  # type: ignore[return-value]
+            return default if got is None else got
         keys = _KEYS.get(name) or _search_keys(name)
         if keys is None:
             # U+FFFD may stand for any invalid byte of a name: only the full decoding knows
-            return self._load_all().get(name) if "\ufffd" in name else None
+            return self._load_all().get(name, default) if "\ufffd" in name else default
         first, nl_key = keys
         raw = self._raw
-        end = self._hdr_end
-        start = -1
-        if end < 0 and len(raw) <= _UNBOUNDED_MAX:
-            # Search the whole event; the match is a header unless a
-            # Content-Length line (the last header line) comes before it.
-            if raw.startswith(first):
-                start = len(first)
-            else:
-                i = raw.find(nl_key)
-                if i < 0:
-                    cache[name] = None
-                    return None
-                if raw.find(_CL_LINE, 0, i) < 0 and not raw.startswith(_CL_FIRST):
-                    start = i + len(nl_key)
-            if start >= 0:
-                stop = raw.find(b"\n", start)
-                if stop < 0:
-                    stop = len(raw)
-        if start < 0:
+        if raw.startswith(first):  # the first line (Event-Name, in FreeSWITCH's events)
+            start = len(first)
+            stop = raw.find(b"\n", start)
+            if stop < 0:
+                stop = len(raw)
+        else:
+            end = self._hdr_end
             if end < 0:
+                clean = self._clean
+                if clean >= 0:
+                    # One pass over the event, shared by every lookup: the bytes
+                    # before ``clean`` hold no Content-Length line, so a match
+                    # there is a header; only the bytes after it are checked.
+                    i = raw.find(nl_key)
+                    if i < 0:
+                        cache[name] = None
+                        return default
+                    if i <= clean or (raw.find(_CL_LINE, clean, i) < 0
+                                      and (clean or not raw.startswith(_CL_FIRST))):
+                        if i > clean:
+                            self._clean = i
+                        start = i + len(nl_key)
+                        stop = raw.find(b"\n", start)
+                        if stop < 0:
+                            stop = len(raw)
+                        value = raw[start:stop]
+                        text = (_decode_escaped(value) if b"%" in value
+                                else value.decode("utf-8", "replace"))
+                        cache[name] = text
+                        return text
                 end = self._plain_header_end()
-            if raw.startswith(first, 0, end):
-                start = len(first)
-            else:
-                i = raw.find(nl_key, 0, end)
-                if i < 0:
-                    cache[name] = None
-                    return None
-                start = i + len(nl_key)
+            i = raw.find(nl_key, 0, end)
+            if i < 0:
+                cache[name] = None
+                return default
+            start = i + len(nl_key)
             stop = raw.find(b"\n", start, end)
             if stop < 0:
                 stop = end
         value = raw[start:stop]
-        text = (_unquote_bytes(value) if b"%" in value else value).decode("utf-8", "replace")
+        text = _decode_escaped(value) if b"%" in value else value.decode("utf-8", "replace")
         cache[name] = text
         return text
+
+    #: the value of header ``name``, or None
+    _lookup = get
 
     # -- Mapping API --------------------------------------------------------
     def __getitem__(self, name: str) -> str:
@@ -252,10 +285,6 @@ class Event(Mapping[str, str]):
         if value is None:
             raise KeyError(name)
         return value
-
-    def get(self, name: str, default: Any = None) -> Any:
-        value = self._lookup(name)
-        return default if value is None else value
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self._lookup(name) is not None

@@ -332,12 +332,18 @@ def check_app_arg(arg: str) -> str:
     return arg
 
 
+#: a value made only of these characters passes every check of format_value
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.:@+/=;-]*").fullmatch
+
+
 def format_value(name: str, value: object) -> str:
     """A variable value as text, refused if it could leave the ``{...}`` block.
 
     >>> format_value("sip_h_X-List", "a\\\\,b")
     'a\\\\,b'
     """
+    if type(value) is str and _PLAIN_VALUE(value):  # the common case (uuids, ids, numbers)
+        return value
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, (int, float)):

@@ -114,7 +114,11 @@ def answer_channel(chan: Channel, pre_answer: bool = False) -> bool:
     if chan.dead or chan.answered or (pre_answer and chan.early):
         return False
     host = chan.host
-    if chan.kind == "sofia" and chan.direction == "inbound":
+    if chan.kind == "sofia" and chan.direction == "inbound" and chan.codec is None:
+        _late_media(chan, pre_answer)
+        if pre_answer:
+            return True
+    elif chan.kind == "sofia" and chan.direction == "inbound":
         if not chan.media:
             chan.apply(T.IN_ANSWER_MEDIA)
             chan.media = True
@@ -145,6 +149,30 @@ def answer_channel(chan: Channel, pre_answer: bool = False) -> bool:
         else:
             host.later(host.tick(), _caller_answered, caller, chan, chan=caller)
     return True
+
+
+def _late_media(chan: Channel, pre_answer: bool) -> None:
+    """A late-negotiation inbound leg needs media: ``sofia_media_tech_media`` negotiates
+    the INVITE's offer (CODEC events), then the channel is pre-answered (183 with SDP:
+    CHANNEL_PROGRESS_MEDIA, CALLSTATE EARLY) before any answer (``switch_channel_perform_answer``
+    pre-answers a leg without early media first)."""
+    host = chan.host
+    chan.apply(T.IN_LATE_NEGOTIATE)
+    fire_codecs(chan)
+    chan.apply(T.IN_LATE_MEDIA)
+    chan.media = True
+    chan.set_var("endpoint_disposition", "EARLY MEDIA")
+    host.log(5, "sofia_media.c", "sofia_media_tech_media", 90, f"Pre-Answer {chan.name}!",
+             chan, text_channel=0)
+    chan.early = True
+    chan.answer_state = "early"
+    chan.set_time("progress_media", host.clock.now_us())
+    chan.fire("CHANNEL_PROGRESS_MEDIA")
+    chan.set_callstate("EARLY")
+    chan.apply(T.LOCAL_SDP)
+    caller = chan.peer
+    if pre_answer and caller is not None:
+        host.later(host.tick(), _caller_early, caller, chan=caller)
 
 
 def ring_ready(chan: Channel) -> None:

@@ -24,14 +24,23 @@ def uuid_bridge(host: Host, arg: str) -> str:
     b = find_channel(host, parts[1])
     if a is None or b is None or a.dead or b.dead or a is b:
         return "-ERR Invalid uuid\n"
+    # switch_ivr_uuid_bridge steps both caller profiles (switch_channel_step_caller_profile:
+    # the logical direction of a channel that hit the dialplan is inbound) and clones each
+    # as the other's originator/originatee profile before it copies caller ids
+    clones = {}
+    for chan in (a, b):
+        clone = dict(chan.profile)
+        if chan.hit_dialplan:
+            clone["Logical-Direction"] = "inbound"
+        clones[chan.uuid] = clone
     tick = host.tick()
-    host.later(tick, _transfer, a, b, True, chan=a)
-    host.later(2 * tick, _transfer, b, a, False, chan=b)
+    host.later(tick, _transfer, a, b, True, clones[b.uuid], chan=a)
+    host.later(2 * tick, _transfer, b, a, False, clones[a.uuid], chan=b)
     host.later(3 * tick, _join, a, b, chan=a)
     return f"+OK {parts[1]}\n"
 
 
-def _transfer(chan: Channel, other: Channel, first: bool) -> None:
+def _transfer(chan: Channel, other: Channel, first: bool, clone: dict[str, str]) -> None:
     if chan.dead or other.dead:
         return
     now = chan.host.clock.now_us()
@@ -48,9 +57,15 @@ def _transfer(chan: Channel, other: Channel, first: bool) -> None:
         chan.set_var(name, value)
     chan.profile_index = "2"
     chan.set_time("profile_created", now)
-    chan.set_profile(**{"Logical-Direction": "inbound", "Transfer-Source": history,
-                        "Callee-ID-Number": other.profile.get("Orig-Caller-ID-Number", "")})
-    chan.link_other("originatee" if first else "originator", other)
+    chan.set_profile(**{"Logical-Direction": "inbound", "Transfer-Source": history})
+    if first:  # the originator takes the originatee's callee id
+        chan.set_profile(**{"Callee-ID-Name": clone.get("Callee-ID-Name", ""),
+                            "Callee-ID-Number": clone.get("Callee-ID-Number", "")})
+    else:  # the originatee leaves the dialplan (CF_DIALPLAN cleared: logical outbound)
+        chan.hit_dialplan = False
+        if chan.direction == "outbound":
+            chan.set_profile(**{"Logical-Direction": "outbound"})
+    chan.link_other("originatee" if first else "originator", other, profile=clone)
     chan.state_num = 8  # CS_HIBERNATE requested: the park loop sees it and ends
     chan.changed()
     HOOKS.leave_apps(chan)  # the park loop ends
@@ -69,28 +84,43 @@ def _join(a: Channel, b: Channel) -> None:
     b.set_var("call_uuid", b.vars.get("call_uuid", b.uuid))
     b.fire("CHANNEL_EXECUTE", variant="uuid_bridge_b",
            post=[("Application", "uuid_bridge"), ("Application-Data", a.uuid)])
-    link(a, b)
+    link(a, b, cloned=True)
     a.fire("CHANNEL_BRIDGE", pre=[("Bridge-A-Unique-ID", a.uuid),
                                   ("Bridge-B-Unique-ID", b.uuid)])
     b.set_state("CS_EXCHANGE_MEDIA")
     host.later(host.tick(), bridge_updates, a, b, chan=a)
 
 
-def link(a: Channel, b: Channel) -> None:
-    """Tie ``a`` (originator) and ``b`` (originatee) together."""
+def link(a: Channel, b: Channel, dialled: bool = False, cloned: bool = False) -> None:
+    """Tie ``a`` (originator) and ``b`` (originatee) together. ``dialled``: ``b`` was
+    originated by ``a`` (``bridge``): it already has its originator profile, and ``a``
+    gets a clone of ``b``'s (switch_ivr_originate: a clone carries no channel times).
+    ``cloned``: both have their profiles already (``uuid_bridge``)."""
     now = a.host.clock.now_us()
     a.bridge, b.bridge = b, a
     a.facts["bridge_role"] = "originator"
     b.facts["bridge_role"] = "originatee"
     a.set_time("bridged", now)
     b.set_time("bridged", now)
-    a.link_other("originatee", b)
-    b.link_other("originator", a)
+    if cloned:
+        return
+    a.link_other("originatee", b, times=not dialled)
+    if not dialled:
+        b.link_other("originator", a)
 
 
 def _sent_callee(chan: Channel, other: Channel) -> tuple[str, str]:
-    num = other.profile.get("Orig-Caller-ID-Number") or other.cid_num
-    return num, num
+    """What ``chan`` tells its far end it now talks to (the bridge's display update,
+    ``sofia_send_callee_id``): the originatee shows its callee id, the originator its
+    caller id; an empty name is the number."""
+    p = other.profile
+    if other.facts.get("bridge_role") == "originatee":
+        num = p.get("Callee-ID-Number", "")
+        name = p.get("Callee-ID-Name", "")
+    else:
+        num = p.get("Caller-ID-Number", "")
+        name = p.get("Caller-ID-Name", "")
+    return name or num, num
 
 
 def bridge_updates(a: Channel, b: Channel) -> None:
@@ -112,13 +142,12 @@ def bridge_updates(a: Channel, b: Channel) -> None:
         far = x.peer
         if far is None or far.dead or far.kind != "sofia":
             continue
-        _display_update(far, y)
+        _display_update(far, *_sent_callee(x, y))
 
 
-def _display_update(far: Channel, other: Channel) -> None:
+def _display_update(far: Channel, name: str, num: str) -> None:
     """The far end of a bridged leg learns who it now talks to (UPDATE + INFO)."""
-    num = other.profile.get("Orig-Caller-ID-Number") or other.cid_num
-    far.set_profile(**{"Caller-ID-Name": num, "Caller-ID-Number": num})
+    far.set_profile(**{"Caller-ID-Name": name, "Caller-ID-Number": num})
     far.fire("CALL_UPDATE", variant="callee", pre=[("Direction", "RECV")])
     f = far.facts
     far.fire("RECV_INFO", extended=False, pre=[

@@ -12,6 +12,7 @@ event-socket server); anything else is only parked (not answered).
 """
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -30,6 +31,16 @@ def answer_then_park(dest: str, socket_address: str = "127.0.0.1:8084"
     return [("park", "")]
 
 
+def dp_match(chan: Channel, expression: str, dest: str) -> None:
+    """mod_dialplan_xml: a matching condition whose expression has a ``(`` sets
+    ``DP_MATCH`` to its captures (``switch_capture_regex``: one value, or ``ARRAY::a|:b``)."""
+    m = re.search(expression, dest)
+    if m is None or "(" not in expression:
+        return
+    values = [m.group(0)] + [g or "" for g in m.groups()]
+    chan.set_var("DP_MATCH", values[0] if len(values) == 1 else "ARRAY::" + "|:".join(values))
+
+
 def dialplan_apps(chan: Channel, dest: str, context: str) -> list[tuple[str, str]]:
     """Route ``dest`` on ``chan`` (logs like mod_dialplan_xml) and return its applications."""
     name = chan.profile.get("Caller-ID-Name") or chan.profile.get("Caller-ID-Number", "")
@@ -38,5 +49,5 @@ def dialplan_apps(chan: Channel, dest: str, context: str) -> list[tuple[str, str
                   f"Processing {name} <{num}>->{dest} in context {context}", chan)
     apps = answer_then_park(dest, chan.host.emulator.socket_address)
     if apps[0][0] == "park":
-        chan.set_var("DP_MATCH", f"ARRAY::{dest}|:{dest}")
+        dp_match(chan, chan.host.emulator.park_expression, dest)
     return apps

@@ -50,13 +50,15 @@ def deliver_invite(caller: Channel, host: Host, profile: Profile,
     chan.facts["initial_profile"] = dict(chan.profile)
     chan.set_time("created", host.clock.now_us())
     chan.set_time("profile_created", chan.times["created"])
-    fire_codecs(chan)
+    late = profile.late_negotiation
+    if not late:  # the offer is negotiated at once: the codecs are set before CS_INIT
+        fire_codecs(chan)
     chan.set_state("CS_INIT")
-    chan.apply(T.IN_CREATE_HEAD)
+    chan.apply(T.IN_CREATE_HEAD_LATE if late else T.IN_CREATE_HEAD)
     for name, value in caller.vars.items():
         if name.startswith("sip_h_"):
             chan.set_var(name, value)
-    chan.apply(T.IN_CREATE_TAIL)
+    chan.apply(T.IN_CREATE_TAIL_LATE if late else T.IN_CREATE_TAIL)
     chan.state_num = 2
     chan.changed()
     chan.fire("CHANNEL_CREATE")

@@ -75,6 +75,25 @@ def outbound_profile(chan: Channel, req: OriginateRequest, dest_user: str,
     })
 
 
+def originator_clone(chan: Channel, owner: Channel, dest_user: str, cid_num: str,
+                     cid_name: str | None) -> None:
+    """switch_ivr_originate with a caller session (``bridge``): the new leg's caller profile
+    is ``switch_caller_profile_clone`` of the caller's (its username, dialplan, context,
+    network address, ANI, source...) with the new destination, uuid and channel name; the
+    caller's own profile becomes the leg's originator profile
+    (``switch_channel_set_originator_caller_profile``: ``Other-Type: originator``)."""
+    profile = dict(owner.profile)
+    profile.update({
+        "Direction": "outbound", "Logical-Direction": "outbound",
+        "Caller-ID-Name": cid_name or owner.cid_name, "Caller-ID-Number": cid_num,
+        "Callee-ID-Name": "Outbound Call", "Callee-ID-Number": dest_user,
+        "Destination-Number": dest_user, "Unique-ID": chan.uuid, "Channel-Name": chan.name,
+    })
+    chan.profile.clear()
+    chan.set_profile(**profile)
+    chan.link_other("originator", owner, times=False)
+
+
 def caller_id(req: OriginateRequest) -> tuple[str, str | None]:
     """The originate's caller-id number and name."""
     num = req.var("origination_caller_id_number") or req.cid_num or DEFAULT_CID

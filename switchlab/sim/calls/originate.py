@@ -25,6 +25,8 @@ class Originate:
         self.req = req
         self.deferred = Deferred()
         self.leg: Channel | None = None
+        #: the calling session (a ``bridge``): its profile is cloned for the new leg
+        self.originator: Channel | None = None
         self.ignore_early = sip.truthy(req.var("ignore_early_media"))
         raw_timeout = req.var("originate_timeout") or req.var("leg_timeout")
         try:

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 from ...wire.dialstring import Endpoint
 from ..dut import CallPlan
 from ..model import milestones as T
+from ..model.milestones_bridge import OUT_BRIDGE_HEAD, OUT_BRIDGE_TAIL
 from ..model import sip
 from ..model.channel import Channel
 from .answer import outbound_answered, outbound_early_media, outbound_progress
 from .inbound import deliver_invite
-from .legs import caller_id, create_outbound_leg, log_new_channel, outbound_profile
+from .legs import (caller_id, create_outbound_leg, log_new_channel, originator_clone,
+                   outbound_profile)
 from .lifecycle import refused, remote_bye
 
 if TYPE_CHECKING:
@@ -33,6 +35,10 @@ def start_sofia(orig: Originate) -> None:
     orig.leg = chan
     chan.originate = orig
     cid_num, cid_name = caller_id(req)
+    owner = orig.originator
+    if owner is not None:  # the caller's caller-id unless the dial string overrides it
+        cid_num = req.var("origination_caller_id_number") or owner.cid_num or cid_num
+        cid_name = req.var("origination_caller_id_name") or owner.cid_name
     port = ep.port
     to_hostport = ep.hostport
     local_port = sip.media_port()
@@ -45,7 +51,16 @@ def start_sofia(orig: Originate) -> None:
              local_sdp=sip.fs_sdp(profile.ip, local_port, offer=True),
              call_id=sip.call_id(), from_tag=sip.sip_tag(), cseq=sip.cseq(),
              branch=sip.branch(), ssrc=sip.ssrc())
-    outbound_profile(chan, req, ep.user, cid_num, cid_name, "src/switch_ivr_originate.c")
+    if owner is not None:
+        originator_clone(chan, owner, ep.user, cid_num, cid_name)
+        try:
+            max_forwards = int(owner.vars.get("max_forwards", "70")) - 1
+        except ValueError:
+            max_forwards = 69
+        f.update(originator=owner.uuid, max_forwards=max_forwards,
+                 originator_sdp=owner.vars.get("switch_r_sdp", ""))
+    else:
+        outbound_profile(chan, req, ep.user, cid_num, cid_name, "src/switch_ivr_originate.c")
     chan.facts["initial_profile"] = dict(chan.profile)
     chan.set_time("created", host.clock.now_us())
     chan.set_time("profile_created", chan.times["created"])
@@ -57,7 +72,10 @@ def start_sofia(orig: Originate) -> None:
     chan.fire("CHANNEL_OUTGOING")
     log_new_channel(chan)
     chan.set_state("CS_INIT")
-    create_outbound_leg(chan, req, T.OUT_CREATE_HEAD, T.OUT_CREATE_TAIL)
+    if owner is not None:
+        create_outbound_leg(chan, req, OUT_BRIDGE_HEAD, OUT_BRIDGE_TAIL)
+    else:
+        create_outbound_leg(chan, req, T.OUT_CREATE_HEAD, T.OUT_CREATE_TAIL)
     host.log(6, "sofia_glue.c", "sofia_glue_do_invite", 1656,
              f"{chan.name} sending invite call-id: (null)", chan)
     route_invite(chan, ep)

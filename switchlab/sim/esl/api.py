@@ -18,12 +18,15 @@ from ..calls.lifecycle import find_channel, hangup
 from ..calls.originate import originate
 from ..mod_dptools.runner import queue_message
 from ..model import causes
+from ..model.bus import LOG_LEVEL_NAMES, log_level_number
 from ..model.channel import Channel
 from ..model.deferred import Deferred
 from ..model.event_builder import SimEvent
 from ..model.fsdata import FS_VERSION
 from ..model.ports import Host
 from .show import show
+from .uuid_api import (api_sched_hangup, api_uuid_dump, api_uuid_setvar_multi, channel_arg,
+                       queue_broadcast)
 from .uuid_flow import COMMANDS as UUID_FLOW
 
 ApiResult = str | Deferred
@@ -107,8 +110,13 @@ def api_fsctl(host: Host, arg: str) -> str:
             host.sps_max = int(words[1])
         return f"+OK sessions per second: {host.sps_max}\n"
     if cmd == "loglevel":
-        return "+OK log level: DISABLE [-1]\n" if len(words) == 1 else \
-            f"+OK log level: {words[1].upper()} [{words[1]}]\n"
+        # mod_commands ctl_function: a digit is atoi'd, a name goes through
+        # switch_log_str2level; no argument is -1 = DISABLE (SCSC_LOGLEVEL sets it)
+        wanted = log_level_number(words[1]) if len(words) > 1 else -1
+        if wanted is None:
+            return "-ERR syntax error, log level not set!\n"
+        level = host.bus.set_core_log_level(wanted)
+        return f"+OK log level: {LOG_LEVEL_NAMES.get(level, 'DISABLE')} [{level}]\n"
     return "-ERR INVALID COMMAND\n"
 
 
@@ -160,12 +168,8 @@ def api_uuid_setvar(host: Host, arg: str) -> str:
 
 def api_uuid_getvar(host: Host, arg: str) -> str:
     words = arg.split()
-    if len(words) < 2:
-        return "-USAGE: <uuid> <var>\n"
-    chan = find_channel(host, words[0])
-    if chan is None:
-        return "-ERR No such channel!\n"
-    return chan.vars.get(words[1], "_undef_")
+    chan = channel_arg(host, words, 2, 0, "-USAGE: <uuid> <var>\n")
+    return chan if isinstance(chan, str) else chan.vars.get(words[1], "_undef_")
 
 
 def api_uuid_broadcast(host: Host, arg: str) -> str:
@@ -185,7 +189,7 @@ def api_uuid_broadcast(host: Host, arg: str) -> str:
     if leg in ("bleg", "both") and other is not None and other.host is host:
         targets = [other] if leg == "bleg" else [chan, other]
     for target in targets:
-        _queue_execute(target, app, data)
+        queue_broadcast(host, target, app, data)
     return "+OK Message sent\n"
 
 
@@ -294,11 +298,14 @@ API: dict[str, ApiFn] = {
     "uuid_setvar": api_uuid_setvar,
     "uuid_getvar": api_uuid_getvar,
     "uuid_broadcast": api_uuid_broadcast,
+    "uuid_setvar_multi": api_uuid_setvar_multi,
+    "uuid_dump": api_uuid_dump,
+    "sched_hangup": api_sched_hangup,
     "uuid_send_dtmf": api_uuid_send_dtmf,
     "hupall": api_hupall,
     "sofia": api_sofia,
 }
-API.update(UUID_FLOW)
+API.update({k: v for k, v in UUID_FLOW.items() if k not in API})  # main's uuid_api wins
 
 
 def run_api(host: Host, name: str, arg: str) -> tuple[SimEvent | None, ApiResult]:

@@ -288,7 +288,7 @@ def cmd_api(srv: EslServerProtocol, rest: str) -> Awaitable[Any] | None:
         held = srv.unhold()
         srv.write(serialize.api_response(result or "-ERR no reply\n"))
         if held:
-            srv.write(b"".join(held))
+            srv.release_held(held)
         if api_ev is not None:
             srv.host.bus.dispatch(api_ev)
         return None
@@ -300,7 +300,7 @@ def cmd_api(srv: EslServerProtocol, rest: str) -> Awaitable[Any] | None:
             # the held events go out first (they were queued before the API event)
             held = srv.unhold()
             if held:
-                srv.write(b"".join(held))
+                srv.release_held(held)
             srv.host.bus.dispatch(api_ev)
     return wait()
 

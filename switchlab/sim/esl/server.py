@@ -9,11 +9,20 @@ vanishes mid-frame only loses its own connection; the problem is logged on
 Commands run in arrival order. A blocking ``api`` (e.g. ``originate``) holds
 later commands and this connection's events until its response is written, as
 FreeSWITCH's single listener thread does.
+
+Delivery follows mod_event_socket's ``read_packet`` loop: the listener thread
+sends what its event and log queues hold, then sleeps in ``switch_poll(...,
+20000)`` on the client's socket. So an event queued while the client is quiet
+waits for the end of that 20 ms sleep, and a command wakes the thread at once:
+its reply goes out first, then everything queued (also what the command itself
+caused), then the 20 ms sleep starts again. One timer per connection, armed only
+while something is queued, models it (``host.event_poll_s``; 0 delivers at once).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import deque
 from collections.abc import Awaitable
 from typing import Any
@@ -62,6 +71,10 @@ class EslServerProtocol(asyncio.Protocol):
         self._backlog: deque[Command] = deque()
         self._held: list[bytes] | None = None
         self._out: list[bytes] = []
+        #: when the listener thread last went to sleep in its 20 ms poll, and the timer
+        #: that wakes it while something is queued
+        self._anchor = host.loop.time()
+        self._wake: asyncio.TimerHandle | None = None
         #: events held back by a stall fault (:meth:`stall`), and their size
         self._stalled: list[bytes] | None = None
         self._stalled_bytes = 0
@@ -109,21 +122,56 @@ class EslServerProtocol(asyncio.Protocol):
 
     # -- output ----------------------------------------------------------------------
     def write(self, data: bytes) -> None:
-        """Write in order after whatever events are queued for this loop iteration."""
+        """Write a reply now: ahead of queued events (the listener is busy with the
+        command, not its queue), or after them when delivery is immediate."""
         t = self.transport
         if t is not None and not self.closed and not t.is_closing():
-            if self._out:
+            if self._out and self.host.event_poll_s <= 0:
                 self._flush()
             t.write(data)
 
     def _queue_out(self, data: bytes) -> None:
-        """Events are gathered and written once per loop iteration (fewer syscalls)."""
+        """Queue an event or log line for the listener's next wake-up."""
         out = self._out
         out.append(data)
         if len(out) == 1:
-            self.host.loop.call_soon(self._flush)
-        elif len(out) >= 64:
+            poll = self.host.event_poll_s
+            loop = self.host.loop
+            if poll <= 0:
+                loop.call_soon(self._flush)
+            elif self._wake is None:
+                # the thread sleeps in poll periods from its last sleep; wake at the end
+                periods = max(1, math.ceil((loop.time() - self._anchor) / poll))
+                self._wake = loop.call_at(self._anchor + periods * poll, self._woke)
+        elif len(out) >= 64 and self.host.event_poll_s <= 0:
             self._flush()
+
+    def _woke(self) -> None:
+        """End of a 20 ms poll: send the queue, then sleep again."""
+        self._wake = None
+        self._anchor = self.host.loop.time()
+        self._flush()
+
+    def _command_done(self, queued_before: int | None = None) -> None:
+        """A command was handled: the queue goes out after its reply, then the thread
+        sleeps again. ``queued_before``: only that many (queued before the command came)
+        go now; the rest was made by work FreeSWITCH does in other threads (``bgapi``,
+        ``sendmsg``: the emulator does it at once), which the listener only sees after
+        its next poll."""
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
+        loop = self.host.loop
+        self._anchor = loop.time()
+        out = self._out
+        if queued_before is None or queued_before >= len(out):
+            self._flush()
+            return
+        later = out[queued_before:]
+        del out[queued_before:]
+        self._flush()
+        self._out = later
+        self._wake = loop.call_at(self._anchor + self.host.event_poll_s, self._woke)
 
     def _flush(self) -> None:
         out = self._out
@@ -142,6 +190,14 @@ class EslServerProtocol(asyncio.Protocol):
         """Stop holding events; return the held ones (to write after the api response)."""
         held, self._held = self._held, None
         return held
+
+    def release_held(self, held: list[bytes]) -> None:
+        """Events an api command caused (held during it): after its response, behind what
+        was queued before it (one queue, as the listener's)."""
+        if self.host.event_poll_s <= 0:
+            self.write(b"".join(held))
+        else:
+            self._out.append(b"".join(held))
 
     def stall(self) -> None:
         """Hold every event and log line (not replies) until :meth:`unstall` (a fault)."""
@@ -212,20 +268,24 @@ class EslServerProtocol(asyncio.Protocol):
         self._emit(serialize.log_data(text, headers))
 
     def _emit(self, data: bytes) -> None:
-        """Write now, or after the response of the api command running now."""
+        """Queue (as events), or hold until the response of the api command running now."""
         if self._stalled is not None:
             self._stalled.append(data)
             self._stalled_bytes += len(data)
         elif self._held is not None:
             self._held.append(data)
         else:
-            self.write(data)
+            self._queue_out(data)
 
     # -- lifecycle -------------------------------------------------------------------
     def close(self, notice: bool = True, body: bytes | None = None) -> None:
         """Send the disconnect notice (if asked; ``body`` replaces its text) and close."""
         if self.closed:
             return
+        self._flush()
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
         if notice:
             extra: list[tuple[str, str]] = []
             if self.session is not None:
@@ -269,6 +329,7 @@ class EslServerProtocol(asyncio.Protocol):
         return handle(self, cmd)
 
     def _run(self, cmd: Command) -> None:
+        queued = len(self._out)
         try:
             pending = self.handle_command(cmd)
         except Exception:
@@ -281,6 +342,10 @@ class EslServerProtocol(asyncio.Protocol):
             if self._held is None:
                 self._held = []
             self.host.loop.create_task(self._finish(pending))
+        elif not self.closed:
+            # an api runs in the listener thread: what it caused is queued before its reply
+            self._command_done(None if cmd.line.startswith("api ") or self.host.event_poll_s <= 0
+                               else queued)
 
     async def _finish(self, pending: Awaitable[Any]) -> None:
         try:
@@ -294,7 +359,9 @@ class EslServerProtocol(asyncio.Protocol):
                     self._stalled.extend(held)
                     self._stalled_bytes += sum(len(b) for b in held)
                 else:
-                    self.write(b"".join(held))
+                    self._out.append(b"".join(held))
+            if not self.closed:
+                self._command_done()
             self._busy = False
             while self._backlog and not self._busy and not self.closed:
                 self._run(self._backlog.popleft())

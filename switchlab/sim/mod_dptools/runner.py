@@ -196,13 +196,15 @@ def interrupt_app(chan: Channel) -> None:
 Message = tuple[str, str, str, int, "str | None", list[tuple[str, str]]]
 
 
-def parse_message(cmd: Command) -> Message | None:
+def parse_message(cmd: Command, lead: list[tuple[str, str]] | None = None) -> Message | None:
     """A ``sendmsg``'s ``(kind, app or cause, arg, loops, event uuid, lead headers)``;
-    None for the call-commands that are accepted and ignored (unicast, nomedia, ...)."""
+    None for the call-commands that are accepted and ignored (unicast, nomedia, ...).
+    ``lead``: the headers its PRIVATE_COMMAND starts with (default: the command's own)."""
     headers = {k.lower(): v for k, v in cmd.headers.items()}
     call_command = headers.get("call-command", "")
-    lead = [("Command", cmd.line)] + [(k, v) for k, v in cmd.headers.items()
-                                      if k.lower() != "content-length"]
+    if lead is None:
+        lead = [("Command", cmd.line)] + [(k, v) for k, v in cmd.headers.items()
+                                          if k.lower() != "content-length"]
     if call_command == "execute":
         app = headers.get("execute-app-name", "")
         arg = headers.get("execute-app-arg", "")
@@ -218,9 +220,10 @@ def parse_message(cmd: Command) -> Message | None:
     return None
 
 
-def queue_message(chan: Channel, cmd: Command) -> None:
+def queue_message(chan: Channel, cmd: Command,
+                  lead: list[tuple[str, str]] | None = None) -> None:
     """A ``sendmsg`` for this channel (executed when the channel can take it)."""
-    msg = parse_message(cmd)
+    msg = parse_message(cmd, lead)
     if msg is None:
         return  # unicast, nomedia, xferext...: accepted and ignored
     chan.pending.append(msg)

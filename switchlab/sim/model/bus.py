@@ -8,6 +8,8 @@ emulator cheap.
 """
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +25,22 @@ if TYPE_CHECKING:
 #: log level names as FreeSWITCH prints them
 LOG_LEVEL_NAMES = {0: "CONSOLE", 1: "ALERT", 2: "CRIT", 3: "ERR", 4: "WARNING", 5: "NOTICE",
                    6: "INFO", 7: "DEBUG"}
+_LEVELS_BY_NAME = {name.lower(): num for num, name in LOG_LEVEL_NAMES.items()}
+_LEVELS_BY_NAME.update({"emerg": 0, "error": 3, "warn": 4, "disable": -1})
+
+
+def log_level_number(word: str) -> int | None:
+    """A log level given as a digit (``atoi``) or a name (``switch_log_str2level``).
+
+    >>> log_level_number("debug"), log_level_number("4"), log_level_number("loud")
+    (7, 4, None)
+    """
+    if word[:1].isdigit():
+        digits = re.match(r"\d+", word)
+        return int(digits.group(0)) if digits else None
+    return _LEVELS_BY_NAME.get(word.lower())
+
+
 #: the core's own log level (switch.conf ``loglevel`` = info): nothing above is generated
 CORE_LOG_LEVEL = 6
 
@@ -44,6 +62,9 @@ class EventBus:
         self._event_listeners: list[Subscriber] = []
         self._log_listeners: list[Subscriber] = []
         self._log_max_level = -1
+        self._listener_log_level = -1
+        #: ``runtime.hard_log_level`` (switch.conf ``loglevel``; ``fsctl loglevel`` sets it)
+        self.core_log_level = CORE_LOG_LEVEL
         # cached header pieces
         self._core_tail_plain = (
             f"Core-UUID: {core_uuid}\nFreeSWITCH-Hostname: {enc(hostname)}\n"
@@ -76,7 +97,14 @@ class EventBus:
         self._want_all = want_all
         self._event_listeners = ev_listeners
         self._log_listeners = log_listeners
-        self._log_max_level = min(max_level, CORE_LOG_LEVEL)
+        self._listener_log_level = max_level
+        self._log_max_level = min(max_level, self.core_log_level)
+
+    def set_core_log_level(self, level: int) -> int:
+        """``switch_core_session_ctl(SCSC_LOGLEVEL)``: -1 (DISABLE) .. 7 (DEBUG, the cap)."""
+        self.core_log_level = min(level, 7)
+        self._log_max_level = min(self._listener_log_level, self.core_log_level)
+        return self.core_log_level
 
     def wants(self, name: str) -> bool:
         """True if at least one listener may want an event called ``name``."""

@@ -192,3 +192,20 @@ def phrase(status: int) -> str:
 def is_cause(name: str) -> bool:
     """True for a FreeSWITCH hangup cause name such as ``USER_BUSY``."""
     return name in Q850
+
+
+#: switch_ivr_originate: DIALSTATUS of a failed originate (else the cause's own name)
+_DIALSTATUS: Final[dict[str, str]] = {
+    "ORIGINATOR_CANCEL": "CANCEL", "USER_BUSY": "BUSY", "NO_ANSWER": "NOANSWER",
+    "INVALID_NUMBER_FORMAT": "INVALIDARGS", "INVALID_PROFILE": "INVALIDARGS",
+    "CALL_REJECTED": "DONTCALL",
+}
+
+
+def dialstatus(cause: str) -> str:
+    """``DIALSTATUS`` after an originate failed with ``cause``.
+
+    >>> dialstatus("USER_BUSY"), dialstatus("NORMAL_TEMPORARY_FAILURE")
+    ('BUSY', 'NORMAL_TEMPORARY_FAILURE')
+    """
+    return _DIALSTATUS.get(cause, cause)

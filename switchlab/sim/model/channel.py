@@ -160,12 +160,7 @@ class Channel(ChannelBlocks):
         variables = self.vars
         lines = self._vlines
         dirty = self._vdirty
-        for name, tmpl, const_line, render in tpl.ops:
-            if const_line is not None:
-                value, line = tmpl, const_line
-            else:
-                value = render(facts)  # type: ignore[misc]
-                line = None
+        for name, value, line in zip(tpl.names, tpl.render_all(facts), tpl.const_lines):
             if name in lines:
                 if line is None and variables[name] == value:
                     line = lines[name]
@@ -241,9 +236,13 @@ class Channel(ChannelBlocks):
         self.times[key] = stamp
         self._pplain = None
 
-    def link_other(self, other_type: str, other: Channel) -> None:
-        """Add the ``Other-Type``/``Other-Leg-*`` block describing ``other``."""
-        self.other = (other_type, dict(other.profile), dict(other.times))
+    def link_other(self, other_type: str, other: Channel, times: bool = True,
+                   profile: dict[str, str] | None = None) -> None:
+        """Add the ``Other-Type``/``Other-Leg-*`` block describing ``other`` (``times``:
+        with its channel times, a ``switch_caller_profile_clone`` has none; ``profile``:
+        the clone taken earlier, default ``other``'s profile now)."""
+        self.other = (other_type, dict(other.profile) if profile is None else profile,
+                      dict(other.times) if times else {})
         self._oplain: str | None = None
         self._pplain = None
 

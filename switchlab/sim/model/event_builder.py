@@ -41,7 +41,7 @@ class SimEvent:
     """One event fired by an emulated host (rendered lazily, once per format)."""
 
     __slots__ = ("name", "bus", "seq", "stamp", "source", "lead", "pre", "chan", "post",
-                 "extended", "body", "_frames", "_pairs", "unique_id")
+                 "extended", "body", "_plain_frame", "_frames", "_pairs", "unique_id")
 
     def __init__(self, bus: EventBus, name: str, seq: int, stamp: int,
                  source: tuple[str, str, str], lead: Pairs = (),  # type: ignore[assignment]
@@ -59,7 +59,8 @@ class SimEvent:
         self.post = post
         self.extended = extended
         self.body = body
-        self._frames: dict[str, bytes] = {}
+        self._plain_frame: bytes | None = None
+        self._frames: dict[str, bytes] | None = None  # json / xml, rarely asked for
         self._pairs: Pairs | None = None
         self.unique_id = chan.uuid if chan is not None else None
 
@@ -93,15 +94,17 @@ class SimEvent:
     # -- rendering ---------------------------------------------------------------
     def frame(self, fmt: str) -> bytes:
         """The whole frame for format ``plain``, ``json`` or ``xml`` (cached)."""
-        data = self._frames.get(fmt)
+        if fmt == "plain":
+            data = self._plain_frame
+            if data is None:
+                data = self._plain_frame = self._plain()
+            return data
+        frames = self._frames
+        if frames is None:
+            frames = self._frames = {}
+        data = frames.get(fmt)
         if data is None:
-            if fmt == "plain":
-                data = self._plain()
-            elif fmt == "json":
-                data = self._json()
-            else:
-                data = self._xml()
-            self._frames[fmt] = data
+            data = frames[fmt] = self._json() if fmt == "json" else self._xml()
         return data
 
     def _plain(self) -> bytes:

@@ -245,6 +245,39 @@ dtmf_type=rfc2833
 endpoint_disposition=RECEIVED
 """))
 
+_NAMES = [op[0] for op in IN_CREATE_HEAD]
+_AFTER_VIDEO = _NAMES.index("video_media_flow") + 1
+_AFTER_CONTACT = _NAMES.index("sip_contact_host") + 1
+#: late negotiation: the media flow and the profile's codec string are set while the
+#: INVITE is read (the offer itself waits)
+IN_CREATE_HEAD_LATE: Final = (IN_CREATE_HEAD[:_AFTER_VIDEO]
+                              + variables("audio_media_flow=disabled")
+                              + IN_CREATE_HEAD[_AFTER_VIDEO:_AFTER_CONTACT]
+                              + variables("rtp_use_codec_string=PCMU,PCMA")
+                              + IN_CREATE_HEAD[_AFTER_CONTACT:])
+
+#: ``inbound-late-negotiation``: the INVITE's SDP is kept, not negotiated (sofia.c
+#: sofia_handle_sip_i_invite: ``endpoint_disposition=DELAYED NEGOTIATION``)
+IN_CREATE_TAIL_LATE: Final = (
+    REMOTE_SDP
+    + variables("ep_codec_string=CORE_PCM_MODULE.PCMU@8000h@20i@64000b,"
+           "CORE_PCM_MODULE.PCMA@8000h@20i@64000b")
+    + variables("endpoint_disposition=DELAYED NEGOTIATION"))
+
+#: the offer negotiated when a late-negotiation leg first needs media
+#: (sofia_media_tech_media -> switch_core_media_negotiate_sdp)
+IN_LATE_NEGOTIATE: Final = (REMOTE_OFFER + variables("audio_media_flow=sendrecv") + PCMU_CHOSEN
+                            + variables("dtmf_type=rfc2833"))
+
+#: media activated for a late-negotiation leg (no rtp_local_sdp_str yet: that comes with
+#: the 183/200 that carries it)
+IN_LATE_MEDIA: Final = LOCAL_RTP + RFC2833 + variables("""
+remote_media_ip={peer_ip}
+remote_media_port={remote_media_port}
+""")
+
+LOCAL_SDP: Final = variables("rtp_local_sdp_str={local_sdp}")
+
 #: media set up when the inbound leg answers (or pre-answers)
 IN_ANSWER_MEDIA: Final = (variables("rtp_local_sdp_str={local_sdp}") + LOCAL_RTP + RFC2833
                           + variables("""

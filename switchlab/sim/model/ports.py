@@ -25,6 +25,9 @@ class Profile:
         self.name = name
         self.ip = ip
         self.port = port
+        #: sofia param ``inbound-late-negotiation``: an inbound leg negotiates the
+        #: INVITE's offer only when it first needs media (pre-answer/answer)
+        self.late_negotiation = False
         self.calls_in = 0
         self.failed_in = 0
         self.calls_out = 0
@@ -69,6 +72,8 @@ class Network(Protocol):
 
     clock: SimClock
     context: str
+    #: the catch-all extension's expression (its captures are ``DP_MATCH``)
+    park_expression: str
     password: str
     #: where the dialplan's ``socket`` application connects (``"127.0.0.1:8084"``)
     socket_address: str
@@ -104,6 +109,9 @@ class Host(Protocol):
     max_missed: int | None
     lost_events: int
     slow_disconnects: int
+    #: mod_event_socket's listener poll: queued events reach an idle client every this
+    #: many seconds (0: at once)
+    event_poll_s: float
     #: api commands beyond FreeSWITCH's own (``sim_fault`` when the emulator enables it)
     extra_api: dict[str, Callable[[Any, str], str]]
 

@@ -31,12 +31,40 @@ class Template:
     """An ordered list of variable assignments ``name=value`` (value may hold ``{fact}``).
 
     ``ops`` are ``(name, template, encoded constant line or None, renderer or None)``.
+    For :meth:`~.channel.Channel.apply` it also keeps, computed once, the ``names``,
+    the encoded constant lines (``const_lines``, None for a templated value) and one
+    ``%``-format over every value (:meth:`render_all`: one C call per template instead
+    of one renderer call per value).
     """
 
-    __slots__ = ("ops",)
+    __slots__ = ("ops", "names", "const_lines", "_batch", "_constants")
 
     def __init__(self, ops: tuple[Op, ...]) -> None:
         self.ops = ops
+        self.names = tuple(op[0] for op in ops)
+        self.const_lines = tuple(op[2] for op in ops)
+        templated = any(op[3] is not None for op in ops)
+        self._constants = None if templated else [op[1] for op in ops]
+        self._batch = _batch_format(ops) if templated else None
+
+    def render_all(self, facts: dict[str, Any]) -> list[str]:
+        """Every value, in order, rendered from ``facts``.
+
+        >>> variables("a={x}\\nb=1%\\nc={y}-{x}").render_all({"x": 1, "y": "z"})
+        ['1', '1%', 'z-1']
+        """
+        constants = self._constants
+        if constants is not None:
+            return constants
+        batch = self._batch
+        if batch is not None:
+            fmt, getter = batch
+            values = (fmt % getter(facts)).split(_SEP)
+            if len(values) == len(self.ops):
+                return values
+        # a spec/conversion, or a value holding the separator: one renderer per value
+        return [render(facts) if render is not None else value
+                for _, value, _, render in self.ops]
 
     def __add__(self, other: Template) -> Template:
         return Template(self.ops + other.ops)
@@ -49,6 +77,50 @@ class Template:
 
     def __iter__(self) -> Iterator[Op]:
         return iter(self.ops)
+
+
+#: joins the values inside the batch format (a NUL: no variable value holds one)
+_SEP = "\x00"
+
+
+def _parts(template: str) -> tuple[str, list[str]] | None:
+    """``"a{x}b"`` -> (``"a%sb"``, ``["x"]``); None if a field has a spec or conversion."""
+    fmt: list[str] = []
+    keys: list[str] = []
+    for literal, field, spec, conv in Formatter().parse(template):
+        if spec or conv:
+            return None
+        fmt.append(literal.replace("%", "%%"))
+        if field is not None:
+            fmt.append("%s")
+            keys.append(field)
+    return "".join(fmt), keys
+
+
+Getter = Callable[[dict[str, Any]], tuple[Any, ...]]
+
+
+def _batch_format(ops: tuple[Op, ...]) -> tuple[str, Getter] | None:
+    """One ``%``-format for all values of ``ops`` (joined by :data:`_SEP`) and the getter
+    of its facts; None if some value cannot be written that way."""
+    fmts: list[str] = []
+    keys: list[str] = []
+    for _, value, _, render in ops:
+        if render is None:
+            fmts.append(value.replace("%", "%%"))
+            continue
+        parts = _parts(value)
+        if parts is None:
+            return None
+        fmts.append(parts[0])
+        keys.extend(parts[1])
+    fmt = _SEP.join(fmts)
+    if not keys:
+        return fmt, lambda facts: ()
+    if len(keys) == 1:
+        key = keys[0]
+        return fmt, lambda facts: (facts[key],)
+    return fmt, itemgetter(*keys)
 
 
 def variables(text: str) -> Template:
@@ -77,16 +149,10 @@ def compile_template(template: str) -> Renderer:
     >>> compile_template("{n}%")({"n": 5})
     '5%'
     """
-    fmt: list[str] = []
-    keys: list[str] = []
-    for literal, field, spec, conv in Formatter().parse(template):
-        if spec or conv:
-            return template.format_map
-        fmt.append(literal.replace("%", "%%"))
-        if field is not None:
-            fmt.append("%s")
-            keys.append(field)
-    text = "".join(fmt)
+    parts = _parts(template)
+    if parts is None:
+        return template.format_map
+    text, keys = parts
     if not keys:
         constant = text % ()
         return lambda facts: constant

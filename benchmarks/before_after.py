@@ -1,0 +1,142 @@
+"""Per-call cost, before and after, measured in one sitting (issue 12, client side).
+
+Extracts ``--before`` (a git ref) into a temporary directory and runs, in
+alternation for ``--rounds`` rounds, the same two benchmarks on both trees:
+
+* ``esl_throughput.py --only switchlab`` (six values read per event): events/s per core;
+* ``originator_load.py`` (recorder on, emulator in its own process): CPU ms per
+  call, launch lag, pacing, RSS growth.
+
+The "after" tree runs twice per round: on pure asyncio and on uvloop (when
+installed). Alternating the variants spreads a loaded machine's noise over
+all of them; the medians and their ratios to "before" go to
+``data/bench/per_call_cost.json``.
+
+    .venv/bin/python benchmarks/before_after.py --before 4b20e31 --rounds 3
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "data" / "bench" / "per_call_cost.json"
+
+
+def machine(load: list) -> dict:
+    """The machine a report comes from, with the load averages seen during the run."""
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            "cpus": os.cpu_count(), "load_average_1_5_15": load}
+
+
+def write(path: Path, report: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {path}")
+
+
+def extract(ref: str, into: Path) -> None:
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "switchlab", "benchmarks",
+                              "tests/data/fs-wire"], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+
+
+def _run(tree: Path, script: str, args: list[str], loop: str | None, out: Path) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    env.pop("SWITCHLAB_LOOP", None)
+    cmd = [sys.executable, str(tree / "benchmarks" / script), *args, "--out", str(out)]
+    if loop is not None:
+        cmd += ["--loop", loop]
+    subprocess.run(cmd, cwd=tree, env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=900)
+    return json.loads(out.read_text())
+
+
+def esl(tree: Path, loop: str | None, events: int, tmp: Path) -> dict:
+    data = _run(tree, "esl_throughput.py", ["--only", "switchlab", "--events", str(events),
+                                            "--repeat", "1"], loop, tmp / "esl.json")
+    (r,) = data["results"]
+    return {"events_per_cpu_s": r["events_per_cpu_s"], "correct": r["correct"]}
+
+
+def originator(tree: Path, loop: str | None, rate: float, seconds: float, tmp: Path) -> dict:
+    out = tmp / "orig.json"
+    out.unlink(missing_ok=True)
+    (r,) = _run(tree, "originator_load.py", ["--rate", f"{rate:g}", "--seconds", f"{seconds:g}"],
+                loop, out).values()
+    return {"cpu_ms_per_call": 1e3 * r["cpu_s"] / r["offered"],
+            "launch_lag_p99_ms": r["launch_lag_ms"]["p99"],
+            "launch_lag_p50_ms": r["launch_lag_ms"]["p50"],
+            "achieved_vs_target_pct": r["achieved_vs_target_pct"],
+            "rss_growth_bytes_per_call": r["rss_growth_bytes_per_call"],
+            "setup_latency_p50_ms": r["setup_latency_p50_ms"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--before", default="4b20e31", help="git ref of the 'before' tree")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--events", type=int, default=20000)
+    ap.add_argument("--rate", type=float, default=300.0)
+    ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
+    try:
+        import uvloop  # noqa: F401
+        loops = ["asyncio", "uvloop"]
+    except ImportError:
+        loops = ["asyncio"]
+    variants = [("before", None)] + [(f"after-{k}", k) for k in loops]
+    samples: dict[str, dict[str, list]] = {v: {} for v, _ in variants}
+    load = [os.getloadavg()]
+    with tempfile.TemporaryDirectory() as d:
+        before, tmp = Path(d) / "before", Path(d) / "out"
+        before.mkdir()
+        tmp.mkdir()
+        extract(args.before, before)
+        for rnd in range(args.rounds):
+            for name, loop in variants:
+                tree = before if loop is None else ROOT
+                got = {**esl(tree, loop, args.events, tmp),
+                       **originator(tree, loop, args.rate, args.seconds, tmp)}
+                for k, v in got.items():
+                    samples[name].setdefault(k, []).append(v)
+                print(f"round {rnd + 1} {name:14s} " + "  ".join(
+                    f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in got.items()),
+                      flush=True)
+            load.append(os.getloadavg())
+    medians = {name: {k: statistics.median(v) if k != "correct" else all(v) for k, v in s.items()}
+               for name, s in samples.items()}
+    base = medians["before"]
+    ratios = {name: {"events_per_cpu_s": m["events_per_cpu_s"] / base["events_per_cpu_s"],
+                     "cpu_per_call": m["cpu_ms_per_call"] / base["cpu_ms_per_call"]}
+              for name, m in medians.items() if name != "before"}
+    report = {
+        "benchmark": "per_call_cost (before/after, one sitting)",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "before": args.before,
+        "after": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True).stdout.strip() + " (+ worktree)",
+        "machine": machine(load),
+        "method": (f"{args.rounds} rounds, variants alternated within each round; medians. "
+                   f"esl_throughput --only switchlab --events {args.events} --repeat 1; "
+                   f"originator_load --rate {args.rate:g} --seconds {args.seconds:g} (emulator: "
+                   "`switchlab sim`, its own process, same for every variant)"),
+        "samples": samples, "medians": medians, "ratios_to_before": ratios,
+    }
+    for name, r in ratios.items():
+        print(f"{name}: events/s per core x{r['events_per_cpu_s']:.2f}, "
+              f"CPU per call x{r['cpu_per_call']:.2f}")
+    write(args.out, report)
+
+
+if __name__ == "__main__":
+    main()

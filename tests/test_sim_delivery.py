@@ -1,0 +1,143 @@
+"""The emulator delivers events the way mod_event_socket's listener thread does.
+
+``read_packet`` sends what is queued, then sleeps in a 20 ms ``switch_poll`` on the
+client's socket; a command wakes it at once (reply first, then the queue). So a quiet
+client receives events in bursts on a 20 ms grid, and an app that reacts to an event
+(park -> answer) pays that delay, as on a real FreeSWITCH (../shared/fs-wire/TIMING.md:
+TonePlay setup latency p50 28 ms / p95 30-34 ms there).
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from switchlab import Client
+from switchlab.apps.players import TonePlay
+from switchlab.originator import Originator, loopback_destinations
+from switchlab.sim import DUTModel, Emulator
+from switchlab.sim.dut import Latency
+from switchlab.wire import FrameParser
+
+POLL = 0.020
+
+
+async def _bursts(poll_s: float) -> tuple[list[float], float, float]:
+    """One call to a DUT that rings (30 ms) and answers (70 ms later), watched by a quiet
+    raw client: the arrival times of the event bursts (relative to the ``bgapi`` sent),
+    the reply's delay and the delay of the first frame after an ``api`` command."""
+    dut = DUTModel(seed=3, trying_ms=0, ringing_ms=Latency.fixed(30), ring_ms=Latency.fixed(70),
+                   failures={}, answer_probability=1.0, knee_ms=0)
+    async with Emulator(hosts=1, port=0, dut=dut) as fs:
+        for host in fs.hosts:
+            host.event_poll_s = poll_s
+        host_, port = fs.esl_addresses[0]
+        reader, writer = await asyncio.open_connection(host_, port)
+        parser = FrameParser()
+        arrivals: list[tuple[float, str]] = []
+
+        async def read() -> None:
+            while True:
+                data = await reader.read(1 << 16)
+                if not data:
+                    return
+                now = time.monotonic()
+                for frame in parser.feed(data):
+                    arrivals.append((now, frame.content_type))
+
+        task = asyncio.create_task(read())
+        writer.write(b"auth ClueCon\n\nevent plain ALL\n\n")
+        await asyncio.sleep(0.1)
+        sent = time.monotonic()
+        writer.write(b"bgapi originate {origination_uuid=3f1c2a9e-0000-4000-8000-00000000a001}"
+                     b"sofia/external/switchlab@127.0.0.1:5070 &park()\n\n")
+        await asyncio.sleep(0.5)
+        at = next(i for i, (t, ct) in enumerate(arrivals) if t >= sent and ct == "command/reply")
+        reply_at = arrivals[at][0]
+        bursts: list[float] = []
+        for t, ct in arrivals[at + 1:]:  # reads less than 3 ms apart are one burst
+            if ct.startswith("text/event"):
+                if not bursts or t - sent - bursts[-1] > 0.003:
+                    bursts.append(t - sent)
+        # events queued while the client is quiet go out right after a command's reply
+        writer.write(b"api uuid_kill 3f1c2a9e-0000-4000-8000-00000000a001\n\n")
+        await asyncio.sleep(0)
+        kill_sent = time.monotonic()
+        await asyncio.sleep(0.3)
+        after_kill = [t - kill_sent for t, ct in arrivals if t >= kill_sent]
+        writer.write(b"exit\n\n")
+        await asyncio.sleep(0.05)
+        task.cancel()
+        writer.close()
+        return bursts, reply_at - sent, min(after_kill)
+
+
+async def test_a_quiet_client_gets_events_on_the_20ms_poll() -> None:
+    bursts, reply_delay, _ = await _bursts(POLL)
+    assert reply_delay < 0.015  # the command itself is answered at once
+    assert len(bursts) >= 3, bursts  # create, 180, 200 OK: three moments
+    # nothing before the listener's first wake-up, and wake-ups never closer than a poll
+    assert bursts[0] >= POLL - 0.001, bursts
+    gaps = [b - a for a, b in zip(bursts, bursts[1:])]
+    assert min(gaps) >= POLL - 0.003, bursts
+
+
+async def test_immediate_delivery_when_the_poll_is_off() -> None:
+    bursts, _, _ = await _bursts(0.0)
+    assert bursts and bursts[0] < POLL - 0.005, bursts
+
+
+async def test_a_command_flushes_the_queue_after_its_reply() -> None:
+    _, _, first_after_command = await _bursts(POLL)
+    assert first_after_command < POLL - 0.005
+
+
+async def test_app_reaction_pays_the_delivery_delay_like_freeswitch() -> None:
+    """TonePlay answers the parked leg when it learns of the park: the setup latency
+    (FreeSWITCH's clock) includes the listener's poll, ~20-35 ms as on a real server,
+    not the 1-3 ms of instant delivery."""
+    async with Emulator(hosts=1, port=0, dut=DUTModel(seed=5), tick_us=1000) as fs:
+        client = Client(*fs.esl_addresses[0])
+        await client.connect()
+        dest = await loopback_destinations([client])
+        orig = Originator([client], dest=dest, rate=20, limit=4, duration=0.05,
+                          max_offered=40, apps={"tone": TonePlay})
+        orig.start()
+        assert await orig.wait(30)
+        run = await orig.close()
+    setup = run.df.setup_latency.dropna()
+    assert len(setup) == 40
+    assert setup.median() >= POLL
+    assert setup.median() == pytest.approx(0.028, abs=0.012)
+
+
+async def test_events_keep_their_order_while_commands_interleave() -> None:
+    """Commands arriving while events are queued (reply first, then one queue): every
+    channel's events still arrive in Event-Sequence order."""
+    async with Emulator(hosts=1, port=0, dut=DUTModel(seed=4)) as fs:
+        host_, port = fs.esl_addresses[0]
+        reader, writer = await asyncio.open_connection(host_, port)
+        writer.write(b"auth ClueCon\n\nevent plain ALL\n\n")
+        uuids = [f"3f1c2a9e-0000-4000-8000-00000000b{k:03d}" for k in range(6)]
+        for uid in uuids:
+            writer.write(f"bgapi originate {{origination_uuid={uid}}}sofia/external/"
+                         f"answer@127.0.0.1:5080 &park()\n\n".encode())
+            await asyncio.sleep(0.002)
+            # an api whose events (the hangup) follow the leg's still-queued ones
+            writer.write(f"api uuid_kill {uid}\n\n".encode())
+            await asyncio.sleep(0.002)
+        await asyncio.sleep(0.5)
+        writer.write(b"exit\n\n")
+        data = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+    seqs: dict[str, list[int]] = {}
+    for frame in FrameParser().feed(data):
+        if frame.content_type == "text/event-plain":
+            head = dict(line.split(": ", 1) for line in
+                        frame.body.decode().split("\n\n", 1)[0].split("\n") if ": " in line)
+            if "Unique-ID" in head:
+                seqs.setdefault(head["Unique-ID"], []).append(int(head["Event-Sequence"]))
+    assert set(uuids) <= set(seqs)
+    for uid, numbers in seqs.items():
+        assert numbers == sorted(numbers), uid

@@ -1,0 +1,76 @@
+"""The emulator's speed mechanics keep their results: batched template rendering and
+command replies sent together with the events of a loop iteration."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from switchlab.sim import DUTModel, Emulator
+from switchlab.sim.model import milestones
+from switchlab.sim.model.template import Template, variables
+from switchlab.wire import FrameParser
+
+pytestmark = pytest.mark.timeout(60)
+
+
+class _Facts(dict):  # type: ignore[type-arg]
+    """Any fact a template asks for: its own name, with a number and a character to encode."""
+
+    def __missing__(self, key: str) -> str:
+        return f"{key}:7 %x"
+
+
+def _one_by_one(tpl: Template, facts: dict[str, object]) -> list[str]:
+    return [render(facts) if render is not None else value for _, value, _, render in tpl.ops]
+
+
+def test_render_all_equals_one_renderer_per_value_for_every_milestone_template() -> None:
+    templates = [v for v in vars(milestones).values() if isinstance(v, Template)]
+    assert len(templates) > 20
+    facts = _Facts(uuid="u-1", session_id=42, sip_port=5080)
+    for tpl in templates:
+        assert tpl.render_all(facts) == _one_by_one(tpl, facts)
+
+
+def test_render_all_falls_back_when_a_value_holds_the_separator_or_a_spec() -> None:
+    tpl = variables("a={x}\nb=100%\nc={y}-{x}\nd=plain")
+    assert tpl.render_all({"x": "1\x002", "y": 3}) == ["1\x002", "100%", "3-1\x002", "plain"]
+    spec = variables("a={n:03d}\nb={s}")
+    assert spec.render_all({"n": 7, "s": "x"}) == ["007", "x"]
+
+
+async def test_a_burst_of_commands_gets_every_reply_in_order_then_bye() -> None:
+    async with Emulator(hosts=1, port=0, dut=DUTModel(seed=1), tick_us=1000,
+                        heartbeat_s=3600) as fs:
+        reader, writer = await asyncio.open_connection(*fs.esl_addresses[0])
+        jobs = [f"{k:08d}-0000-4000-8000-000000000000" for k in range(20)]
+        burst = "auth ClueCon\n\nevent plain BACKGROUND_JOB\n\n" + "".join(
+            f"bgapi status\nJob-UUID: {job}\n\n" for job in jobs) + "exit\n\n"
+        writer.write(burst.encode())
+        parser = FrameParser()
+        frames = []
+        while True:
+            chunk = await asyncio.wait_for(reader.read(65536), 10)
+            if not chunk:
+                break
+            frames += parser.feed(chunk)
+        writer.close()
+        replies = [f.headers.get("Reply-Text") for f in frames
+                   if f.content_type == "command/reply"]
+        assert replies == (["+OK accepted", "+OK event listener enabled plain"]
+                           + [f"+OK Job-UUID: {job}" for job in jobs] + ["+OK bye"])
+        kinds = [f.content_type for f in frames]
+        assert kinds[0] == "auth/request" and kinds[-1] == "text/disconnect-notice"
+        # each job's reply comes before its BACKGROUND_JOB event
+        order = []
+        for f in frames:
+            if f.content_type == "command/reply" and f.headers.get("Job-UUID"):
+                order.append(("reply", f.headers["Job-UUID"]))
+            elif f.content_type == "text/event-plain":
+                body = f.body.decode()
+                job = body.split("Job-UUID: ", 1)[1].split("\n", 1)[0]
+                order.append(("event", job))
+        for job in jobs:
+            if ("event", job) in order:
+                assert order.index(("reply", job)) < order.index(("event", job))
