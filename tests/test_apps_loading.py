@@ -231,7 +231,7 @@ def test_registry_refuses_a_class_without_marks() -> None:
 
 # -- app specs of the CLI (``--app``) ---------------------------------------------------
 @pytest.mark.parametrize("spec, message", [
-    ("NoSuchApp", "unknown app 'NoSuchApp': use a built-in (TonePlay), module:Class"),
+    ("NoSuchApp", "unknown app 'NoSuchApp': use a built-in (Bert, Bridger, CalleeBlockOnInvite, "),
     ("switchlab.apps.players:NoSuchClass", "cannot load app"),
     ("no_such_module_xyz:App", "cannot load app"),
     ("/no/such/file.py:App", "does not exist"),

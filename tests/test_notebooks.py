@@ -35,6 +35,7 @@ def kernel_env() -> dict[str, str]:
 def test_notebooks_are_stored_without_outputs():
     assert [p.name for p in NOTEBOOKS] == ["01_quickstart.ipynb", "02_load_test.ipynb",
                                            "03_failure_analysis.ipynb", "04_compare_runs.ipynb",
+                                           "05_functional_tests.ipynb",
                                            "06_outbound_ivr.ipynb"]
     for path in NOTEBOOKS:
         nb = json.loads(path.read_text(encoding="utf-8"))

@@ -86,9 +86,9 @@ class Ivr:
     async def on_call(self, sess: Session) -> None:
         self.sessions.append(sess)
         await sess.answer()
-        await sess.playback(TONE)
-        if sess.conn.async_mode:  # async: +OK at once; the app ends with its COMPLETE
-            await sess.recv("CHANNEL_EXECUTE_COMPLETE", timeout=5)
+        # playback completes on its CHANNEL_EXECUTE_COMPLETE in both modes (async: the
+        # reply comes at once, sync: after the application)
+        await asyncio.wait_for(sess.playback(TONE), 5)
         await sess.hangup()
 
     @callback("CHANNEL_EXECUTE_COMPLETE")

@@ -145,12 +145,14 @@ HEADER = "variable_sip_h_X-switchlab_call_id"
 
 
 class FakeListener:
-    """What the recorder needs of an EventListener: the tracking header and handlers."""
+    """What the recorder needs of an EventListener: the tracking header, handlers and
+    the column sinks (app outcomes)."""
 
     call_tracking_header = HEADER
 
     def __init__(self) -> None:
         self.handlers: dict[str, list[Callable[[Event], None]]] = {}
+        self.column_sinks: list[Callable[[str, str, object], None]] = []
 
     def add_handler(self, name: str, fn: Callable[[Event], None]) -> None:
         self.handlers.setdefault(name, []).append(fn)

@@ -340,14 +340,18 @@ async def test_session_helpers_send_exact_commands() -> None:
         await asyncio.wait_for(job, 5)
         sess = client.listener.sessions[job.sess_uuid]
         u = sess.uuid
-        await sess.playback("tone_stream://%(251,0,1004);loops=-1")
-        await sess.echo()
+        # applications complete on their CHANNEL_EXECUTE_COMPLETE (this peer sends none)
+        sess.playback("tone_stream://%(251,0,1004);loops=-1")
+        sess.echo()
         await sess.setvar("foo", "bar")
         await sess.send_dtmf("1234", 100)
-        await sess.bridge("Fred@127.0.0.1:5080", proxy="127.0.0.1:5070", vars={"a": 1})
+        sess.bridge("Fred@127.0.0.1:5080", proxy="127.0.0.1:5070", vars={"a": 1})
         await sess.sched_hangup(2)
         assert await sess.answer() is None  # already answered
-        lines = [(c.line, c.headers) for c in fs.peers[0].commands]
+        lines = [(c.line, {k: v for k, v in c.headers.items() if k != "Event-UUID"})
+                 for c in fs.peers[0].commands]
+        assert all(c.headers.get("Event-UUID") for c in fs.peers[0].commands
+                   if c.line.startswith("sendmsg"))  # each execute names its completion
         assert (f"sendmsg {u}", {"call-command": "execute", "execute-app-name": "playback",
                                  "execute-app-arg": "tone_stream://%(251,0,1004);loops=-1"}) in lines
         assert (f"sendmsg {u}", {"call-command": "execute", "execute-app-name": "echo"}) in lines

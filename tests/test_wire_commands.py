@@ -39,7 +39,7 @@ def encode_like(data: bytes) -> bytes:
     if verb == "sendmsg":
         h = dict(x.split(": ", 1) for x in rest.split("\n"))
         assert h.pop("call-command") == "execute"
-        return commands.execute(arg, h.pop("execute-app-name"), h.pop("execute-app-arg"))
+        return commands.execute(arg, h.pop("execute-app-name"), h.pop("execute-app-arg", ""))
     if verb == "auth":
         return commands.auth(arg)
     if verb == "api":

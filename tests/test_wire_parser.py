@@ -39,7 +39,7 @@ def feed_chunks(data: bytes, cuts: list[int]) -> tuple[list[Frame], FrameParser]
 
 
 def test_there_are_transcripts() -> None:
-    assert len(NAMES) == 25
+    assert len(NAMES) >= 25  # INDEX, INDEX2 and the INDEX3 families copied so far
     assert SMALL and LARGE
 
 

@@ -131,8 +131,10 @@ class LoadedApp:
 
     @property
     def events(self) -> set[str]:
-        """Event names the app needs to receive."""
-        return {name for name, _kind, _fn in self.entries}
+        """Event names the app needs to receive: those of its marked methods and of
+        its ``subscribe`` attribute (e.g. the completions its awaits wait for)."""
+        return ({name for name, _kind, _fn in self.entries}
+                | set(getattr(self.instance, "subscribe", ())))
 
 
 def app_name(app_obj: Any) -> str:

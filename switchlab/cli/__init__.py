@@ -10,6 +10,8 @@ SUBCOMMANDS = {
     "sim": "switchlab.cli.sim",
     "dial": "switchlab.cli.dial",
     "demo": "switchlab.cli.demo",
+    "list-apps": "switchlab.cli.apps",
+    "plot": "switchlab.cli.plot",
     "serve": "switchlab.cli.serve",
 }
 

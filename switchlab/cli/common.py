@@ -5,7 +5,7 @@ import asyncio
 import re
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, NoReturn
 
@@ -25,11 +25,14 @@ def fail(message: str) -> NoReturn:
 _CHECK = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*((?:<=|>=|==|!=|<|>).+)$")
 
 
-def parse_checks(checks: tuple[str, ...]) -> dict[str, str]:
+def parse_checks(checks: tuple[str, ...], apps: Sequence[Any] = ()) -> dict[str, str]:
     """``("asr>=0.99", "setup_latency.p95<200ms")`` → ``{"asr": ">=0.99", ...}``,
-    validated before the run starts (KPI names against an empty run's KPIs)."""
-    from ..measure import check, empty_frame
+    validated before the run starts (KPI names against an empty run's KPIs, with
+    the columns ``apps`` declare: ``bridge_ok.ratio>=0.99``)."""
+    from ..measure import check, empty_frame, register_app_columns
 
+    for app in apps:
+        register_app_columns(app)
     out: dict[str, str] = {}
     for item in checks:
         m = _CHECK.match(item)

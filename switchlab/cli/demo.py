@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -30,6 +29,7 @@ def command(out: Path, seconds: float, peak_rate: float, hosts: int, seed: int) 
     from .. import plots
     from ..demo import run_demo
     from .common import format_stats
+    from .plot import standard_figures
 
     if out.exists():
         if not (out / "run.json").exists():
@@ -41,13 +41,7 @@ def command(out: Path, seconds: float, peak_rate: float, hosts: int, seed: int) 
                                seed=seed))
     run.to_csv(out / "calls.csv")
     df = run.df
-    figures: dict[str, Any] = {
-        "report.png": plots.report(run),
-        "latency_cdf.png": plots.latency_cdf(df, by="app").figure,
-        "latency_vs_load.png": plots.latency_vs_load(df).figure,
-        "load_over_time.png": plots.load_over_time(df).figure,
-        "failures_over_time.png": plots.failures_over_time(df).figure,
-    }
+    figures = standard_figures(run)
     for name, fig in figures.items():
         fig.savefig(out / name, dpi=110, bbox_inches="tight")
     plots.report_html(run, out / "report.html")

@@ -34,7 +34,18 @@ from .common import fail, parse_checks
 T = TypeVar("T")
 
 #: ``--app`` names that need no module path
-BUILTIN_APPS = {"TonePlay": "switchlab.apps.players:TonePlay"}
+BUILTIN_APPS = {
+    "TonePlay": "switchlab.apps.players:TonePlay",
+    "CalleeRingback": "switchlab.apps.blockers:CalleeRingback",
+    "CalleeBlockOnInvite": "switchlab.apps.blockers:CalleeBlockOnInvite",
+    "CalleeEarlyMedia": "switchlab.apps.blockers:CalleeEarlyMedia",
+    "Bridger": "switchlab.apps.bridging:Bridger",
+    "Proxier": "switchlab.apps.bridging:Proxier",
+    "Router": "switchlab.apps.router:Router",
+    "DtmfChecker": "switchlab.apps.dtmf:DtmfChecker",
+    "PlayRec": "switchlab.apps.playrec:PlayRec",
+    "Bert": "switchlab.apps.bert:Bert",
+}
 #: the most hosts ``--sim-hosts`` starts (as ``switchlab sim --hosts``)
 MAX_SIM_HOSTS = 64
 
@@ -184,7 +195,8 @@ def check_dial_inputs(hosts: tuple[str, ...], *, sim: bool, sim_hosts: int, prox
     if metrics_file is not None:
         check_option("--metrics-file", check_run_dir, metrics_file)
     app_specs = [check_option("--app", load_app_spec, a) for a in apps]
-    thresholds = check_option("--check", parse_checks, checks)
+    thresholds = check_option("--check", lambda c: parse_checks(c, [s[1] for s in app_specs]),
+                              checks)
     if max_offered is None:
         max_offered = max(1, int(round(rate * 10)))
     return DialInputs(addresses, app_specs, thresholds, max_offered)

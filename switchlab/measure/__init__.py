@@ -27,8 +27,10 @@ from .run import Run, load, read_csv
 from .schema import (
     COLUMNS,
     SCHEMA_VERSION,
+    app_columns,
     column_specs,
     live_columns,
+    register_app_columns,
     register_columns,
     unregister_columns,
 )
@@ -61,6 +63,8 @@ __all__ = [
     "load",
     "parse_job_result",
     "read_csv",
+    "app_columns",
+    "register_app_columns",
     "register_columns",
     "stats",
     "unregister_columns",

@@ -24,7 +24,7 @@ import pandas as pd
 from ..errors import RunDirectoryError
 from .frame import coerce_frame, empty_frame, frame_from_arrow, journal_arrow_types
 from .journal import CallsJournal, Journal, JournalWarning, read_calls_table, read_journal
-from .schema import COLUMNS, SCHEMA_VERSION, column_names
+from .schema import COLUMNS, SCHEMA_VERSION, column_names, register_saved_columns
 
 META_FILE = "run.json"
 CALLS_JOURNAL = "calls.jsonl"
@@ -159,6 +159,7 @@ def read_run_files(path: Path) -> RunFiles:
         raise RunDirectoryError(f"{path} is not a directory; pass the run directory "
                                 "(the one holding run.json and calls.jsonl)")
     meta = _read_meta(path)
+    register_saved_columns(meta.get("app_columns"))
     parquet, journal = path / CALLS_PARQUET, path / CALLS_JOURNAL
     use_parquet = parquet.exists() and (
         not journal.exists() or meta.get("journal_bytes") in (None, journal.stat().st_size))

@@ -19,7 +19,7 @@ from .calltable import CallTable, tick_attrs
 from .check import CheckResult, evaluate
 from .outages import not_offered_count, outage_records, outages_frame
 from .rundir import RUN_FORMAT, now_iso
-from .schema import COLUMNS, SCHEMA_VERSION, kpi_latencies
+from .schema import COLUMNS, SCHEMA_VERSION, app_column_records, kpi_latencies
 from .tick import TickEstimate
 
 
@@ -135,6 +135,7 @@ class RunView:
             "outages": outage_records(self.events), "not_offered": self.not_offered,
             "rows": len(self), "fs_tick": {**tick_attrs(overall, by_host), "label": overall.label},
             "columns": dict(COLUMNS), "kpi_latencies": list(kpi_latencies()),
+            "app_columns": app_column_records(),
         }
 
     def to_csv(self, path: str | os.PathLike[str]) -> Path:

@@ -121,6 +121,49 @@ def register_columns(specs: Iterable[ColumnSpec]) -> None:
     _rebuild()
 
 
+def app_columns(app: object) -> tuple[ColumnSpec, ...]:
+    """The per-call columns an app class (or instance) declares in its ``columns``
+    attribute (none: ``()``); anything but :class:`ColumnSpec` items is refused."""
+    specs = tuple(getattr(app, "columns", None) or ())
+    name = getattr(app, "__name__", type(app).__name__)
+    for spec in specs:
+        if not isinstance(spec, ColumnSpec):
+            raise MeasurementError(f"app {name}: `columns` must hold ColumnSpec items, "
+                                   f"not {spec!r}")
+    return specs
+
+
+def register_app_columns(app: object) -> tuple[ColumnSpec, ...]:
+    """Register the columns an app declares (its ``columns`` attribute); returns them.
+    The originator does this for its apps before it creates its run."""
+    specs = app_columns(app)
+    if specs:
+        register_columns(specs)
+    return specs
+
+
+#: the ColumnSpec fields saved in run.json for an app's columns (a derivation is not)
+_SAVED_FIELDS: Final = ("name", "kind", "meaning", "label", "unit", "source", "clock", "alias",
+                        "ratio", "live")
+
+
+def app_column_records() -> list[dict[str, Any]]:
+    """The registered non-built-in columns, as JSON-able dicts (``run.json``), so a
+    stored run is read back with its app columns typed and their ratio KPIs."""
+    builtin = {s.name for s in BUILTIN_COLUMNS}
+    return [{f: getattr(s, f) for f in _SAVED_FIELDS} for s in _SPECS.values()
+            if s.name not in builtin and s.derive is None]
+
+
+def register_saved_columns(records: Iterable[Mapping[str, Any]] | None) -> None:
+    """Register the app columns a stored run declares (see :func:`app_column_records`);
+    a name already registered is left as it is."""
+    specs = [ColumnSpec(**{f: r[f] for f in _SAVED_FIELDS if f in r}) for r in records or ()
+             if isinstance(r, Mapping) and r.get("name") not in _SPECS]
+    if specs:
+        register_columns(specs)
+
+
 def unregister_columns(names: Iterable[str]) -> None:
     """Remove registered columns (not built-in ones); unknown names are ignored."""
     builtin = {s.name for s in BUILTIN_COLUMNS}

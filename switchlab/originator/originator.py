@@ -17,7 +17,7 @@ from typing import Any
 from ..client import Client
 from ..errors import SwitchlabError
 from ..esl import Reconnect
-from ..measure import CallRecord, Run
+from ..measure import CallRecord, Run, register_app_columns
 from ..pool import ClientPool
 from ..wire.validate import check_dest, check_profile, check_proxy
 from .frontend import get_panel_backend
@@ -99,6 +99,8 @@ class Originator(LoadControls):
         super().__init__(rate=rate, limit=limit, duration=duration, max_offered=max_offered,
                          shape=shape)
         self._apps_spec = dict(apps or {})
+        for spec in self._apps_spec.values():
+            register_app_columns(app_class(spec))  # before the run's store is built
         self._app_ids: list[str] = []
         self.state = OriginatorState.INITIAL
         params = {"hosts": [c.address for c in self.pool], "dest": dest if isinstance(dest, str) else repr(dest),

@@ -71,6 +71,7 @@ class Recorder:
 
         for name in RECORDED_EVENTS:
             listener.add_handler(name, on_event)
+        listener.column_sinks.append(self.set_column)
         self._listeners.append((listener, on_event))
 
     def is_attached(self, listener: EventListener) -> bool:
@@ -80,6 +81,8 @@ class Recorder:
         for listener, fn in self._listeners:
             for name in RECORDED_EVENTS:
                 listener.remove_handler(name, fn)
+            if self.set_column in listener.column_sinks:
+                listener.column_sinks.remove(self.set_column)
         self._listeners.clear()
 
     # -- input --------------------------------------------------------------
@@ -110,6 +113,12 @@ class Recorder:
         elif name == "CHANNEL_HANGUP_COMPLETE" and ev.uuid == rec.call_id:
             self._caller_done[rec.call_id] = time.monotonic()
         self._maybe_done(rec)
+
+    def set_column(self, call_id: str, name: str, value: Any) -> None:
+        """An app's outcome for call ``call_id`` (``call.set_column``): into its row."""
+        rec = self.open.get(call_id)
+        if rec is not None:
+            rec.set_column(name, value)
 
     def hung_up_locally(self, call_id: str) -> None:
         rec = self.open.get(call_id)

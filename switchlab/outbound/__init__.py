@@ -7,8 +7,7 @@
 ...     @coroutine("CHANNEL_DATA")
 ...     async def on_call(self, sess):
 ...         await sess.answer()
-...         await sess.playback("tone_stream://%(200,0,440)")
-...         await sess.recv("CHANNEL_EXECUTE_COMPLETE")
+...         await sess.playback("tone_stream://%(200,0,440)")  # until its EXECUTE_COMPLETE
 ...         await sess.hangup()
 >>> server = serve(Ivr, port=0)
 >>> server.host, len(server.instances)

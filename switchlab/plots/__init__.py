@@ -36,9 +36,17 @@ from .load import (
                    occupancy_over_time,
                    rate_over_time,
 )
+from .outcomes import (
+                   app_outcomes_by_cause,
+                   app_outcomes_over_time,
+                   outcome_columns,
+                   outcome_table,
+)
 from .report import auto_freq, kpi_panel, kpi_summary, report, report_html
 
 __all__ = [
+                   "app_outcomes_by_cause",
+                   "app_outcomes_over_time",
                    "auto_freq",
                    "cause_sip_heatmap",
                    "cause_sip_table",
@@ -58,6 +66,8 @@ __all__ = [
                    "latency_vs_load",
                    "launch_windows",
                    "load_over_time",
+                   "outcome_columns",
+                   "outcome_table",
                    "mean_holding_time",
                    "occupancy_over_time",
                    "rate_over_time",

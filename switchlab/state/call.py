@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..esl.job import silence as _silence
@@ -29,7 +30,7 @@ class Call:
     """
 
     __slots__ = ("uuid", "legs", "vars", "app_id", "job", "first", "last", "ended", "_finished",
-                 "__weakref__")
+                 "columns", "sinks", "__weakref__")
 
     def __init__(self, uuid: str) -> None:
         self.uuid = uuid
@@ -41,6 +42,8 @@ class Call:
         self.last: Session | None = None
         self.ended = False
         self._finished: asyncio.Future[Call] | None = None
+        self.columns: dict[str, Any] | None = None  # app outcomes (set_column)
+        self.sinks: list[Callable[[str, str, Any], Any]] | None = None  # the listener's
 
     def append(self, sess: Session) -> None:
         """Add a leg."""
@@ -75,6 +78,17 @@ class Call:
             if sess is not None and not sess.hungup and not sess.destroyed:
                 return sess.hangup(cause)
         return None
+
+    def set_column(self, name: str, value: Any) -> None:
+        """Record an app outcome of this call: the value of per-call column ``name``
+        (declared by the app's ``columns``) in the run's row. Set it before the call
+        ends (by CHANNEL_HANGUP at the latest): the row is written when both legs
+        have completed their hangup."""
+        if self.columns is None:
+            self.columns = {}
+        self.columns[name] = value
+        for sink in self.sinks or ():
+            sink(self.uuid, name, value)
 
     def _end(self) -> None:
         self.ended = True

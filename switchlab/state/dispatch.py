@@ -92,6 +92,8 @@ class EventListener:
         self.hangup_causes: Counter[str] = Counter()
         self.failed_jobs: Counter[str] = Counter()
         self.gaps: list[Gap] = []
+        #: ``fn(call_id, column, value)`` for every app outcome a call records (Recorder)
+        self.column_sinks: list[Callable[[str, str, Any], Any]] = []
         conn.add_event_handler(self.handle_event)
         conn.add_handler("job", self._job_done)
         conn.add_handler("disconnect", self._on_disconnect)
@@ -244,6 +246,7 @@ class EventListener:
         call = self.calls.get(key)
         if call is None:
             call = Call(key)
+            call.sinks = self.column_sinks
             self.calls[key] = call
             self.total_calls += 1
         call.append(sess)

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..esl import Connection
 from ..esl.job import silence as _silence
-from ..errors import CommandError, SessionGone
+from ..errors import SessionGone
 from ..wire.events import Event
-from ..wire.dialstring import sofia_url, var_block
-from ..wire.validate import check_word, format_value
+from ..wire.validate import check_word
+from .callflow import CallFlow
+from .media import Media
 
 if TYPE_CHECKING:
     from ..esl import Job
@@ -67,7 +68,7 @@ class Vars(dict[str, Any]):
         return fut
 
 
-class Session:
+class Session(CallFlow, Media):
     """One channel (call leg). Created and updated by the ``EventListener``.
 
     Attributes: ``uuid``, ``host``, ``answered``, ``hungup``, ``destroyed``,
@@ -84,7 +85,7 @@ class Session:
 
     __slots__ = ("uuid", "conn", "host", "events", "timeline", "answered", "hungup", "destroyed",
                  "lost", "hangup_cause", "call", "app_id", "job", "vars", "created", "_direction",
-                 "_waiters", "_release_handle", "_tied", "__weakref__")
+                 "_waiters", "_release_handle", "_tied", "_apps", "__weakref__")
 
     def __init__(self, uuid: str, conn: Connection, host: str | None = None) -> None:
         self.uuid = uuid
@@ -106,11 +107,14 @@ class Session:
         self._waiters: dict[str, list[asyncio.Future[Event]]] | None = None
         self._release_handle: asyncio.TimerHandle | None = None
         self._tied = False
+        self._apps: dict[str, list[Any]] | None = None  # app uuid -> [future, loops left]
 
     # -- fed by the listener ----------------------------------------------------
     def _update(self, ev: Event, name: str) -> None:
         self.events.appendleft(ev)
         self.timeline.append((name, ev.timestamp_us, ev.received))
+        if self._apps and name == "CHANNEL_EXECUTE_COMPLETE":
+            self._app_complete(ev)
         waiters = self._waiters
         if waiters:
             futs = waiters.pop(name, None)
@@ -125,6 +129,8 @@ class Session:
         if self._release_handle is not None:
             self._release_handle.cancel()
             self._release_handle = None
+        if self._apps:
+            self._fail_apps(reason or "the channel was destroyed")
         waiters, self._waiters = self._waiters, None
         if waiters:
             why = reason or "the channel was destroyed"
@@ -261,70 +267,24 @@ class Session:
         """``api <cmd>`` on this session's connection (fire and forget allowed)."""
         return self._fire(self.conn.api(cmd))
 
-    def answer(self) -> asyncio.Future[Event | None]:
-        """``uuid_answer``; resolves with the CHANNEL_ANSWER event (None if already answered).
-
-        (The waiter is registered in the same loop step as the command is
-        written, so the event cannot slip past it.)
-        """
-        return self._then(self.conn.api(f"uuid_answer {self.uuid}"), "CHANNEL_ANSWER", self.answered)
-
-    def hangup(self, cause: str = "NORMAL_CLEARING") -> asyncio.Future[Event | None]:
-        """``uuid_kill <uuid> <cause>``; resolves with the CHANNEL_HANGUP event."""
-        check_word("hangup cause", cause)
-        return self._then(self.conn.api(f"uuid_kill {self.uuid} {cause}"), "CHANNEL_HANGUP",
-                          self.hungup or self.destroyed)
-
-    def sched_hangup(self, seconds: float, cause: str = "NORMAL_CLEARING") -> asyncio.Future[str]:
-        """``sched_hangup +<seconds> <uuid> <cause>`` (FreeSWITCH rounds to whole seconds)."""
-        check_word("hangup cause", cause)
-        return self.api(f"sched_hangup +{max(0, round(float(seconds)))} {self.uuid} {cause}")
-
-    def execute(self, app: str, arg: str = "", *, event_lock: bool = False, loops: int = 1
-                ) -> asyncio.Future[str]:
-        """Run dialplan application ``app`` on this channel (``sendmsg`` execute)."""
-        return self._fire(self.conn.execute(self.uuid, app, arg, event_lock=event_lock, loops=loops))
-
-    def playback(self, path: str, *, loops: int = 1, event_lock: bool = False) -> asyncio.Future[str]:
+    def playback(self, path: str, *, loops: int = 1, event_lock: bool = False
+                 ) -> asyncio.Future[Event]:
         """``playback <path>`` (e.g. ``tone_stream://%(251,0,1004);loops=-1``)."""
         return self.execute("playback", path, loops=loops, event_lock=event_lock)
 
-    def echo(self) -> asyncio.Future[str]:
+    def echo(self) -> asyncio.Future[Event]:
         """Echo the caller's audio back (``echo``)."""
         return self.execute("echo")
-
-    def park(self) -> asyncio.Future[str]:
-        return self.api(f"uuid_park {self.uuid}")
 
     def breakmedia(self) -> asyncio.Future[str]:
         """Stop the current playback (``uuid_break``)."""
         return self.api(f"uuid_break {self.uuid}")
-
-    def setvar(self, name: str, value: object) -> asyncio.Future[str]:
-        """``uuid_setvar <uuid> <name> <value>``."""
-        check_word("variable name", name)
-        text = value if isinstance(value, str) else format_value(name, value)
-        if any(c in text for c in "\r\n\x00"):
-            raise CommandError(f"variable {name}: value {text!r} contains a line break or NUL byte")
-        return self.api(f"uuid_setvar {self.uuid} {name} {text}")
-
-    async def getvar(self, name: str) -> str | None:
-        """``uuid_getvar``: the value, or None when unset (FreeSWITCH says ``_undef_``)."""
-        check_word("variable name", name)
-        value = await self.conn.api(f"uuid_getvar {self.uuid} {name}")
-        return None if value == "_undef_" else value
 
     def send_dtmf(self, digits: str, duration_ms: int | None = None) -> asyncio.Future[str]:
         """``uuid_send_dtmf <uuid> <digits>[@<duration>]``."""
         check_word("DTMF digits", digits)
         arg = digits if duration_ms is None else f"{digits}@{int(duration_ms)}"
         return self.api(f"uuid_send_dtmf {self.uuid} {arg}")
-
-    def bridge(self, dest: str, profile: str | None = None, proxy: str | None = None,
-               vars: dict[str, object] | None = None) -> asyncio.Future[str]:
-        """``bridge {vars}sofia/<profile>/<dest>[;fs_path=sip:<proxy>]`` (profile: this leg's)."""
-        profile = profile or self.get("variable_sofia_profile_name") or "external"
-        return self.execute("bridge", var_block(vars) + sofia_url(dest, profile, proxy))
 
 
 def _expire(fut: asyncio.Future[Any], what: str, timeout: float) -> None:

@@ -94,15 +94,29 @@ def event(names: Iterable[str] = ("ALL",), fmt: str = "plain") -> bytes:
     """``event <fmt> <names...>``: subscribe (``fmt`` is plain, json or xml)."""
     if fmt not in EVENT_FORMATS:
         raise CommandError(f"event format {fmt!r} is not one of {', '.join(EVENT_FORMATS)}")
-    words = [check_word("event name", n) for n in names]
+    words = _with_subclasses(check_word("event name", n) for n in names)
     if not words:
         raise CommandError("no event names given; use ['ALL'] for everything")
     return command(f"event {fmt} {' '.join(words)}")
 
 
+def _with_subclasses(words: Iterable[str]) -> list[str]:
+    """Event names with CUSTOM subclasses (``mod_bert::in_sync``) put after ``CUSTOM``,
+    where FreeSWITCH reads them.
+
+    >>> _with_subclasses(["DTMF", "mod_bert::in_sync", "CHANNEL_ANSWER"])
+    ['DTMF', 'CHANNEL_ANSWER', 'CUSTOM', 'mod_bert::in_sync']
+    """
+    words = list(words)
+    subs = [w for w in words if "::" in w]
+    if not subs:
+        return words
+    return [w for w in words if "::" not in w and w.upper() != "CUSTOM"] + ["CUSTOM", *subs]
+
+
 def nixevent(names: Iterable[str]) -> bytes:
     """``nixevent <names...>``: unsubscribe some events."""
-    words = [check_word("event name", n) for n in names]
+    words = _with_subclasses(check_word("event name", n) for n in names)
     if not words:
         raise CommandError("nixevent needs at least one event name")
     return command(f"nixevent {' '.join(words)}")

@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Final, NamedTuple
 
 from ..errors import APIError
+from .event_formats import json_pairs, plain_headers
 
 OK: Final = "ok"
 ERR: Final = "err"
@@ -96,3 +97,21 @@ def originate_outcome(body: str | bytes) -> tuple[bool, str | None]:
     if reply.kind == OK:
         return True, None
     return False, reply.text or UNKNOWN_ERROR
+
+
+def channel_dump(body: str) -> dict[str, str]:
+    """The headers of a ``uuid_dump`` body: plain ``Name: value`` lines (URL-encoded
+    values) or, for ``uuid_dump <uuid> json``, one JSON object; first occurrence wins.
+
+    >>> channel_dump("Event-Name: CHANNEL_DATA\\nvariable_x: a%20b\\n")
+    {'Event-Name': 'CHANNEL_DATA', 'variable_x': 'a b'}
+    >>> channel_dump('{"Event-Name":"CHANNEL_DATA","variable_x":"a b"}')["variable_x"]
+    'a b'
+    """
+    raw = body.encode("utf-8")
+    if body.lstrip().startswith("{"):
+        out: dict[str, str] = {}
+        for name, value in json_pairs(raw)[0]:
+            out.setdefault(name, value)
+        return out
+    return plain_headers(raw.strip(b"\n"), raw)

@@ -37,6 +37,8 @@ def outbound_early_media(chan: Channel) -> None:
     if not chan.facts.get("replied"):
         _first_reply(chan)
     chan.apply(T.EP_CODEC)
+    if chan.facts.get("fs_peer"):
+        chan.apply(T.PEER_SOFIA_HEADERS)  # sofia re-reads them from the 183 (moved last)
     chan.apply(T.REPLY_DIALOG)
     chan.apply(T.REMOTE_SDP)
     chan.set_var("endpoint_disposition", "EARLY MEDIA")

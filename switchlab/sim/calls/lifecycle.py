@@ -121,7 +121,7 @@ def _signal_peer(chan: Channel, cause: str, how: str) -> None:
         host.later(host.tick(), hangup, peer, "ORIGINATOR_CANCEL", "recv_cancel")
     else:
         status = causes.cause_to_sip(cause)
-        host.later(host.tick(), refused, peer, status, causes.Q850.get(cause), True)
+        host.later(host.tick(), refused, peer, status, causes.Q850.get(cause), True, True)
 
 
 def remote_bye(chan: Channel, cause: str) -> None:
@@ -131,20 +131,24 @@ def remote_bye(chan: Channel, cause: str) -> None:
     hangup(chan, cause, how="recv_bye")
 
 
-def refused(chan: Channel, status: int, reason_q850: int | None, replied: bool) -> None:
-    """A final failure response (or no response at all) to the outbound leg's INVITE."""
+def refused(chan: Channel, status: int, reason_q850: int | None, replied: bool,
+            from_fs: bool = False) -> None:
+    """A final failure response (or no response at all) to the outbound leg's INVITE;
+    ``from_fs``: sent by a FreeSWITCH (it carries a ``Reason: Q.850`` header)."""
     if chan.dead:
         return
     cause = causes.sip_to_cause(status, reason_q850)
     f = chan.facts
     if replied:
-        chan.set_var("sip_call_id", f["call_id"])
+        if "sip_call_id" not in chan.vars:  # kept in place when a 18x set it
+            chan.set_var("sip_call_id", f["call_id"])
         if not f.get("replied"):
             f["replied"] = True
             chan.set_profile(**{"Network-Addr": f["peer_ip"]})
         chan.apply(T.REPLY_NET)
-        chan.apply(T.OUT_REFUSED, sip_status=status, sip_phrase=causes.phrase(status),
-                   q850=causes.Q850.get(cause, 0))
+        chan.apply(T.OUT_REFUSED_FS if from_fs else T.OUT_REFUSED, sip_status=status,
+                   sip_phrase=causes.phrase(status), q850=causes.Q850.get(cause, 0),
+                   cause=cause)
     profile = chan.host.profiles.get(chan.profile_name)
     if profile is not None:
         profile.failed_out += 1

@@ -2,8 +2,9 @@
 
 >>> from switchlab.sim.dut import DUTModel, Latency
 """
+from . import farends
 from .latency import Latency, LatencyLike
 from .model import DUTModel
 from .plan import CallPlan, DUTStats
 
-__all__ = ["CallPlan", "DUTModel", "DUTStats", "Latency", "LatencyLike"]
+__all__ = ["farends", "CallPlan", "DUTModel", "DUTStats", "Latency", "LatencyLike"]

@@ -75,6 +75,10 @@ class DUTModel:
     * ``call_duration_ms``: if set, the DUT hangs answered calls up (BYE) after it;
     * ``blackhole``: probability that an INVITE gets no response at all (a fault:
       the call ends when the originate times out, or at sofia's timer B);
+    * ``echo_media``: the DUT loops audio and RFC 2833 digits back to the caller leg
+      (a one-sided DTMF/BERT/record test against it then sees its own media);
+    * ``dtmf_loss``: share of RFC 2833 DTMF digits crossing the DUT that it eats
+      (1.0: a DTMF-eating DUT; in-band tones are audio and pass);
     * ``seed``: seed of the random source (same seed, same outcomes in call order).
     """
 
@@ -96,6 +100,8 @@ class DUTModel:
     knee_ms: float = 20.0
     call_duration_ms: LatencyLike | None = None
     blackhole: float = 0.0
+    echo_media: bool = False
+    dtmf_loss: float = 0.0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -114,6 +120,7 @@ class DUTModel:
         _check_probability("early_media", self.early_media)
         _check_probability("answer_probability", self.answer_probability)
         _check_probability("blackhole", self.blackhole)
+        _check_probability("dtmf_loss", self.dtmf_loss)
         total = 0.0
         for key, p in dict(self.failures).items():
             _check_probability(f"failures[{key!r}]", p)
@@ -184,6 +191,8 @@ class DUTModel:
             plan = self._refusal(busy, now)
             if plan is None:
                 plan = self._outcome(draws, lat, hold, busy)
+            plan.echo_media = bool(self.echo_media)
+            plan.dtmf_loss = float(self.dtmf_loss)
             self._count(plan)
             return plan
 

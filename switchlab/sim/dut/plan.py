@@ -13,7 +13,8 @@ class CallPlan:
     ``kind`` is ``answer``, ``fail`` (final failure response ``sip_code``),
     ``noanswer`` (rings until ``fail_at`` then answers ``480``) or ``blackhole``
     (no response at all; sofia times out at ``fail_at``). ``refused`` is set for
-    capacity/cps refusals.
+    capacity/cps refusals. ``echo_media`` / ``dtmf_loss``: the DUT's media model
+    for this call (see :class:`~switchlab.sim.dut.DUTModel`).
     """
 
     kind: str
@@ -27,6 +28,8 @@ class CallPlan:
     fail_at: float | None = None
     hangup_after: float | None = None
     refused: str | None = None
+    echo_media: bool = False
+    dtmf_loss: float = 0.0
 
     @property
     def failed(self) -> bool:

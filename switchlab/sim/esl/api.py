@@ -27,6 +27,7 @@ from ..model.ports import Host
 from .show import show
 from .uuid_api import (api_sched_hangup, api_uuid_dump, api_uuid_setvar_multi, channel_arg,
                        queue_broadcast)
+from .uuid_flow import COMMANDS as UUID_FLOW
 
 ApiResult = str | Deferred
 ApiFn = Callable[[Host, str], ApiResult]
@@ -34,7 +35,7 @@ ApiFn = Callable[[Host, str], ApiResult]
 MODULES = frozenset({
     "mod_sofia", "mod_event_socket", "mod_commands", "mod_dptools", "mod_loopback",
     "mod_dialplan_xml", "mod_tone_stream", "mod_sndfile", "mod_native_file", "mod_console",
-    "mod_logfile", "mod_expr", "mod_db", "mod_hash",
+    "mod_logfile", "mod_expr", "mod_db", "mod_hash", "mod_spandsp", "mod_bert",
 })
 
 
@@ -304,6 +305,7 @@ API: dict[str, ApiFn] = {
     "hupall": api_hupall,
     "sofia": api_sofia,
 }
+API.update({k: v for k, v in UUID_FLOW.items() if k not in API})  # main's uuid_api wins
 
 
 def run_api(host: Host, name: str, arg: str) -> tuple[SimEvent | None, ApiResult]:

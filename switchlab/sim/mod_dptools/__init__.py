@@ -2,7 +2,8 @@
 
 Supported: answer, pre_answer, ring_ready, respond, hangup, park, playback,
 record_session, stop_record_session, bridge, echo, sleep, set, export,
-send_dtmf, info, log, socket (outbound event socket: :mod:`.socket`). Importing this package registers them in
+send_dtmf, spandsp_start_dtmf, spandsp_stop_dtmf, bert_test, info, log, socket (outbound
+event socket: :mod:`.socket`). Importing this package registers them in
 :data:`.runner.APPS` and plugs the runner into call processing
 (:data:`switchlab.sim.calls.hooks.HOOKS`).
 
@@ -13,7 +14,7 @@ kind (it must end with :func:`.runner.complete`, now or later), add it to
 from __future__ import annotations
 
 from ..calls.hooks import HOOKS
-from . import basic, bridge, media, socket
+from . import basic, bert, bridge, dtmf, media, socket
 from .runner import APPS, CLEANUPS, STOPPERS, AppFn, interrupt_app, leave_apps, run_apps
 
 #: application name -> implementation
@@ -31,7 +32,10 @@ REGISTRY: dict[str, AppFn] = {
     "sleep": basic.app_sleep,
     "set": basic.app_set,
     "export": basic.app_export,
-    "send_dtmf": media.app_send_dtmf,
+    "send_dtmf": dtmf.app_send_dtmf,
+    "spandsp_start_dtmf": dtmf.app_spandsp_start_dtmf,
+    "spandsp_stop_dtmf": dtmf.app_spandsp_stop_dtmf,
+    "bert_test": bert.app_bert_test,
     "bridge": bridge.bridge_app,
     "info": basic.app_info,
     "log": basic.app_info,
@@ -51,8 +55,9 @@ def install() -> None:
     """Register the applications and plug the runner into call processing (idempotent)."""
     APPS.update(REGISTRY)
     STOPPERS.update(STOP)
-    if media.stop_recording not in CLEANUPS:
-        CLEANUPS.append(media.stop_recording)
+    for cleanup in (media.stop_recording, dtmf.stop_detector):
+        if cleanup not in CLEANUPS:
+            CLEANUPS.append(cleanup)
     HOOKS.run_apps = run_apps
     HOOKS.interrupt_apps = interrupt_app
     HOOKS.leave_apps = leave_apps

@@ -1,20 +1,34 @@
-"""The media applications: playback, record_session, stop_record_session and send_dtmf
-(no audio flows; durations, counters and events are what FreeSWITCH reports)."""
+"""The media applications: playback, record_session and stop_record_session (no audio
+flows; durations, counters and events are what FreeSWITCH reports). A recording holds
+the audio that arrived while it ran (the far end's playbacks: a parked leg sends no
+RTP); played back on the same host it lasts that long. (DTMF: :mod:`.dtmf`.)"""
 from __future__ import annotations
 
 import os
 import re
 import wave
+import weakref
+from typing import Any
 
 from ..model.channel import Channel
+from .dtmf import far_end, playback_started
 from .runner import AppRun, complete
+
+#: per host: recorded path -> its length in ms (what a later playback of it lasts)
+RECORDINGS: weakref.WeakKeyDictionary[Any, dict[str, int]] = weakref.WeakKeyDictionary()
+#: how many recordings per host are remembered (the oldest is forgotten first)
+MAX_RECORDINGS = 10_000
 
 
 _TONE_SEGMENT = re.compile(r"%\(([^)]*)\)")
 
 
-def playback_ms(path: str) -> int:
-    """How long ``path`` plays: tone_stream segments, silence_stream, or a local WAV."""
+def playback_ms(path: str, host: Any = None) -> int:
+    """How long ``path`` plays: tone_stream segments, silence_stream, a recording made
+    on ``host``, or a local WAV."""
+    recorded = RECORDINGS.get(host, {}).get(path) if host is not None else None
+    if recorded is not None:
+        return recorded
     if path.startswith("tone_stream://"):
         spec = path[len("tone_stream://"):]
         loops = 1
@@ -49,12 +63,18 @@ def _file_type(path: str) -> str:
 
 def app_playback(chan: Channel, run: AppRun) -> None:
     path = run.data
-    ms = playback_ms(path)
+    ms = playback_ms(path, chan.host)
     run.state.update(ms=ms, started=chan.host.clock.now_us())
     chan.set_var("current_application", "playback")
-    post = [("Playback-File-Type", _file_type(path)), ("Playback-File-Path", path)]
-    chan.fire("PLAYBACK_START", post=post)
+    chan.fire("PLAYBACK_START", post=_file_headers(path))
+    playback_started(chan, run)
     run.handle = chan.host.later(ms / 1000.0, _playback_done, chan, run, chan=chan)
+
+
+def _file_headers(path: str, *status: tuple[str, str]) -> list[tuple[str, str]]:
+    """``Playback-File-Type`` (streams only: a plain file has none), path, status."""
+    out = [("Playback-File-Type", _file_type(path))] if "://" in path else []
+    return out + [("Playback-File-Path", path), *status]
 
 
 def _playback_vars(chan: Channel, ms: int) -> None:
@@ -64,7 +84,7 @@ def _playback_vars(chan: Channel, ms: int) -> None:
     chan.set_var("playback_ms", str(ms))
     chan.set_var("playback_samples", str(samples))
     chan.media_ms += ms
-    peer = chan.bridge or chan.peer
+    peer = far_end(chan)
     if peer is not None:
         peer.facts["peer_media_ms"] = peer.facts.get("peer_media_ms", 0) + ms
 
@@ -75,23 +95,23 @@ def _playback_done(chan: Channel, run: AppRun) -> None:
     run.handle = None
     _playback_vars(chan, run.state["ms"])
     path = run.data
-    chan.fire("PLAYBACK_STOP", post=[("Playback-File-Type", _file_type(path)),
-                                     ("Playback-File-Path", path), ("Playback-Status", "done")])
+    chan.fire("PLAYBACK_STOP", post=_file_headers(path, ("Playback-Status", "done")))
     complete(chan, run, "FILE PLAYED")
 
 
 def stop_playback(chan: Channel, run: AppRun) -> None:
     played = (chan.host.clock.now_us() - run.state.get("started", 0)) // 1000
     _playback_vars(chan, max(0, min(int(played), run.state.get("ms", 0))))
+    run.state["broken"] = True
     path = run.data
-    chan.fire("PLAYBACK_STOP", post=[("Playback-File-Type", _file_type(path)),
-                                     ("Playback-File-Path", path), ("Playback-Status", "break")])
+    chan.fire("PLAYBACK_STOP", post=_file_headers(path, ("Playback-Status", "break")))
     chan.set_var("current_application_response", "FILE PLAYED")
 
 
 def app_record_session(chan: Channel, run: AppRun) -> None:
     path = run.data.split(" ", 1)[0]
     chan.record = (path, chan.host.clock.now_us())
+    chan.facts["record_base_ms"] = chan.facts.get("peer_media_ms", 0)
     chan.set_var("current_application", "record_session")
     chan.fire("RECORD_START", post=[("Record-File-Path", path)])
     chan.fire("MEDIA_BUG_START", pre=[("Media-Bug-Function", "session_record"),
@@ -102,9 +122,10 @@ def app_record_session(chan: Channel, run: AppRun) -> None:
 def stop_recording(chan: Channel) -> None:
     if chan.record is None:
         return
-    path, started = chan.record
+    path, _started = chan.record
     chan.record = None
-    ms = max(0, (chan.host.clock.now_us() - started) // 1000)
+    # a parked far end sends no RTP: what is recorded is the audio that arrived
+    ms = max(0, chan.facts.get("peer_media_ms", 0) - chan.facts.pop("record_base_ms", 0))
     samples = ms * 8
     chan.set_var("current_application", chan.app or "stop_record_session")
     chan.set_var("record_file_size", str(44 + samples * 2))
@@ -112,6 +133,11 @@ def stop_recording(chan: Channel) -> None:
     chan.set_var("record_seconds", str(ms // 1000))
     chan.set_var("record_ms", str(ms))
     chan.set_var("record_completion_cause", "success-maxtime")
+    made = RECORDINGS.setdefault(chan.host, {})
+    made.pop(path, None)
+    made[path] = ms
+    if len(made) > MAX_RECORDINGS:
+        del made[next(iter(made))]
     chan.fire("RECORD_STOP", post=[("Record-File-Path", path),
                                    ("Record-Completion-Cause", "success-maxtime")])
     chan.fire("MEDIA_BUG_STOP", pre=[("Media-Bug-Function", "session_record"),
@@ -121,26 +147,3 @@ def stop_recording(chan: Channel) -> None:
 def app_stop_record_session(chan: Channel, run: AppRun) -> None:
     stop_recording(chan)
     complete(chan, run)
-
-
-def app_send_dtmf(chan: Channel, run: AppRun) -> None:
-    digits = run.data.split("@", 1)[0].strip()
-    chan.set_var("current_application", "send_dtmf")
-    chan.set_var("last_dtmf_duration", "2000")
-    peer = chan.bridge or chan.peer
-    complete(chan, run)
-    if peer is None or not digits:
-        return
-    host = chan.host
-    for i, digit in enumerate(d for d in digits if d in "0123456789*#ABCDabcdwW"):
-        if digit in "wW":
-            continue
-        host.later(0.28 + 0.52 * i, _dtmf_event, peer, digit.upper(), chan=peer)
-
-
-def _dtmf_event(chan: Channel, digit: str) -> None:
-    if chan.dead:
-        return
-    chan.dtmf_seen = True
-    chan.fire("DTMF", post=[("DTMF-Digit", digit), ("DTMF-Duration", "2080"),
-                            ("DTMF-Source", "RTP")])

@@ -2,7 +2,9 @@
 
 Each application fires CHANNEL_EXECUTE, does its work (possibly over time) and
 fires CHANNEL_EXECUTE_COMPLETE; one sent with ``sendmsg`` is followed by a
-PRIVATE_COMMAND event carrying the message's headers. ``park`` never
+PRIVATE_COMMAND event carrying the message's headers, if the channel had media
+when the message was taken (``switch_ivr_park`` destroys the message of a
+channel without media instead of firing it). ``park`` never
 completes by itself: messages sent to a parked channel run inside the park,
 as in FreeSWITCH. Any name not in :data:`APPS` is an invalid application:
 FreeSWITCH logs it and hangs the channel up with ``DESTINATION_OUT_OF_ORDER``.
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..calls.lifecycle import hangup
 from ..model import causes, sip
 from ..model.channel import Channel
+from ..model.expand import expand
 
 if TYPE_CHECKING:
     from ...wire.parser import Command
@@ -95,8 +98,9 @@ def run_apps(chan: Channel, apps: list[tuple[str, str]], source: str) -> None:
 def start_app(chan: Channel, name: str, data: str, source: str,
               on_done: Callable[[], None] | None = None,
               lead: list[tuple[str, str]] | None = None, event_uuid: str | None = None,
-              loop_vars: bool = False) -> None:
-    """Fire CHANNEL_EXECUTE and start application ``name``."""
+              loop_vars: bool = False, private: bool = True) -> None:
+    """Fire CHANNEL_EXECUTE and start application ``name`` (``private``: a sendmsg
+    that ends with a PRIVATE_COMMAND event)."""
     impl = APPS.get(name)
     host = chan.host
     if impl is None:
@@ -106,13 +110,17 @@ def start_app(chan: Channel, name: str, data: str, source: str,
                  host.hostname, chan.uuid, name)
         hangup(chan, "DESTINATION_OUT_OF_ORDER")
         return
+    data = expand(data, chan.vars, host.global_vars)
     run = AppRun(name, data, event_uuid or sip.new_uuid(), source, on_done, list(lead or ()))
+    if not private:
+        run.state["no_private"] = True
     if not chan.facts.get("_executed"):
         chan.facts["_executed"] = True
         chan.set_var("call_uuid", chan.vars.get("call_uuid", chan.uuid))
     if loop_vars:
         chan.set_var("current_loop", "1")
         chan.set_var("total_loops", "1")
+    chan.unset_var("current_application_response")  # each application sets its own
     chan.set_var("current_application", name)
     if data:
         chan.set_var("current_application_data", data)
@@ -158,7 +166,8 @@ def complete(chan: Channel, run: AppRun, response: str | None = None) -> None:
     post += [("Application-Response", resp), ("Application-UUID", run.uuid)]
     chan.fire("CHANNEL_EXECUTE_COMPLETE", post=post)
     if run.source == "sendmsg":
-        chan.fire("PRIVATE_COMMAND", lead=run.lead, extended=False)
+        if not run.state.get("no_private"):
+            chan.fire("PRIVATE_COMMAND", lead=run.lead, extended=False)
         chan.unset_var("current_loop")
         chan.unset_var("total_loops")
     if run.on_done is not None and not chan.dead:
@@ -245,7 +254,8 @@ class _Message:
     """One sendmsg execute, repeated ``loops`` times; then the next queued message, or
     ``on_end()`` (a sync outbound socket runs its messages itself: ``source`` "socket")."""
 
-    __slots__ = ("chan", "app", "arg", "loops", "event_uuid", "lead", "source", "on_end")
+    __slots__ = ("chan", "app", "arg", "loops", "event_uuid", "lead", "source", "on_end",
+                 "media_up")
 
     def __init__(self, chan: Channel, app: str, arg: str, loops: int, event_uuid: str | None,
                  lead: list[tuple[str, str]], source: str = "sendmsg",
@@ -253,10 +263,11 @@ class _Message:
         self.chan, self.app, self.arg, self.loops = chan, app, arg, loops
         self.event_uuid, self.lead = event_uuid, lead
         self.source, self.on_end = source, on_end
+        self.media_up = chan.answered or chan.early
 
     def run(self) -> None:
         start_app(self.chan, self.app, self.arg, self.source, on_done=self.again, lead=self.lead,
-                  event_uuid=self.event_uuid, loop_vars=True)
+                  event_uuid=self.event_uuid, loop_vars=True, private=self.media_up)
 
     def again(self) -> None:
         self.loops -= 1

@@ -63,6 +63,7 @@ SOURCE_VARIANTS: Final[dict[tuple[str, str], tuple[str, str, str]]] = {
                                            "uuid_bridge_on_soft_execute", "1236"),
     ("CHANNEL_EXECUTE", "uuid_bridge_b"): ("switch_ivr_bridge.c",
                                            "uuid_bridge_on_soft_execute", "1243"),
+    ("CUSTOM", "bert"): ("mod_bert.c", "bert_test_function", "313"),
 }
 
 #: events that carry the channel's variables (``switch_channel_event_set_extended_data``)

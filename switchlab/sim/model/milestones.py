@@ -160,6 +160,17 @@ proto_specific_hangup_cause=sip:{sip_status}
 sip_term_cause={q850}
 """)
 
+#: a refusal from a FreeSWITCH peer, which adds ``Reason: Q.850`` to the response
+OUT_REFUSED_FS: Final = variables("""
+sip_hangup_disposition=recv_refuse
+sip_invite_failure_status={sip_status}
+sip_invite_failure_phrase={sip_phrase}
+sip_reason=Q.850;cause={q850};text="{cause}"
+sip_term_status={sip_status}
+proto_specific_hangup_cause=sip:{sip_status}
+sip_term_cause={q850}
+""")
+
 #: an INVITE FreeSWITCH cancelled (originate_timeout, hangup while ringing)
 OUT_CANCELLED: Final = variables("""
 sip_hangup_disposition=send_cancel
