@@ -1,0 +1,82 @@
+"""DEBUG (7) log lines of the emulator, derived from FreeSWITCH 1.11.1's sources
+(switch_core_state_machine.c, switch_channel.c, mod_sofia.c, switch_core_session.c):
+the state machine of both legs of one answered self-loop call, over a real socket.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from switchlab.sim import DUTModel, Emulator
+from switchlab.wire import Frame, FrameParser
+
+A = "22222222-2222-4222-8222-222222222222"
+SM = "switch_core_state_machine.c"
+RUN = "switch_core_session_run"
+
+
+async def _call(log_cmds: str) -> list[Frame]:
+    """One answered self-loop call killed after 0.3 s; the log/data frames received."""
+    async with Emulator(hosts=1, port=0, dut=DUTModel(seed=1)) as fs:
+        reader, writer = await asyncio.open_connection(*fs.esl_addresses[0])
+        parser, frames = FrameParser(), []
+
+        async def read() -> None:
+            while data := await reader.read(1 << 16):
+                frames.extend(parser.feed(data))
+        task = asyncio.create_task(read())
+        writer.write(f"auth ClueCon\n\n{log_cmds}bgapi originate {{origination_uuid={A},"
+                     "origination_caller_id_number=1000}sofia/external/answer@127.0.0.1:5080"
+                     " &park()\n\n".encode())
+        await asyncio.sleep(0.3)
+        writer.write(f"api uuid_kill {A}\n\n".encode())
+        await asyncio.sleep(0.3)
+        task.cancel()
+        writer.close()
+        assert not fs.hosts[0].channels, "both legs destroyed"
+    return [f for f in frames if f.content_type == "log/data"]
+
+
+def _key(f: Frame) -> tuple[str, str, str]:
+    return (f.headers["Log-Level"], f.headers["Log-File"], f.headers["Log-Func"])
+
+
+async def test_debug_lines_of_an_answered_self_loop_call() -> None:
+    logs = await _call("log debug\n\napi fsctl loglevel debug\n\n")
+    debug = [f for f in logs if f.headers["Log-Level"] == "7"]
+    keys = Counter(_key(f) for f in debug)
+    texts = {(f.headers["User-Data"], f.text.split(" ", 4)[-1].rstrip("\n")) for f in debug}
+    # switch_core_session_run: a Running State Change per state before DESTROY (a: INIT
+    # ROUTING CONSUME_MEDIA EXECUTE HANGUP REPORTING, b: no CONSUME_MEDIA), "State X" +
+    # "going to sleep" per STATE_MACRO of the loop (a: 4, b: 3), and the loop's own
+    # HANGUP -> REPORTING and REPORTING -> DESTROY requests (2 per leg)
+    assert keys[("7", SM, RUN)] == (6 + 5) + 2 * (4 + 3) + 2 * 2
+    assert keys[("7", SM, "switch_core_session_destroy_state")] == 2 * 3
+    assert keys[("7", "mod_sofia.c", "sofia_on_init")] == 2
+    assert keys[("7", "mod_sofia.c", "sofia_on_hangup")] == 4  # hanging up + Sending BYE
+    # originate_on_routing returns FALSE: no Standard ROUTING/CONSUME_MEDIA on the a-leg
+    assert keys[("7", SM, "switch_core_standard_on_routing")] == 2  # b: Standard + -> EXECUTE
+    assert ("7", SM, "switch_core_standard_on_consume_media") not in keys
+    assert keys[("7", "switch_channel.c", "switch_channel_perform_mark_answered")] == 2
+    assert keys[("7", "mod_commands.c", "originate_function")] == 1
+    assert keys[("7", "switch_core_session.c", "switch_core_session_thread")] == 2
+    b_name = "sofia/external/1000@127.0.0.1"
+    a_name = "sofia/external/answer@127.0.0.1:5080"
+    assert any(t.endswith(f"({b_name}) Callstate Change DOWN -> RINGING") for _, t in texts)
+    assert any(t.endswith(f"({a_name}) State Change CS_CONSUME_MEDIA -> CS_EXECUTE")
+               for _, t in texts)
+    assert any(t.endswith(f"{a_name} Standard HANGUP, cause: NORMAL_CLEARING") for _, t in texts)
+    assert any(t.endswith(f"Channel {b_name} hanging up, cause: NORMAL_CLEARING")
+               for _, t in texts)
+    assert all(uid for uid, _ in texts)  # every line is a channel's (User-Data = its uuid)
+    at = {f.headers["Log-Line"] for f in debug if f.headers["Log-Func"] == RUN}
+    assert at == {"581", "607", "616", "624", "640", "647", "659"}
+
+
+async def test_info_level_unchanged_by_debug_modelling() -> None:
+    """At INFO (the core's default) the same call sends no DEBUG line, and the lines it
+    sends are exactly those of the core level INFO with a ``log debug`` listener."""
+    info = await _call("log info\n\n")
+    capped = await _call("log debug\n\n")  # core level stays INFO: nothing above 6
+    assert info and all(int(f.headers["Log-Level"]) <= 6 for f in info + capped)
+    assert Counter(map(_key, info)) == Counter(map(_key, capped))
