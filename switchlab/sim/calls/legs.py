@@ -40,6 +40,13 @@ def log_new_channel(chan: Channel) -> None:
                   f"New Channel {chan.name} [{chan.uuid}]", chan)
 
 
+def log_set_uuid(chan: Channel, req: OriginateRequest) -> None:
+    """``switch_core_session_outgoing_channel``: an ``origination_uuid`` taken (DEBUG)."""
+    if chan.bus.logs_wanted(7) and req.var("origination_uuid"):
+        chan.host.log(7, "switch_core_session.c", "switch_core_session_outgoing_channel", 641,
+                      f"{chan.name} set UUID={chan.uuid}", chan)
+
+
 def copy_vars(chan: Channel, variables: dict[str, str]) -> None:
     for name, value in variables.items():
         chan.set_var(name, value)
