@@ -63,7 +63,7 @@ async def test_debug_lines_of_an_answered_self_loop_call() -> None:
     assert keys[("7", "switch_core_session.c", "switch_core_session_thread")] == 2
     b_name = "sofia/external/1000@127.0.0.1"
     a_name = "sofia/external/answer@127.0.0.1:5080"
-    assert any(t.endswith(f"({b_name}) Callstate Change DOWN -> RINGING") for _, t in texts)
+    b_uid = next(uid for uid, t in texts if f"({b_name}) Callstate Change DOWN -> RINGING" in t)
     assert any(t.endswith(f"({a_name}) State Change CS_CONSUME_MEDIA -> CS_EXECUTE")
                for _, t in texts)
     assert any(t.endswith(f"{a_name} Standard HANGUP, cause: NORMAL_CLEARING") for _, t in texts)
@@ -75,6 +75,11 @@ async def test_debug_lines_of_an_answered_self_loop_call() -> None:
                     f"switch_ivr_originate.c:3913 Originate Resulted in Success: [{a_name}] "
                     f"Peer UUID: {A}"}
     assert (A, f"switch_core_session.c:641 {a_name} set UUID={A}") in texts
+    # media: switch_core_media_set_codec + switch_core_session_set_real_read_codec per leg,
+    # sofia_answer_channel's Local SDP on the answered inbound leg
+    assert keys[("7", "switch_core_media.c", "switch_core_media_set_codec")] == 2
+    assert (b_uid, f"switch_core_codec.c:132 {b_name} Original read codec set to PCMU:0") in texts
+    assert keys[("7", "mod_sofia.c", "sofia_answer_channel")] == 1
     invite = next(f.text for f in debug if f.headers["Log-Line"] == "1659")
     assert "sending invite version: 1.11.1-release  64bit\nLocal SDP:\nv=0" in invite
     at = {f.headers["Log-Line"] for f in debug if f.headers["Log-Func"] == RUN}

@@ -134,6 +134,9 @@ def answer_channel(chan: Channel, pre_answer: bool = False) -> bool:
         chan.fire("CHANNEL_PROGRESS_MEDIA")
         chan.set_callstate("EARLY")
     else:
+        if chan.kind == "sofia" and chan.direction == "inbound" and host.bus.logs_wanted(7):
+            host.log(7, "mod_sofia.c", "sofia_answer_channel", 936,
+                     f"Local SDP {chan.name}:\n{chan.facts.get('local_sdp', '')}", chan)
         chan.answered = True
         chan.answer_state = "answered"
         chan.set_time("answered", now)
