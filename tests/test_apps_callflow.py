@@ -121,7 +121,7 @@ async def test_early_media_then_respond_486(fshost: str, fspassword: str) -> Non
         caller = client.listener.sessions[job.sess_uuid]
         ev = await asyncio.wait_for(callee.ring_ready(), 5)
         assert ev["Application"] == "ring_ready"
-        await asyncio.wait_for(caller.recv("CHANNEL_PROGRESS"), 5)
+        await until(lambda: caller.first("CHANNEL_PROGRESS") is not None, 5)  # the 180
         ev = await asyncio.wait_for(callee.pre_answer(), 5)
         assert ev["Application"] == "pre_answer"
         assert await asyncio.wait_for(job, 5) == caller.uuid  # early media satisfies it
