@@ -80,6 +80,9 @@ async def test_debug_lines_of_an_answered_self_loop_call() -> None:
     assert keys[("7", "switch_core_media.c", "switch_core_media_set_codec")] == 2
     assert (b_uid, f"switch_core_codec.c:132 {b_name} Original read codec set to PCMU:0") in texts
     assert keys[("7", "mod_sofia.c", "sofia_answer_channel")] == 1
+    # switch_core_media_activate_rtp on both legs, RFC 2833 agreed (rtp_2833_*_payload=101)
+    assert keys[("7", "switch_core_media.c", "switch_core_media_activate_rtp")] == 2 * 3
+    assert (b_uid, f"switch_core_media.c:8980 {b_name} Set 2833 dtmf send payload to 101") in texts
     invite = next(f.text for f in debug if f.headers["Log-Line"] == "1659")
     assert "sending invite version: 1.11.1-release  64bit\nLocal SDP:\nv=0" in invite
     at = {f.headers["Log-Line"] for f in debug if f.headers["Log-Func"] == RUN}

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ..model import milestones as T
 from ..model.channel import Channel
 from ..model.template import Template
+from .medialog import log_read_codec
 
 if TYPE_CHECKING:
     from ...wire.dialstring import OriginateRequest
@@ -19,8 +20,6 @@ WRITE_HEADERS = ("Channel-Write-Codec-Name", "Channel-Write-Codec-Rate",
                  "Channel-Write-codec-bit-rate")
 PCMU = ("PCMU", "8000", "64000")
 L16 = ("L16", "8000", "128000")
-#: ``implementation->ianacode`` of the codecs a sofia leg negotiates
-IANA_CODES = {"PCMU": 0, "PCMA": 8, "G722": 9}
 
 
 def fire_codecs(chan: Channel, codec: tuple[str, str, str] = PCMU,
@@ -32,18 +31,7 @@ def fire_codecs(chan: Channel, codec: tuple[str, str, str] = PCMU,
     chan.changed()
     name, rate, bits = codec
     if read_variant is None:  # switch_core_session_set_real_read_codec
-        again = chan.facts.get("real_read_codec", False)
-        chan.facts["real_read_codec"] = True
-        if chan.bus.logs_wanted(7) and name in IANA_CODES:
-            if not again:  # switch_core_media_set_codec: a ready codec is kept (no log)
-                chan.bus.log(7, "switch_core_media.c", "switch_core_media_set_codec", 3730,
-                             f"Set Codec {chan.name} {name}/{rate} 20 ms {int(rate) // 50} "
-                             f"samples {bits} bits 1 channels", chan)
-            verb = "replaced with" if again else "set to"
-            chan.bus.log(7, "switch_core_codec.c", "switch_core_session_set_real_read_codec",
-                         145 if again else 132,
-                         f"{chan.name} Original read codec {verb} {name}:{IANA_CODES[name]}",
-                         chan)
+        log_read_codec(chan, name, rate, bits)
     chan.fire("CODEC", post=list(zip(READ_HEADERS, (name, rate, bits))), variant=read_variant)
     chan.write_codec = True
     chan.changed()
