@@ -96,3 +96,35 @@ async def test_info_level_unchanged_by_debug_modelling() -> None:
     capped = await _call("log debug\n\n")  # core level stays INFO: nothing above 6
     assert info and all(int(f.headers["Log-Level"]) <= 6 for f in info + capped)
     assert Counter(map(_key, info)) == Counter(map(_key, capped))
+
+
+async def test_uuid_bridge_state_handlers() -> None:
+    """``uuid_bridge_state_handlers`` on both legs: CUSTOM RESET / SOFT_EXECUTE lines, and
+    no standard HIBERNATE / EXCHANGE_MEDIA (their switch_ivr_bridge.c handlers return FALSE)."""
+    async with Emulator(hosts=1, port=0, dut=DUTModel(seed=1)) as fs:
+        reader, writer = await asyncio.open_connection(*fs.esl_addresses[0])
+        parser, frames = FrameParser(), []
+
+        async def read() -> None:
+            while data := await reader.read(1 << 16):
+                frames.extend(parser.feed(data))
+        task = asyncio.create_task(read())
+        uuids = [A[:-1] + "1", A[:-1] + "3"]
+        writer.write(b"auth ClueCon\n\nlog debug\n\napi fsctl loglevel debug\n\n")
+        for uid in uuids:
+            writer.write(f"bgapi originate {{origination_uuid={uid}}}sofia/external/answer@"
+                         "127.0.0.1:5080 &park()\n\n".encode())
+        await asyncio.sleep(0.3)
+        writer.write(f"api uuid_bridge {uuids[0]} {uuids[1]}\n\n".encode())
+        await asyncio.sleep(0.3)
+        writer.write(b"api hupall\n\n")
+        await asyncio.sleep(0.3)
+        task.cancel()
+        writer.close()
+    keys = Counter(_key(f) for f in frames if f.content_type == "log/data")
+    assert keys[("7", "switch_ivr_bridge.c", "uuid_bridge_on_reset")] == 2
+    assert keys[("7", "switch_ivr_bridge.c", "uuid_bridge_on_soft_execute")] == 2
+    assert keys[("7", "mod_sofia.c", "sofia_on_hibernate")] == 2
+    assert ("7", SM, "switch_core_standard_on_hibernate") not in keys
+    assert ("7", SM, "switch_core_standard_on_exchange_media") not in keys
+    assert keys[("7", SM, "switch_core_standard_on_reset")] == 2

@@ -78,6 +78,14 @@ SOFIA_AT: dict[str, tuple[str, int, str, bool]] = {
 #: states whose handler in ``originate_state_handlers`` returns FALSE while the leg
 #: is being originated, so ``switch_core_standard_on_*`` does not run
 _ORIGINATE_SKIPS = ("CS_ROUTING", "CS_CONSUME_MEDIA")
+#: states the emulator enters only in a bridge, whose switch_ivr_bridge.c handler returns
+#: FALSE (``audio_bridge_on_exchange_media``, ``uuid_bridge_on_hibernate``)
+_BRIDGE_SKIPS = ("CS_EXCHANGE_MEDIA", "CS_HIBERNATE")
+#: ``uuid_bridge_state_handlers`` lines (after the endpoint's, before the standard handler)
+_UUID_BRIDGE_AT: dict[str, tuple[str, int, str]] = {
+    "CS_RESET": ("uuid_bridge_on_reset", 1127, "CUSTOM RESET"),
+    "CS_SOFT_EXECUTE": ("uuid_bridge_on_soft_execute", 1152, "CUSTOM SOFT_EXECUTE"),
+}
 
 _CH = "switch_channel.c"
 #: (new call state, direction) -> the ``switch_channel_set_callstate`` call
@@ -122,7 +130,11 @@ def log_state(chan: Channel, old: str, new: str) -> None:
     func, line = MACRO_AT[new]
     log(DEBUG, SM, func, line, f"({name}) State {new[3:]}", chan)
     _driver(chan, new)
-    if new in STANDARD_AT and not (new in _ORIGINATE_SKIPS and chan.direction == "outbound"):
+    custom = _UUID_BRIDGE_AT.get(new)
+    if custom is not None:
+        log(DEBUG, "switch_ivr_bridge.c", custom[0], custom[1], f"{name} {custom[2]}", chan)
+    if new in STANDARD_AT and new not in _BRIDGE_SKIPS \
+            and not (new in _ORIGINATE_SKIPS and chan.direction == "outbound"):
         sline, text = STANDARD_AT[new]
         if text.endswith(": "):
             text += chan.hangup_cause or "NORMAL_CLEARING"
