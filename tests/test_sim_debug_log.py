@@ -15,9 +15,9 @@ SM = "switch_core_state_machine.c"
 RUN = "switch_core_session_run"
 
 
-async def _call(log_cmds: str) -> list[Frame]:
+async def _call(log_cmds: str, late: bool = False) -> list[Frame]:
     """One answered self-loop call killed after 0.3 s; the log/data frames received."""
-    async with Emulator(hosts=1, port=0, dut=DUTModel(seed=1)) as fs:
+    async with Emulator(hosts=1, port=0, dut=DUTModel(seed=1), late_negotiation=late) as fs:
         reader, writer = await asyncio.open_connection(*fs.esl_addresses[0])
         parser, frames = FrameParser(), []
 
@@ -128,3 +128,15 @@ async def test_uuid_bridge_state_handlers() -> None:
     assert ("7", SM, "switch_core_standard_on_hibernate") not in keys
     assert ("7", SM, "switch_core_standard_on_exchange_media") not in keys
     assert keys[("7", SM, "switch_core_standard_on_reset")] == 2
+
+
+async def test_late_negotiation_init_and_media() -> None:
+    """sofia's late negotiation: the inbound leg enters CS_INIT from the DELAYED NEGOTIATION
+    branch of ``sofia_handle_sip_i_state`` and sets its codec when ``answer`` needs media."""
+    logs = await _call("log debug\n\napi fsctl loglevel debug\n\n", late=True)
+    at = {(f.headers["Log-Func"], f.headers["Log-Line"]) for f in logs
+          if f.headers["Log-File"] == "sofia.c" and f.headers["Log-Level"] == "7"}
+    assert at == {("sofia_handle_sip_i_state", "7918")}
+    keys = Counter(_key(f) for f in logs)
+    assert keys[("7", "switch_core_media.c", "switch_core_media_set_codec")] == 2
+    assert keys[("7", "switch_core_media.c", "switch_core_media_activate_rtp")] == 2 * 3
