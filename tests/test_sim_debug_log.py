@@ -15,8 +15,8 @@ SM = "switch_core_state_machine.c"
 RUN = "switch_core_session_run"
 
 
-async def _call(log_cmds: str, late: bool = False) -> list[Frame]:
-    """One answered self-loop call killed after 0.3 s; the log/data frames received."""
+async def _session(steps: list[str], late: bool = False) -> list[Frame]:
+    """Send each step (0.3 s apart) on one connection; the log/data frames received."""
     async with Emulator(hosts=1, port=0, dut=DUTModel(seed=1), late_negotiation=late) as fs:
         reader, writer = await asyncio.open_connection(*fs.esl_addresses[0])
         parser, frames = FrameParser(), []
@@ -25,16 +25,23 @@ async def _call(log_cmds: str, late: bool = False) -> list[Frame]:
             while data := await reader.read(1 << 16):
                 frames.extend(parser.feed(data))
         task = asyncio.create_task(read())
-        writer.write(f"auth ClueCon\n\n{log_cmds}bgapi originate {{origination_uuid={A},"
-                     "origination_caller_id_number=1000}sofia/external/answer@127.0.0.1:5080"
-                     " &park()\n\n".encode())
-        await asyncio.sleep(0.3)
-        writer.write(f"api uuid_kill {A}\n\n".encode())
-        await asyncio.sleep(0.3)
+        for step in ["auth ClueCon\n\n", *steps]:
+            writer.write(step.encode())
+            await asyncio.sleep(0.3)
         task.cancel()
         writer.close()
-        assert not fs.hosts[0].channels, "both legs destroyed"
+        assert not fs.hosts[0].channels, "every leg destroyed"
     return [f for f in frames if f.content_type == "log/data"]
+
+
+def _originate(uid: str) -> str:
+    return (f"bgapi originate {{origination_uuid={uid},origination_caller_id_number=1000}}"
+            "sofia/external/answer@127.0.0.1:5080 &park()\n\n")
+
+
+async def _call(log_cmds: str, late: bool = False) -> list[Frame]:
+    """One answered self-loop call killed after 0.3 s; the log/data frames received."""
+    return await _session([log_cmds + _originate(A), f"api uuid_kill {A}\n\n"], late)
 
 
 def _key(f: Frame) -> tuple[str, str, str]:
@@ -101,27 +108,11 @@ async def test_info_level_unchanged_by_debug_modelling() -> None:
 async def test_uuid_bridge_state_handlers() -> None:
     """``uuid_bridge_state_handlers`` on both legs: CUSTOM RESET / SOFT_EXECUTE lines, and
     no standard HIBERNATE / EXCHANGE_MEDIA (their switch_ivr_bridge.c handlers return FALSE)."""
-    async with Emulator(hosts=1, port=0, dut=DUTModel(seed=1)) as fs:
-        reader, writer = await asyncio.open_connection(*fs.esl_addresses[0])
-        parser, frames = FrameParser(), []
-
-        async def read() -> None:
-            while data := await reader.read(1 << 16):
-                frames.extend(parser.feed(data))
-        task = asyncio.create_task(read())
-        uuids = [A[:-1] + "1", A[:-1] + "3"]
-        writer.write(b"auth ClueCon\n\nlog debug\n\napi fsctl loglevel debug\n\n")
-        for uid in uuids:
-            writer.write(f"bgapi originate {{origination_uuid={uid}}}sofia/external/answer@"
-                         "127.0.0.1:5080 &park()\n\n".encode())
-        await asyncio.sleep(0.3)
-        writer.write(f"api uuid_bridge {uuids[0]} {uuids[1]}\n\n".encode())
-        await asyncio.sleep(0.3)
-        writer.write(b"api hupall\n\n")
-        await asyncio.sleep(0.3)
-        task.cancel()
-        writer.close()
-    keys = Counter(_key(f) for f in frames if f.content_type == "log/data")
+    uuids = [A[:-1] + "1", A[:-1] + "3"]
+    logs = await _session(["log debug\n\napi fsctl loglevel debug\n\n" + _originate(uuids[0])
+                           + _originate(uuids[1]),
+                           f"api uuid_bridge {uuids[0]} {uuids[1]}\n\n", "api hupall\n\n"])
+    keys = Counter(_key(f) for f in logs)
     assert keys[("7", "switch_ivr_bridge.c", "uuid_bridge_on_reset")] == 2
     assert keys[("7", "switch_ivr_bridge.c", "uuid_bridge_on_soft_execute")] == 2
     assert keys[("7", "mod_sofia.c", "sofia_on_hibernate")] == 2
