@@ -133,6 +133,11 @@ class EmulatedHost:
         self._session += 1
         return self._session
 
+    @property
+    def sessions_created(self) -> int:
+        """``switch_core_session_id() - 1``: sessions created so far."""
+        return self._session
+
     def uptime_us(self) -> int:
         return int((time.monotonic() - self.started_mono) * 1_000_000)
 

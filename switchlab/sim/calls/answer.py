@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..model import milestones as T
 from ..model.channel import Channel
 from .legs import fire_codecs, flip_cid
+from .medialog import log_rtp
 
 
 def _first_reply(chan: Channel) -> None:
@@ -59,6 +60,7 @@ def _early_flip(chan: Channel) -> None:
     if chan.facts.get("dtmf_type") == "rfc2833":
         chan.apply(T.RFC2833)
     chan.apply(T.REMOTE_MEDIA)
+    log_rtp(chan, "peer_media_ip", chan.facts.get("dtmf_type") == "rfc2833")
     flip_cid(chan, "EARLY MEDIA")
     orig = chan.originate
     if orig is not None and not orig.ignore_early:
@@ -89,6 +91,7 @@ def outbound_answered(chan: Channel) -> None:
         chan.apply(T.REMOTE_MEDIA)
         if chan.codec is None:
             fire_codecs(chan)
+        log_rtp(chan, "peer_media_ip", f.get("dtmf_type") == "rfc2833")
     chan.answered = True
     chan.media = True
     chan.answer_state = "answered"
@@ -121,6 +124,7 @@ def answer_channel(chan: Channel, pre_answer: bool = False) -> bool:
     elif chan.kind == "sofia" and chan.direction == "inbound":
         if not chan.media:
             chan.apply(T.IN_ANSWER_MEDIA)
+            log_rtp(chan, "peer_ip", True)
             chan.media = True
     if chan.kind == "loopback" and chan.direction == "inbound" and not pre_answer:
         other = chan.peer
@@ -134,6 +138,9 @@ def answer_channel(chan: Channel, pre_answer: bool = False) -> bool:
         chan.fire("CHANNEL_PROGRESS_MEDIA")
         chan.set_callstate("EARLY")
     else:
+        if chan.kind == "sofia" and chan.direction == "inbound" and host.bus.logs_wanted(7):
+            host.log(7, "mod_sofia.c", "sofia_answer_channel", 936,
+                     f"Local SDP {chan.name}:\n{chan.facts.get('local_sdp', '')}", chan)
         chan.answered = True
         chan.answer_state = "answered"
         chan.set_time("answered", now)
@@ -160,6 +167,7 @@ def _late_media(chan: Channel, pre_answer: bool) -> None:
     chan.apply(T.IN_LATE_NEGOTIATE)
     fire_codecs(chan)
     chan.apply(T.IN_LATE_MEDIA)
+    log_rtp(chan, "peer_ip", True)
     chan.media = True
     chan.set_var("endpoint_disposition", "EARLY MEDIA")
     host.log(5, "sofia_media.c", "sofia_media_tech_media", 90, f"Pre-Answer {chan.name}!",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ..model import milestones as T
 from ..model.channel import Channel
 from ..model.template import Template
+from .medialog import log_read_codec
 
 if TYPE_CHECKING:
     from ...wire.dialstring import OriginateRequest
@@ -29,6 +30,8 @@ def fire_codecs(chan: Channel, codec: tuple[str, str, str] = PCMU,
     chan.write_codec = read_variant != "read"
     chan.changed()
     name, rate, bits = codec
+    if read_variant is None:  # switch_core_session_set_real_read_codec
+        log_read_codec(chan, name, rate, bits)
     chan.fire("CODEC", post=list(zip(READ_HEADERS, (name, rate, bits))), variant=read_variant)
     chan.write_codec = True
     chan.changed()
@@ -38,6 +41,13 @@ def fire_codecs(chan: Channel, codec: tuple[str, str, str] = PCMU,
 def log_new_channel(chan: Channel) -> None:
     chan.host.log(5, "switch_channel.c", "switch_channel_set_name", 1143,
                   f"New Channel {chan.name} [{chan.uuid}]", chan)
+
+
+def log_set_uuid(chan: Channel, req: OriginateRequest) -> None:
+    """``switch_core_session_outgoing_channel``: an ``origination_uuid`` taken (DEBUG)."""
+    if chan.bus.logs_wanted(7) and req.var("origination_uuid"):
+        chan.host.log(7, "switch_core_session.c", "switch_core_session_outgoing_channel", 641,
+                      f"{chan.name} set UUID={chan.uuid}", chan)
 
 
 def copy_vars(chan: Channel, variables: dict[str, str]) -> None:

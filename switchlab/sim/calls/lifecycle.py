@@ -202,6 +202,9 @@ def destroy(chan: Channel) -> None:
     chan.fire("CHANNEL_DESTROY")
     chan.set_state("CS_DESTROY")
     host.remove_channel(chan)
+    host.log(7, "switch_core_session.c", "switch_core_session_thread", 1748,
+             f"Session {chan.session_id} ({chan.name}) Locked, Waiting on external entities",
+             chan)
     host.log(5, "switch_core_session.c", "switch_core_session_thread", 1766,
              f"Session {chan.session_id} ({chan.name}) Ended", chan)
     host.log(5, "switch_core_session.c", "switch_core_session_thread", 1770,

@@ -16,6 +16,7 @@ from .legs import (
     create_outbound_leg,
     fire_codecs,
     log_new_channel,
+    log_set_uuid,
     outbound_profile,
 )
 
@@ -57,6 +58,7 @@ def start_loopback(orig: Originate) -> None:
     a.fire("CHANNEL_OUTGOING")
     log_new_channel(a)
     a.set_state("CS_INIT")
+    log_set_uuid(a, req)
     fire_codecs(b, L16, read_variant="read")
     create_outbound_leg(a, req, T.LOOP_A_CREATE, T.LOOP_A_CREATE_TAIL)
     b.set_profile(**{

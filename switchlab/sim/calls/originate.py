@@ -7,6 +7,7 @@ import time
 
 from ...wire.dialstring import ORIGINATE_USAGE, DialStringError, OriginateRequest, parse_originate
 from ..model import sip
+from ..model.causes import Q850
 from ..model.channel import Channel
 from ..model.deferred import Deferred
 from ..model.ports import Host
@@ -15,6 +16,8 @@ from .hooks import HOOKS
 from .lifecycle import hangup
 from .loopback import start_loopback
 from .sofia import start_sofia
+
+_ORIG = "switch_ivr_originate.c"
 
 
 class Originate:
@@ -60,10 +63,15 @@ class Originate:
         leg = self.leg
         if self.done or leg is None:
             return
+        self.host.log(7, _ORIG, "switch_ivr_originate", 3913,
+                      f"Originate Resulted in Success: [{leg.name}] Peer UUID: {leg.uuid}")
         self.deferred.resolve(f"+OK {leg.uuid}\n")
         start_target(self)
 
     def fail(self, cause: str) -> None:
+        if cause != "NO_ANSWER" and cause in Q850:  # IDX_TIMEOUT logs nothing
+            self.host.log(7, _ORIG, "switch_ivr_originate", 4056,
+                          f"Originate Resulted in Error Cause: {Q850[cause]} [{cause}]")
         self.deferred.resolve(f"-ERR {cause}\n")
 
 
@@ -89,6 +97,7 @@ def originate(host: Host, arg: str) -> str | Deferred:
     uuid = req.var("origination_uuid")
     if uuid and host.emulator.find_channel(uuid) is not None:
         return "-ERR INVALID_NUMBER_FORMAT\n"
+    host.log(7, _ORIG, "switch_ivr_originate", 2301, "Parsing global variables")
     orig = Originate(host, req)
     orig.start()
     return orig.deferred

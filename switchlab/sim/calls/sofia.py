@@ -15,8 +15,8 @@ from ..model import sip
 from ..model.channel import Channel
 from .answer import outbound_answered, outbound_early_media, outbound_progress
 from .inbound import deliver_invite
-from .legs import (caller_id, create_outbound_leg, log_new_channel, originator_clone,
-                   outbound_profile)
+from .legs import (caller_id, create_outbound_leg, log_new_channel, log_set_uuid,
+                   originator_clone, outbound_profile)
 from .lifecycle import refused, remote_bye
 
 if TYPE_CHECKING:
@@ -72,12 +72,18 @@ def start_sofia(orig: Originate) -> None:
     chan.fire("CHANNEL_OUTGOING")
     log_new_channel(chan)
     chan.set_state("CS_INIT")
+    log_set_uuid(chan, req)
     if owner is not None:
         create_outbound_leg(chan, req, OUT_BRIDGE_HEAD, OUT_BRIDGE_TAIL)
     else:
         create_outbound_leg(chan, req, T.OUT_CREATE_HEAD, T.OUT_CREATE_TAIL)
     host.log(6, "sofia_glue.c", "sofia_glue_do_invite", 1656,
              f"{chan.name} sending invite call-id: (null)", chan)
+    if host.bus.logs_wanted(7):
+        sdp = chan.facts.get("local_sdp") or "NO SDP PRESENT\n"
+        host.log(7, "sofia_glue.c", "sofia_glue_do_invite", 1659,
+                 f"{chan.name} sending invite version: 1.11.1-release  64bit\nLocal SDP:\n{sdp}",
+                 chan)
     route_invite(chan, ep)
 
 

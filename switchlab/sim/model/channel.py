@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .channel_render import ChannelBlocks
 from .event_builder import Pairs
+from .statelog import log_callstate, log_state
 from .template import Template
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ class Channel(ChannelBlocks):
         self.profile_name = profile_name
         self.session_id = host.next_session_id()
         self.state_name = "CS_NEW"
+        self.run_state = "CS_NEW"  # ``running_state``: the last one the state machine ran
         self.state_num = 0
         self.callstate = "DOWN"
         self.answer_state = "ringing"
@@ -201,8 +203,10 @@ class Channel(ChannelBlocks):
         self.bus.emit(name, self, pre, post, extended, variant, body, lead)
 
     def set_state(self, name: str, number: int | None = None) -> None:
-        """Enter a running state and fire CHANNEL_STATE."""
-        self.state_name = name
+        """Enter a running state and fire CHANNEL_STATE (+ DEBUG lines if wanted)."""
+        if self.bus.logs_wanted(7):
+            log_state(self, self.run_state, name)
+        self.run_state = self.state_name = name
         self.state_num = STATE_NUMBERS[name] if number is None else number
         self._splain = None
         self.fire("CHANNEL_STATE")
@@ -210,6 +214,8 @@ class Channel(ChannelBlocks):
     def set_callstate(self, new: str) -> None:
         """Change the call state and fire CHANNEL_CALLSTATE."""
         old = self.callstate
+        if self.bus.logs_wanted(7):
+            log_callstate(self, old, new)
         self.callstate = new
         self._splain = None
         self.fire("CHANNEL_CALLSTATE", pre=[("Original-Channel-Call-State", old),

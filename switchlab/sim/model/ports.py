@@ -120,6 +120,9 @@ class Host(Protocol):
 
     def next_session_id(self) -> int: ...
 
+    @property
+    def sessions_created(self) -> int: ...
+
     def later(self, delay: float, fn: Callable[..., Any], *args: Any,
               chan: Channel | None = None) -> asyncio.TimerHandle | asyncio.Handle: ...
 
