@@ -129,6 +129,8 @@ def answer_channel(chan: Channel, pre_answer: bool = False) -> bool:
             loopback_a_answered(other)
     now = host.clock.now_us()
     if pre_answer:
+        # switch_channel_perform_mark_pre_answered, whatever the negotiation
+        chan.set_var("endpoint_disposition", "EARLY MEDIA")
         chan.early = True
         chan.answer_state = "early"
         chan.set_time("progress_media", now)
