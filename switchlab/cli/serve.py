@@ -90,7 +90,10 @@ async def _serve(inputs: ServeInputs, password: str) -> int:
             stopper.attach(server)
             if emulator is not None:
                 emulator.socket_address = f"127.0.0.1:{server.port}"
-                click.echo("Emulator event socket at {}:{}".format(*emulator.esl_addresses[0]))
+                esl = "{}:{}".format(*emulator.esl_addresses[0])
+                click.echo(f"Emulator event socket at {esl}")
+                click.echo(f"  send it calls, e.g.: switchlab dial {esl} --dest-user outbound1 "
+                           "--rate 5 --max-offered 20")
             click.echo(f"Serving outbound sockets on {server.host}:{server.port} with "
                        f"{', '.join(c.__name__ for c in classes)}")
             counters = server

@@ -305,7 +305,7 @@ API: dict[str, ApiFn] = {
     "hupall": api_hupall,
     "sofia": api_sofia,
 }
-API.update({k: v for k, v in UUID_FLOW.items() if k not in API})  # main's uuid_api wins
+API.update(UUID_FLOW)
 
 
 def run_api(host: Host, name: str, arg: str) -> tuple[SimEvent | None, ApiResult]:
