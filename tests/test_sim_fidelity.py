@@ -32,7 +32,7 @@ SCENARIOS = available(WIRE)
 #: scenarios recorded on the INDEX3 server, which negotiates the inbound leg's codecs late
 #: (``endpoint_disposition=DELAYED NEGOTIATION``: CODEC at pre_answer/answer, not at the
 #: INVITE); the emulator models the INDEX/INDEX2 server. Strict: passes -> remove the entry.
-LATE_NEGOTIATION = {"early_media_respond"}
+LATE_NEGOTIATION: set[str] = set()
 
 
 def _param(name: str) -> object:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..model import milestones as T
 from ..model.channel import Channel
+from .callee_id import presented_callee_id, update_callee_id
 from .legs import fire_codecs, flip_cid
 from .medialog import log_rtp
 from .sofialog import log_negotiate, log_nua_state
@@ -142,6 +143,8 @@ def answer_channel(chan: Channel, pre_answer: bool = False) -> bool:
     if pre_answer:
         if chan.direction == "inbound":
             log_nua_state(chan, "early", 183)
+        # switch_channel_perform_mark_pre_answered, whatever the negotiation
+        chan.set_var("endpoint_disposition", "EARLY MEDIA")
         chan.early = True
         chan.answer_state = "early"
         chan.set_time("progress_media", now)
@@ -164,7 +167,7 @@ def answer_channel(chan: Channel, pre_answer: bool = False) -> bool:
     caller = chan.peer
     if chan.kind == "sofia" and chan.direction == "inbound" and caller is not None:
         if pre_answer:
-            host.later(host.tick(), _caller_early, caller, chan=caller)
+            host.later(host.tick(), _caller_early, caller, chan, chan=caller)
         else:
             host.later(host.tick(), _caller_answered, caller, chan, chan=caller)
     return True
@@ -194,23 +197,45 @@ def _late_media(chan: Channel, pre_answer: bool) -> None:
     chan.apply(T.LOCAL_SDP)
     caller = chan.peer
     if pre_answer and caller is not None:
-        host.later(host.tick(), _caller_early, caller, chan=caller)
+        host.later(host.tick(), _caller_early, caller, chan, chan=caller)
 
 
 def ring_ready(chan: Channel) -> None:
     """180 from an inbound leg (``ring_ready``) -> CHANNEL_PROGRESS on it and its caller."""
     if chan.dead or chan.answered or chan.times.get("progress"):
         return
-    if chan.direction == "inbound":
+    inbound_sofia = chan.kind == "sofia" and chan.direction == "inbound"
+    if inbound_sofia and chan.facts.get("to_tag"):
+        # SWITCH_MESSAGE_INDICATE_RINGING (mod_sofia.c): "Set sip_to_tag to local tag for
+        # inbound channels" before the 180 goes out and CHANNEL_PROGRESS is fired
+        chan.set_var("sip_to_tag", chan.facts["to_tag"])
+    if inbound_sofia:
         log_nua_state(chan, "early", 180)
     chan.set_time("progress", chan.host.clock.now_us())
     chan.fire("CHANNEL_PROGRESS")
     caller = chan.peer
-    if chan.kind == "sofia" and chan.direction == "inbound" and caller is not None:
-        chan.host.later(chan.host.tick(), outbound_progress, caller, chan=caller)
+    if inbound_sofia and caller is not None:
+        chan.host.later(chan.host.tick(), _caller_progress, caller, chan, chan=caller)
 
 
-def _caller_early(caller: Channel) -> None:
+def _reply_callee_id(caller: Channel, callee: Channel) -> None:
+    """The 180 / 183 / 200 from ``callee`` carries its callee id (``generate_pai_str``);
+    ``sofia_update_callee_id`` takes it on ``caller``."""
+    if not caller.dead and not caller.answered:
+        update_callee_id(caller, presented_callee_id(callee, caller.facts.get("sip_ip", "")))
+
+
+def _caller_progress(caller: Channel, callee: Channel) -> None:
+    if caller.dead or caller.answered or caller.times.get("progress"):
+        return
+    _reply_callee_id(caller, callee)
+    outbound_progress(caller)
+
+
+def _caller_early(caller: Channel, callee: Channel) -> None:
+    if caller.dead or caller.answered or caller.early:
+        return
+    _reply_callee_id(caller, callee)
     outbound_early_media(caller)
 
 
@@ -219,11 +244,7 @@ def _caller_answered(caller: Channel, callee: Channel) -> None:
         return
     if caller.dut_call:
         caller.host.emulator.dut.answered()
-    callee.host.log(6, "sofia.c", "sofia_update_callee_id", 1348,
-                    f'{caller.name} Update Callee ID to "{caller.facts["dest_user"]}" '
-                    f'<sip:{caller.facts["dest_user"]}@{caller.facts["sip_ip"]}>', None,
-                    text_channel=0)
-    caller.set_profile(**{"Callee-ID-Name": caller.facts["dest_user"]})
+    _reply_callee_id(caller, callee)
     outbound_answered(caller)
     if not callee.dead:
         callee.apply(T.IN_ACKED)

@@ -83,7 +83,9 @@ def apply_cdr(chan: Channel) -> None:
     if chan.kind != "sofia":
         return
     if how in ("local", "bridge", "peer"):
-        if chan.answered or chan.early:
+        # sofia_on_hangup: BYE once CF_ANSWERED / TFLAG_ANS (set by the 200 OK, not by a
+        # 183: an early-media leg is refused (inbound) or cancelled (outbound))
+        if chan.answered:
             chan.set_var("sip_hangup_disposition", "send_bye")
         elif chan.direction == "outbound":
             chan.apply(T.OUT_CANCELLED)

@@ -135,6 +135,9 @@ def start_app(chan: Channel, name: str, data: str, source: str,
         post.append(("Application-Data", data))
     post.append(("Application-UUID", run.uuid))
     chan.fire("CHANNEL_EXECUTE", post=post)
+    # switch_core_session_exec sets current_application again after CHANNEL_EXECUTE (just
+    # before the application function): it moves behind current_application_data
+    chan.set_var("current_application", name)
     if source != "sendmsg" and name != "park":
         host.log(6, "switch_core_session.c", "switch_core_session_exec", 2907,
                  f"EXECUTE [depth=0] {chan.name} {name}({data})", chan, text_channel=1,
