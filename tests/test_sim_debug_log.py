@@ -113,8 +113,14 @@ async def test_uuid_bridge_state_handlers() -> None:
                            + _originate(uuids[1]),
                            f"api uuid_bridge {uuids[0]} {uuids[1]}\n\n", "api hupall\n\n"])
     keys = Counter(_key(f) for f in logs)
-    assert keys[("7", "switch_ivr_bridge.c", "uuid_bridge_on_reset")] == 2
+    # CUSTOM RESET + the State Change -> CS_SOFT_EXECUTE it asks for, on each leg
+    assert keys[("7", "switch_ivr_bridge.c", "uuid_bridge_on_reset")] == 2 * 2
     assert keys[("7", "switch_ivr_bridge.c", "uuid_bridge_on_soft_execute")] == 2
+    # the State Change callers: switch_ivr_uuid_bridge (-> HIBERNATE), the hibernate
+    # handler (-> RESET), switch_ivr_multi_threaded_bridge (originatee -> EXCHANGE_MEDIA)
+    assert keys[("7", "switch_ivr_bridge.c", "switch_ivr_uuid_bridge")] == 2
+    assert keys[("7", "switch_ivr_bridge.c", "uuid_bridge_on_hibernate")] == 2
+    assert keys[("7", "switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge")] == 1
     assert keys[("7", "mod_sofia.c", "sofia_on_hibernate")] == 2
     assert ("7", SM, "switch_core_standard_on_hibernate") not in keys
     assert ("7", SM, "switch_core_standard_on_exchange_media") not in keys
@@ -126,8 +132,76 @@ async def test_late_negotiation_init_and_media() -> None:
     branch of ``sofia_handle_sip_i_state`` and sets its codec when ``answer`` needs media."""
     logs = await _call("log debug\n\napi fsctl loglevel debug\n\n", late=True)
     at = {(f.headers["Log-Func"], f.headers["Log-Line"]) for f in logs
-          if f.headers["Log-File"] == "sofia.c" and f.headers["Log-Level"] == "7"}
+          if f.headers["Log-File"] == "sofia.c" and f.headers["Log-Level"] == "7"
+          and "State Change" in f.text}
     assert at == {("sofia_handle_sip_i_state", "7918")}
     keys = Counter(_key(f) for f in logs)
     assert keys[("7", "switch_core_media.c", "switch_core_media_set_codec")] == 2
     assert keys[("7", "switch_core_media.c", "switch_core_media_activate_rtp")] == 2 * 3
+
+
+#: the (file, function) pairs of sofia's nua callbacks, mod_dialplan_xml and SDP negotiation
+NUA, DP, NEG = (("sofia.c", "sofia_handle_sip_i_state"), ("mod_dialplan_xml.c", "parse_exten"),
+                ("switch_core_media.c", "switch_core_media_negotiate_sdp"))
+HUNT, GONE = ("mod_dialplan_xml.c", "dialplan_hunt"), ("sofia.c", "our_sofia_event_callback")
+
+
+def _debug_multiset(logs: list[Frame]) -> Counter[tuple[str, str]]:
+    return Counter((f.headers["Log-File"], f.headers["Log-Func"]) for f in logs
+                   if f.headers["Log-Level"] == "7"
+                   and f.headers["Log-File"] in ("sofia.c", "mod_dialplan_xml.c"))
+
+
+def _negotiation(logs: list[Frame], uid: str) -> list[str]:
+    return [f.text.split(" ", 5)[-1].rstrip("\n") for f in logs
+            if f.headers["Log-Func"] == NEG[1] and f.headers["User-Data"] == uid]
+
+
+async def test_nua_dialplan_and_negotiation_lines_of_an_answered_call() -> None:
+    """Answered self-loop killed by uuid_kill. a (UAC): calling[0], completing[200] with
+    the answer's SDP, ready[200]; b (UAS): received[100] with the offer, completed[200],
+    ready[200], then the BYE's nua_i_state + nua_i_terminated find it down ("already
+    hungup"). b hits the first extension (^answer): one parsing, one Regex (PASS), two
+    Actions. Negotiation: the offer (PCMU PCMA te CN) against the profile's PCMU,PCMA is 4
+    compares + 2 matches, the answer (PCMU te CN) 2 + 1; both set telephone-event twice
+    and the 2833 payloads once."""
+    logs = await _call("log debug\n\napi fsctl loglevel debug\n\n")
+    states = [f.text.rsplit(" entering state ", 1)[1].rstrip("\n") for f in logs
+              if f.headers["Log-Line"] == "7505"]
+    assert sorted(states) == sorted(["[calling][0]", "[received][100]", "[completing][200]",
+                                     "[completed][200]", "[ready][200]", "[ready][200]"])
+    assert _debug_multiset(logs) == Counter({NUA: 6 + 2 + 1, GONE: 2, HUNT: 1, DP: 3})
+    remote = [f for f in logs if f.headers["Log-Line"] == "7515"]
+    assert {f.headers["User-Data"] for f in remote} == {A} | {
+        f.headers["User-Data"] for f in logs if "[received][100]" in f.text}
+    a_neg = _negotiation(logs, A)
+    assert a_neg == ["Audio Codec Compare [PCMU:0:8000:20:64000:1]/[PCMU:0:8000:20:64000:1]",
+                     "Audio Codec Compare [PCMU:0:8000:20:64000:1] ++++ is saved as a match",
+                     "Audio Codec Compare [PCMU:0:8000:20:64000:1]/[PCMA:8:8000:20:64000:1]",
+                     "Set telephone-event payload to 101@8000",
+                     "Set telephone-event payload to 101@8000",
+                     "sofia/external/answer@127.0.0.1:5080 Set 2833 dtmf send payload to 101 "
+                     "recv payload to 101"]
+    b_neg = [t for f in logs for t in [f.text] if f.headers["Log-Func"] == NEG[1]
+             and f.headers["User-Data"] != A]
+    assert len(b_neg) == 4 + 2 + 2 + 1
+    actions = [f.text.rstrip("\n") for f in logs if f.headers["Log-Line"] == "566"]
+    assert actions == ["Dialplan: sofia/external/1000@127.0.0.1 Action answer() ",
+                       "Dialplan: sofia/external/1000@127.0.0.1 Action park() "]
+    assert all(f.headers["Text-Channel"] == "1" and not f.text[0].isdigit()
+               for f in logs if f.headers["Log-File"] == "mod_dialplan_xml.c"
+               and f.headers["Log-Level"] == "7")
+
+
+async def test_nua_and_dialplan_lines_of_a_parked_call_then_hupall() -> None:
+    """Unanswered (parked) self-loop, then hupall: a only reaches calling[0]; b received[100]
+    (+ Remote SDP) and its State Change to CS_INIT; b's dialplan tests all four extensions
+    (three Regex (FAIL), the catch-all's PASS, one Action park()); only b negotiates."""
+    logs = await _session(["log debug\n\napi fsctl loglevel debug\n\n"
+                           + _originate(A).replace("answer@", "9100@"), "api hupall\n\n"])
+    assert _debug_multiset(logs) == Counter({NUA: 1 + 3, HUNT: 4, DP: 3 + 1 + 1})
+    verdicts = [f.text.split(" Regex ")[1].split(" ")[0] for f in logs
+                if f.headers["Log-Func"] == "parse_exten" and " Regex " in f.text]
+    assert verdicts == ["(FAIL)", "(FAIL)", "(FAIL)", "(PASS)"]
+    assert not _negotiation(logs, A)
+    assert sum(f.headers["Log-Func"] == NEG[1] for f in logs) == 4 + 2 + 2 + 1

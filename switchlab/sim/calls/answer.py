@@ -8,6 +8,7 @@ from ..model.channel import Channel
 from .callee_id import presented_callee_id, update_callee_id
 from .legs import fire_codecs, flip_cid
 from .medialog import log_rtp
+from .sofialog import log_negotiate, log_nua_state
 
 
 def _first_reply(chan: Channel) -> None:
@@ -25,6 +26,7 @@ def outbound_progress(chan: Channel) -> None:
         return
     _first_reply(chan)
     chan.apply(T.REPLY_DIALOG)
+    log_nua_state(chan, "proceeding", 180)
     chan.set_time("progress", chan.host.clock.now_us())
     chan.fire("CHANNEL_PROGRESS")
     if chan.callstate == "DOWN":
@@ -43,6 +45,7 @@ def outbound_early_media(chan: Channel) -> None:
         chan.apply(T.PEER_SOFIA_HEADERS)  # sofia re-reads them from the 183 (moved last)
     chan.apply(T.REPLY_DIALOG)
     chan.apply(T.REMOTE_SDP)
+    log_nua_state(chan, "proceeding", 183, chan.facts.get("remote_sdp"))
     chan.set_var("endpoint_disposition", "EARLY MEDIA")
     chan.early = True
     chan.media = True
@@ -50,6 +53,7 @@ def outbound_early_media(chan: Channel) -> None:
     chan.set_time("progress_media", host.clock.now_us())
     chan.fire("CHANNEL_PROGRESS_MEDIA")
     chan.set_callstate("EARLY")
+    log_negotiate(chan, chan.facts.get("remote_sdp", ""))
     fire_codecs(chan)
     host.later(host.tick(), _early_flip, chan, chan=chan)
 
@@ -79,6 +83,8 @@ def outbound_answered(chan: Channel) -> None:
         chan.apply(T.REPLY_NET)
     else:
         _first_reply(chan)
+    # 200 OK: completing (a duplicate of the 183's SDP is not negotiated again)
+    log_nua_state(chan, "completing", 200, f.get("remote_sdp"))
     if was_early:
         chan.apply(T.EP_CODEC)
         chan.apply(T.REPLY_DIALOG)
@@ -91,8 +97,10 @@ def outbound_answered(chan: Channel) -> None:
             chan.apply(T.RFC2833)
         chan.apply(T.REMOTE_MEDIA)
         if chan.codec is None:
+            log_negotiate(chan, f.get("remote_sdp", ""))
             fire_codecs(chan)
         log_rtp(chan, "peer_media_ip", f.get("dtmf_type") == "rfc2833")
+    log_nua_state(chan, "ready", 200)  # FreeSWITCH sent the ACK
     chan.answered = True
     chan.media = True
     chan.answer_state = "answered"
@@ -133,6 +141,8 @@ def answer_channel(chan: Channel, pre_answer: bool = False) -> bool:
             loopback_a_answered(other)
     now = host.clock.now_us()
     if pre_answer:
+        if chan.direction == "inbound":
+            log_nua_state(chan, "early", 183)
         # switch_channel_perform_mark_pre_answered, whatever the negotiation
         chan.set_var("endpoint_disposition", "EARLY MEDIA")
         chan.early = True
@@ -144,6 +154,8 @@ def answer_channel(chan: Channel, pre_answer: bool = False) -> bool:
         if chan.kind == "sofia" and chan.direction == "inbound" and host.bus.logs_wanted(7):
             host.log(7, "mod_sofia.c", "sofia_answer_channel", 936,
                      f"Local SDP {chan.name}:\n{chan.facts.get('local_sdp', '')}", chan)
+        if chan.direction == "inbound":
+            log_nua_state(chan, "completed", 200)  # the 200 OK sent
         chan.answered = True
         chan.answer_state = "answered"
         chan.set_time("answered", now)
@@ -168,6 +180,7 @@ def _late_media(chan: Channel, pre_answer: bool) -> None:
     pre-answers a leg without early media first)."""
     host = chan.host
     chan.apply(T.IN_LATE_NEGOTIATE)
+    log_negotiate(chan, chan.facts.get("remote_sdp", ""))
     fire_codecs(chan)
     chan.apply(T.IN_LATE_MEDIA)
     log_rtp(chan, "peer_ip", True)
@@ -180,6 +193,7 @@ def _late_media(chan: Channel, pre_answer: bool) -> None:
     chan.set_time("progress_media", host.clock.now_us())
     chan.fire("CHANNEL_PROGRESS_MEDIA")
     chan.set_callstate("EARLY")
+    log_nua_state(chan, "early", 183)  # the 183 with SDP sent
     chan.apply(T.LOCAL_SDP)
     caller = chan.peer
     if pre_answer and caller is not None:
@@ -195,6 +209,8 @@ def ring_ready(chan: Channel) -> None:
         # SWITCH_MESSAGE_INDICATE_RINGING (mod_sofia.c): "Set sip_to_tag to local tag for
         # inbound channels" before the 180 goes out and CHANNEL_PROGRESS is fired
         chan.set_var("sip_to_tag", chan.facts["to_tag"])
+    if inbound_sofia:
+        log_nua_state(chan, "early", 180)
     chan.set_time("progress", chan.host.clock.now_us())
     chan.fire("CHANNEL_PROGRESS")
     caller = chan.peer
@@ -232,6 +248,7 @@ def _caller_answered(caller: Channel, callee: Channel) -> None:
     outbound_answered(caller)
     if not callee.dead:
         callee.apply(T.IN_ACKED)
+        log_nua_state(callee, "ready", 200)  # the ACK received
 
 
 def loopback_a_answered(a: Channel) -> None:

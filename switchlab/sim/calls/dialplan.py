@@ -48,6 +48,38 @@ def dialplan_apps(chan: Channel, dest: str, context: str) -> list[tuple[str, str
     chan.host.log(6, "mod_dialplan_xml.c", "dialplan_hunt", 648,
                   f"Processing {name} <{num}>->{dest} in context {context}", chan)
     apps = answer_then_park(dest, chan.host.emulator.socket_address)
+    if chan.bus.logs_wanted(7):
+        log_hunt(chan, dest, context, apps)
     if apps[0][0] == "park":
         dp_match(chan, chan.host.emulator.park_expression, dest)
     return apps
+
+
+#: the context's extensions in order: (name, destination_number expression)
+EXTENSIONS = (("answer", "^answer"), ("outbound", "^outbound"), ("outsync", "^outsync"),
+              ("park", None))
+_DP = "mod_dialplan_xml.c"
+
+
+def log_hunt(chan: Channel, dest: str, context: str, apps: list[tuple[str, str]]) -> None:
+    """mod_dialplan_xml's DEBUG lines (``dialplan-timestamps`` off: no prefix, text channel
+    LOG_CLEAN): ``dialplan_hunt`` parses each extension until one matches (``parsing``),
+    ``parse_exten`` tests its one condition (``Regex (FAIL)``/``(PASS)``, break on-false)
+    and adds each action of the matching one (``Action app(data)``)."""
+    log = chan.bus.log
+    name = chan.name
+    for ext, expression in EXTENSIONS:
+        log(7, _DP, "dialplan_hunt", 705,
+            f"Dialplan: {name} parsing [{context}->{ext}] continue=false", chan,
+            text_channel=1, prefix=False)
+        expr = expression or chan.host.emulator.park_expression
+        passed = expression is None or dest.startswith(expression[1:])
+        line, verdict = (419, "PASS") if passed else (430, "FAIL")
+        log(7, _DP, "parse_exten", line,
+            f"Dialplan: {name} Regex ({verdict}) [{ext}] destination_number({dest}) =~ "
+            f"/{expr}/ break=on-false", chan, text_channel=1, prefix=False)
+        if passed:
+            for app, data in apps:
+                log(7, _DP, "parse_exten", 566, f"Dialplan: {name} Action {app}({data}) ",
+                    chan, text_channel=1, prefix=False)
+            return

@@ -9,6 +9,7 @@ from ..model.ports import Host, Profile
 from .dialplan import dialplan_apps
 from .hooks import HOOKS
 from .legs import fire_codecs, log_new_channel
+from .sofialog import log_negotiate, log_nua_state
 
 
 def deliver_invite(caller: Channel, host: Host, profile: Profile,
@@ -51,7 +52,9 @@ def deliver_invite(caller: Channel, host: Host, profile: Profile,
     chan.set_time("created", host.clock.now_us())
     chan.set_time("profile_created", chan.times["created"])
     late = profile.late_negotiation
+    log_nua_state(chan, "received", 100, chan.facts["remote_sdp"])
     if not late:  # the offer is negotiated at once: the codecs are set before CS_INIT
+        log_negotiate(chan, chan.facts["remote_sdp"])
         fire_codecs(chan)
     chan.set_state("CS_INIT")
     chan.apply(T.IN_CREATE_HEAD_LATE if late else T.IN_CREATE_HEAD)

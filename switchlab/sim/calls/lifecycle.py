@@ -15,6 +15,7 @@ from ..model import milestones as T
 from ..model.channel import Channel
 from .cdr import apply_cdr
 from .hooks import HOOKS
+from .sofialog import log_already_hungup, log_nua_state
 
 if TYPE_CHECKING:
     from ..model.ports import Host
@@ -83,6 +84,8 @@ def hangup(chan: Channel, cause: str = "NORMAL_CLEARING", how: str = "local") ->
     elif how == "recv_cancel" and chan.kind == "sofia":
         chan.apply(T.RECV_CANCEL)
     chan.facts["hangup_how"] = how
+    if how in ("recv_bye", "recv_cancel"):  # nua_i_state terminated + nua_i_terminated
+        log_already_hungup(chan)
     if how in ("local", "bridge"):
         host.log(5, "switch_ivr.c", "switch_ivr_kill_uuid", 4404,
                  f"Hangup {chan.name} [{chan.state_name}] [{cause}]", chan, text_channel=0)
@@ -154,6 +157,7 @@ def refused(chan: Channel, status: int, reason_q850: int | None, replied: bool,
         profile.failed_out += 1
     if chan.dut_call and status == 480:
         chan.host.emulator.dut.unanswered()
+    log_nua_state(chan, "terminated", status)  # the final failure (or sofia's own)
     hangup(chan, cause, how="refused")
 
 

@@ -18,6 +18,7 @@ from .inbound import deliver_invite
 from .legs import (caller_id, create_outbound_leg, log_new_channel, log_set_uuid,
                    originator_clone, outbound_profile)
 from .lifecycle import refused, remote_bye
+from .sofialog import log_nua_state
 
 if TYPE_CHECKING:
     from .originate import Originate
@@ -84,6 +85,7 @@ def start_sofia(orig: Originate) -> None:
         host.log(7, "sofia_glue.c", "sofia_glue_do_invite", 1659,
                  f"{chan.name} sending invite version: 1.11.1-release  64bit\nLocal SDP:\n{sdp}",
                  chan)
+    log_nua_state(chan, "calling", 0)  # sofia-sip: "INVITE sent"
     route_invite(chan, ep)
 
 

@@ -5,7 +5,8 @@ listener gets DEBUG lines (``fsctl loglevel debug`` + ``log debug``), so nothing
 formatted otherwise. Locations are the 1.11.1 sources' (file, function, line):
 
 * ``switch_channel_perform_set_state``: ``(name) State Change OLD -> NEW`` at the
-  caller of ``switch_channel_set_state`` (:data:`SET_STATE_AT`);
+  caller of ``switch_channel_set_state`` (:data:`SET_STATE_AT`; a bridge's
+  HIBERNATE / RESET / SOFT_EXECUTE / EXCHANGE_MEDIA in ``switch_ivr_bridge.c``);
 * ``switch_channel_perform_set_running_state``: ``(name) Running State Change NEW
   (Cur n Tot m)`` at ``switch_core_session_run`` (``_destroy_state`` for CS_DESTROY);
 * ``STATE_MACRO`` in ``switch_core_state_machine.c``: ``(name) State X``, the
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 DEBUG = 7
 SM = "switch_core_state_machine.c"
 _RUN = "switch_core_session_run"
+_BR = "switch_ivr_bridge.c"
 Where = tuple[str, str, int]
 
 #: (new state, direction) -> the ``switch_channel_set_state`` call asking for it
@@ -40,6 +42,11 @@ SET_STATE_AT: dict[tuple[str, str], Where] = {
     ("CS_REPORTING", "inbound"): (SM, _RUN, 616),
     ("CS_DESTROY", "outbound"): (SM, _RUN, 607),
     ("CS_DESTROY", "inbound"): (SM, _RUN, 607),
+    # either direction: the states only a bridge asks for (switch_ivr_bridge.c)
+    ("CS_HIBERNATE", ""): (_BR, "switch_ivr_uuid_bridge", 2211),
+    ("CS_RESET", ""): (_BR, "uuid_bridge_on_hibernate", 1142),
+    ("CS_SOFT_EXECUTE", ""): (_BR, "uuid_bridge_on_reset", 1134),
+    ("CS_EXCHANGE_MEDIA", ""): (_BR, "switch_ivr_multi_threaded_bridge", 1791),
 }
 
 #: state -> (function, line) of its ``STATE_MACRO`` invocation
@@ -111,7 +118,8 @@ def log_state(chan: Channel, old: str, new: str) -> None:
     direction = chan.direction
     if new == "CS_INIT" and direction == "inbound" and chan.codec is None:
         direction = "inbound-late"
-    at = SET_STATE_AT.get((new, direction)) if chan.kind == "sofia" else None
+    at = (SET_STATE_AT.get((new, direction)) or SET_STATE_AT.get((new, ""))) \
+        if chan.kind == "sofia" else None
     late_sleep = old in ("CS_HANGUP", "CS_REPORTING")
     if late_sleep:  # the state change is asked for after the state's handler returned
         _sleep(chan, old)
