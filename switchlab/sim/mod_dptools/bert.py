@@ -42,7 +42,6 @@ def _custom(chan: Channel, subclass: str) -> None:
 
 
 def app_bert_test(chan: Channel, run: AppRun) -> None:
-    chan.set_var("current_application", "bert_test")
     try:
         timeout_ms = int(chan.vars.get("bert_timeout_ms", DEFAULT_TIMEOUT_MS))
     except ValueError:

@@ -101,7 +101,6 @@ def app_send_dtmf(chan: Channel, run: AppRun) -> None:
     digits, _, dur = run.data.partition("@")
     digits = digits.strip()
     ms = int(dur) if dur.strip().isdigit() and int(dur) > 0 else DEFAULT_MS
-    chan.set_var("current_application", "send_dtmf")
     chan.set_var("last_dtmf_duration", "2000")
     target = far_end(chan)
     complete(chan, run)

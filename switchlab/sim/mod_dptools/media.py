@@ -65,7 +65,6 @@ def app_playback(chan: Channel, run: AppRun) -> None:
     path = run.data
     ms = playback_ms(path, chan.host)
     run.state.update(ms=ms, started=chan.host.clock.now_us())
-    chan.set_var("current_application", "playback")
     chan.fire("PLAYBACK_START", post=_file_headers(path))
     playback_started(chan, run)
     run.handle = chan.host.later(ms / 1000.0, _playback_done, chan, run, chan=chan)
@@ -112,7 +111,6 @@ def app_record_session(chan: Channel, run: AppRun) -> None:
     path = run.data.split(" ", 1)[0]
     chan.record = (path, chan.host.clock.now_us())
     chan.facts["record_base_ms"] = chan.facts.get("peer_media_ms", 0)
-    chan.set_var("current_application", "record_session")
     chan.fire("RECORD_START", post=[("Record-File-Path", path)])
     chan.fire("MEDIA_BUG_START", pre=[("Media-Bug-Function", "session_record"),
                                       ("Media-Bug-Target", path)])
