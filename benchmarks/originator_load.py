@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import os
 import resource
 import sys
@@ -32,7 +31,10 @@ sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from simproc import FAST_DUT, free_port, start_sim, stop_sim, wait_port  # noqa: E402
+from simproc import (  # noqa: E402
+    FAST_DUT, free_port, start_sim,
+    stop_sim, store_result, wait_port,
+)
 
 from switchlab import Client  # noqa: E402
 from switchlab.loops import LOOP_CHOICES, loop_kind, run  # noqa: E402
@@ -162,11 +164,7 @@ def main() -> None:
     res = run(bench(args.rate, args.seconds, args.hold, args.mode, args.trace_memory))
     for k, v in res.items():
         print(f"{k:28} {v}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    old = json.loads(args.out.read_text()) if args.out.exists() else {}
-    old[f"{args.mode}_{args.rate:g}cps_{res['loop']}"] = res
-    args.out.write_text(json.dumps(old, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    store_result(args.out, f"{args.mode}_{args.rate:g}cps_{res['loop']}", res)
 
 
 if __name__ == "__main__":

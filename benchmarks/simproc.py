@@ -15,6 +15,7 @@ alternately in one sitting.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -87,3 +88,12 @@ def pid_rss(pid: int) -> int:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except OSError:
         return 0
+
+
+def store_result(out: Path, key: str, result: dict[str, Any]) -> None:
+    """Add ``result`` under ``key`` to the JSON file ``out`` (other keys kept), say so."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    old = json.loads(out.read_text()) if out.exists() else {}
+    old[key] = result
+    out.write_text(json.dumps(old, indent=2) + "\n")
+    print(f"wrote {out}")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import subprocess
@@ -33,7 +32,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from originator_load import rss_bytes  # noqa: E402
-from simproc import FAST_DUT, free_port, pid_rss, start_sim, stop_sim, wait_port  # noqa: E402
+from simproc import (  # noqa: E402
+    FAST_DUT, free_port, pid_rss, start_sim,
+    stop_sim, store_result, wait_port,
+)
 
 from switchlab import Client  # noqa: E402
 from switchlab.measure.run import load  # noqa: E402
@@ -175,11 +177,7 @@ def main() -> None:
     for k, v in res.items():
         if k not in ("samples", "emulator_stderr_tail"):
             print(f"{k:30} {v}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    old = json.loads(args.out.read_text()) if args.out.exists() else {}
-    old[f"{args.mode}_{args.calls}calls_{args.rate:g}cps"] = res
-    args.out.write_text(json.dumps(old, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    store_result(args.out, f"{args.mode}_{args.calls}calls_{args.rate:g}cps", res)
     if res["rows_lost"] != 0:
         print(f"ROWS LOST: {res['rows_lost']}", file=sys.stderr)
         sys.exit(1)
