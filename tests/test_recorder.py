@@ -145,14 +145,16 @@ HEADER = "variable_sip_h_X-switchlab_call_id"
 
 
 class FakeListener:
-    """What the recorder needs of an EventListener: the tracking header, handlers and
-    the column sinks (app outcomes)."""
+    """What the recorder needs of an EventListener: the tracking header, handlers,
+    the column sinks (app outcomes) and its sessions (none kept here: the recorder
+    reads the tracking header of each event)."""
 
     call_tracking_header = HEADER
 
     def __init__(self) -> None:
         self.handlers: dict[str, list[Callable[[Event], None]]] = {}
         self.column_sinks: list[Callable[[str, str, object], None]] = []
+        self.sessions: dict[str, object] = {}
 
     def add_handler(self, name: str, fn: Callable[[Event], None]) -> None:
         self.handlers.setdefault(name, []).append(fn)

@@ -57,22 +57,27 @@ class EventLike(Protocol):
 
 
 class _Leg:
-    """What one leg's events told us."""
+    """What one leg's events told us.
+
+    The outcome (cause, SIP code, disposition) is read from the hangup events
+    only when the row is built: CHANNEL_HANGUP_COMPLETE carries the final
+    variables (e.g. a cancelled call's ``sip_hangup_disposition`` only appears
+    there), so its values win; CHANNEL_HANGUP's fill what it lacks.
+    """
 
     __slots__ = (
         "answer",
-        "cause",
         "complete",
+        "completes",
         "create",
-        "disposition",
         "early_media",
         "hangup",
         "hangup_seen",
+        "hangups",
         "progress",
         "rx_answer",
         "rx_create",
         "rx_hangup",
-        "sip_code",
     )
 
     def __init__(self) -> None:
@@ -84,57 +89,78 @@ class _Leg:
         self.rx_create: float | None = None
         self.rx_answer: float | None = None
         self.rx_hangup: float | None = None
-        self.cause: str | None = None
-        self.sip_code: int | None = None
-        self.disposition: str | None = None
         self.complete = False
         self.hangup_seen = False
+        self.hangups: list[EventLike] | None = None  # CHANNEL_HANGUP events, arrival order
+        self.completes: list[EventLike] | None = None  # CHANNEL_HANGUP_COMPLETE events
 
-    def add(self, ev: EventLike) -> bool:
-        name = ev.name
-        if name not in RECORDED_EVENTS:
-            return False
-        ts = ev.timestamp_us
-        rx = getattr(ev, "received", None) or None
+    def add(self, ev: EventLike, name: str, ts: int | None, rx: float | None) -> bool:
+        """Record ``ev`` (named ``name``, stamped ``ts`` µs, received at ``rx``)."""
         if name == CREATE:
             if self.create is None:
                 self.create, self.rx_create = ts, rx
+        elif name == ANSWER:
+            if self.answer is None:
+                self.answer, self.rx_answer = ts, rx
+        elif name == HANGUP or name == HANGUP_COMPLETE:
+            # CHANNEL_HANGUP's stamp is the hangup time, whatever the arrival order;
+            # CHANNEL_HANGUP_COMPLETE's stands in until (unless) it arrives
+            if name == HANGUP:
+                if not self.hangup_seen:
+                    self.hangup_seen = True
+                    self.hangup = ts
+                if self.hangups is None:
+                    self.hangups = [ev]
+                else:
+                    self.hangups.append(ev)
+            else:
+                if self.hangup is None:
+                    self.hangup = ts
+                if self.completes is None:
+                    self.completes = [ev]
+                else:
+                    self.completes.append(ev)
+                self.complete = True
+            if rx is not None and (self.rx_hangup is None or rx < self.rx_hangup):
+                self.rx_hangup = rx
         elif name == PROGRESS:
             if self.progress is None:
                 self.progress = ts
         elif name == PROGRESS_MEDIA:
             if self.early_media is None:
                 self.early_media = ts
-        elif name == ANSWER:
-            if self.answer is None:
-                self.answer, self.rx_answer = ts, rx
-        else:  # HANGUP or HANGUP_COMPLETE
-            # CHANNEL_HANGUP's stamp is the hangup time, whatever the arrival order;
-            # CHANNEL_HANGUP_COMPLETE's stands in until (unless) it arrives
-            if name == HANGUP and not self.hangup_seen:
-                self.hangup_seen = True
-                self.hangup = ts
-            elif self.hangup is None:
-                self.hangup = ts
-            if rx is not None and (self.rx_hangup is None or rx < self.rx_hangup):
-                self.rx_hangup = rx
-            self._outcome(ev, overwrite=name == HANGUP_COMPLETE)
-            if name == HANGUP_COMPLETE:
-                self.complete = True
+        else:
+            return False
         return True
 
-    def _outcome(self, ev: EventLike, overwrite: bool) -> None:
-        # CHANNEL_HANGUP_COMPLETE carries the final variables (e.g. a cancelled
-        # call's sip_hangup_disposition only appears there), so it wins.
-        cause = ev.get("Hangup-Cause") or ev.get("variable_hangup_cause")
-        if cause and (overwrite or self.cause is None):
-            self.cause = cause
-        code = sip_code_of(ev)
-        if code is not None and (overwrite or self.sip_code is None):
-            self.sip_code = code
-        disp = ev.get("variable_sip_hangup_disposition")
-        if disp and (overwrite or self.disposition is None):
-            self.disposition = disp
+    def outcome(self, code: bool = True) -> tuple[str | None, int | None, str | None]:
+        """``(cause, SIP code, disposition)``: for each, the value of the last
+        CHANNEL_HANGUP_COMPLETE that has one, else of the first CHANNEL_HANGUP
+        (without ``code``, the SIP code is not read: None)."""
+        cause = sip = disp = None
+        for ev in _newest_complete_first(self.completes, self.hangups):
+            if cause is None:
+                cause = _cause_of(ev)
+            if code and sip is None:
+                sip = sip_code_of(ev)
+            if disp is None:
+                disp = ev.get("variable_sip_hangup_disposition") or None
+            if cause is not None and disp is not None and (sip is not None or not code):
+                break
+        return cause, sip, disp
+
+
+def _newest_complete_first(completes: list[EventLike] | None,
+                           hangups: list[EventLike] | None) -> list[EventLike]:
+    if completes is None:
+        return hangups or []
+    if hangups is None:
+        return completes[::-1]
+    return completes[::-1] + hangups
+
+
+def _cause_of(ev: EventLike) -> str | None:
+    return ev.get("Hangup-Cause") or ev.get("variable_hangup_cause") or None
 
 
 def sip_code_of(headers: EventLike | Mapping[str, str]) -> int | None:
@@ -272,13 +298,28 @@ class CallRecord:
         """Record a channel event of the ``"caller"`` or ``"callee"`` leg
         (by default: the caller leg when ``ev.uuid`` is :attr:`call_id`, else
         the callee leg). Returns False for events the row does not use."""
-        if leg is None:
+        name = ev.name
+        if name not in RECORDED_EVENTS:
+            if leg is None or leg in ("caller", "callee"):
+                return False
+        elif leg is None:
             leg = "caller" if ev.uuid == self.call_id else "callee"
         if leg == "caller":
-            return self.caller.add(ev)
+            return self.caller.add(ev, name, ev.timestamp_us,
+                                   getattr(ev, "received", None) or None)
         if leg == "callee":
-            return self.callee.add(ev)
+            return self.callee.add(ev, name, ev.timestamp_us,
+                                   getattr(ev, "received", None) or None)
         raise ValueError(f"leg must be 'caller' or 'callee', not {leg!r}")
+
+    def add_stamped(self, ev: EventLike, name: str, uuid: str | None, ts: int | None,
+                    rx: float | None) -> bool:
+        """:meth:`add_event` for a caller that already read ``ev``'s name,
+        ``Unique-ID`` and ``Event-Date-Timestamp`` (the recorder: the listener
+        read them once for every handler); ``rx`` is its receive time."""
+        if name not in RECORDED_EVENTS:
+            return False
+        return (self.caller if uuid == self.call_id else self.callee).add(ev, name, ts, rx or None)
 
     def job_result(self, body: str | bytes, received: float) -> None:
         """Record the bgapi originate result (``+OK <uuid>`` or ``-ERR CAUSE``)
@@ -334,13 +375,17 @@ class CallRecord:
     def row(self) -> dict[str, Any]:
         """The row dict (every column of :data:`~switchlab.measure.schema.COLUMNS`)."""
         c, e = self.caller, self.callee
-        cause = c.cause
+        cause, sip_code, disposition = c.outcome()
         if cause is None and self.job_ok is False:
             cause = self.job_cause
+        e_cause = e_disposition = None
+        if cause is None or not (self.local_hangup or disposition in SENT_DISPOSITIONS
+                                 or disposition in RECEIVED_DISPOSITIONS):
+            e_cause, _, e_disposition = e.outcome(code=False)  # read only when needed
         if cause is None:
-            cause = e.cause or self.local_cause
+            cause = e_cause or self.local_cause
         side = SIDE_LOCAL if self.local_hangup else side_from_dispositions(
-            c.disposition, e.disposition)
+            disposition, e_disposition)
         job_done = None
         if self.rx_job is not None:
             job_done = self.launch_us + round((self.rx_job - self.rx_launch) * 1e6)
@@ -356,8 +401,8 @@ class CallRecord:
             "rx_launch": self.rx_launch, "rx_job": self.rx_job,
             "rx_caller_create": c.rx_create, "rx_caller_answer": c.rx_answer,
             "rx_caller_hangup": c.rx_hangup,
-            "hangup_cause": cause, "sip_code": c.sip_code, "hangup_side": side,
-            "hangup_disposition": c.disposition, "failed": bool(failed),
+            "hangup_cause": cause, "sip_code": sip_code, "hangup_side": side,
+            "hangup_disposition": disposition, "failed": bool(failed),
             "active_calls": self.active_calls, "erlangs": self.erlangs,
             "target_rate": self.target_rate,
         }

@@ -60,14 +60,29 @@ class Recorder:
     def attach(self, listener: EventListener) -> None:
         """Receive the recorded events of one host's listener."""
         header = listener.call_tracking_header
+        sessions = listener.sessions
+        open_ = self.open
+        on_leg_event = self._on_event
 
-        def on_event(ev: Event, header: str = header) -> None:
-            call_id = ev.get(header)
+        def on_event(ev: Event) -> None:
+            # The listener has read the event's name, uuid and stamp into its
+            # session's timeline, and the tracking variable once per channel:
+            # nothing is looked up in the event again.
+            uuid = ev.uuid
+            sess = sessions.get(uuid) if uuid is not None else None
+            if sess is not None and sess.timeline:
+                call_id = sess.call_id
+                rec = open_.get(call_id) if call_id is not None else None
+                if rec is not None:
+                    name, ts, rx = sess.timeline[-1]
+                    on_leg_event(rec, ev, name, sess.uuid, ts, rx)
+                return
+            call_id = ev.get(header)  # a channel the listener does not keep
             if call_id is None:
                 return
-            rec = self.open.get(call_id)
+            rec = open_.get(call_id)
             if rec is not None:
-                self._on_event(rec, ev)
+                on_leg_event(rec, ev, ev.name, uuid, ev.timestamp_us, ev.received)
 
         for name in RECORDED_EVENTS:
             listener.add_handler(name, on_event)
@@ -101,16 +116,17 @@ class Recorder:
             rec.fail_locally(type(fut.exception()).__name__.upper())
         self._maybe_done(rec)
 
-    def _on_event(self, rec: CallRecord, ev: Event) -> None:
+    def _on_event(self, rec: CallRecord, ev: Event, name: str, uuid: str | None, ts: int | None,
+                  rx: float) -> None:
         was_answered = rec.answered
-        if not rec.add_event(ev):
+        if not rec.add_stamped(ev, name, uuid, ts, rx):
             return
-        name = ev.name
-        if name == "CHANNEL_ANSWER" and not was_answered and rec.answered:
-            self.answered_open += 1
-            if self.on_answer is not None:
-                self.on_answer(rec)
-        elif name == "CHANNEL_HANGUP_COMPLETE" and ev.uuid == rec.call_id:
+        if name == "CHANNEL_ANSWER":
+            if not was_answered and rec.answered:
+                self.answered_open += 1
+                if self.on_answer is not None:
+                    self.on_answer(rec)
+        elif name == "CHANNEL_HANGUP_COMPLETE" and uuid == rec.call_id:
             self._caller_done[rec.call_id] = time.monotonic()
         self._maybe_done(rec)
 

@@ -240,6 +240,7 @@ class EventListener:
         if call_id is None and name not in _FULL:
             return  # this event has no variables; try again with the next one
         sess._tied = True
+        sess.call_id = call_id
         app_id = ev.get(self.app_id_header)
         sess.app_id = app_id
         key = call_id or sess.uuid

@@ -72,7 +72,8 @@ class Session(CallFlow, Media):
     """One channel (call leg). Created and updated by the ``EventListener``.
 
     Attributes: ``uuid``, ``host``, ``answered``, ``hungup``, ``destroyed``,
-    ``hangup_cause``, ``call`` (its :class:`~switchlab.state.Call`), ``app_id``,
+    ``hangup_cause``, ``call`` (its :class:`~switchlab.state.Call`), ``call_id`` (the
+    tracking variable's value, None without one), ``app_id``,
     ``job`` (the originate :class:`~switchlab.connection.Job`, when known),
     ``vars`` (scratch space for apps), ``timeline`` (``(event name,
     FreeSWITCH µs stamp, local monotonic receive time)`` per event, wire
@@ -84,7 +85,7 @@ class Session(CallFlow, Media):
     history = 6
 
     __slots__ = ("uuid", "conn", "host", "events", "timeline", "answered", "hungup", "destroyed",
-                 "lost", "hangup_cause", "call", "app_id", "job", "vars", "created", "_direction",
+                 "lost", "hangup_cause", "call", "call_id", "app_id", "job", "vars", "created", "_direction",
                  "_waiters", "_release_handle", "_tied", "_apps", "__weakref__")
 
     def __init__(self, uuid: str, conn: Connection, host: str | None = None) -> None:
@@ -99,6 +100,7 @@ class Session(CallFlow, Media):
         self.lost = False
         self.hangup_cause: str | None = None
         self.call: Call | None = None
+        self.call_id: str | None = None
         self.app_id: str | None = None
         self.job: Job | None = None
         self.vars = Vars()
