@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import uuid as _uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -33,8 +34,23 @@ log = logging.getLogger(__name__)
 _URL_LINE = re.compile(r"^URL\s+sips?:[^@\s]*@?(\[[^\]]+\]|[^:;>\s]+)(?::(\d+))?", re.M)
 
 
+#: the variant digit of a version-4 UUID for each random hex digit (RFC 4122: 10xx)
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+#: a uuid4 string (lowercase, as ``str(uuid.uuid4())``): what the originate template takes
+_PLAIN_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
+#: stands for the call's uuid while an originate command is built once per set of parameters
+_UUID_SLOT = "00000000-0000-4000-8000-00000000c0de"
+_TEMPLATES_MAX = 64
+
+
 def _uuid4() -> str:
-    return str(_uuid.uuid4())
+    """A random (version 4) UUID string, like ``str(uuid.uuid4())`` at a third of its cost.
+
+    >>> u = _uuid4(); str(_uuid.UUID(u)) == u and _uuid.UUID(u).version
+    4
+    """
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 def parse_sofia_url(body: str) -> tuple[str, int]:
@@ -78,6 +94,8 @@ class Client:
         self._loaded: dict[str, dict[str, LoadedApp]] = {}
         self._profiles: dict[str, tuple[str, int]] = {}
         self._subscribed: set[str] = set()
+        # originate command per set of parameters, split where the call's uuid goes
+        self._templates: dict[tuple[Any, ...], list[str] | None] = {}
 
     @property
     def address(self) -> str:
@@ -194,11 +212,35 @@ class Client:
         :class:`~switchlab.errors.CommandError` (a ValueError) and nothing is sent.
         """
         uuid = uuid_func()
-        cmd = self.originate_string(dest_url, profile, proxy, app_id, vars, timeout, uuid)
-        job = self._conn.bgapi(cmd)
+        cmd = self._templated(dest_url, profile, proxy, app_id, vars, timeout, uuid)
+        if cmd is None:
+            cmd = self.originate_string(dest_url, profile, proxy, app_id, vars, timeout, uuid)
+        job = self._conn.bgapi(cmd, job_uuid=_uuid4())
         job.sess_uuid = job.call_id = uuid
         job.app_id = app_id or self.client_id
         return job
+
+    def _templated(self, dest_url: str, profile: str, proxy: str | None, app_id: str | None,
+                   vars: Mapping[str, object] | None, timeout: float, uuid: str) -> str | None:
+        """:meth:`originate_string`'s command from a template built (and checked) once
+        per set of parameters (a load test repeats the same few); None when the
+        parameters or the uuid do not fit one (then it is built in full)."""
+        if not _PLAIN_UUID(uuid):
+            return None
+        key = (dest_url, profile, proxy, app_id, timeout, *(vars or {}).items())
+        try:
+            known = key in self._templates
+        except TypeError:  # an unhashable value
+            return None
+        if not known:
+            if len(self._templates) >= _TEMPLATES_MAX:
+                self._templates.clear()
+            cmd = self.originate_string(dest_url, profile, proxy, app_id, vars, timeout, _UUID_SLOT)
+            split = cmd.split(_UUID_SLOT)
+            # the uuid goes into origination_uuid and the tracking variable, nowhere else
+            self._templates[key] = split if len(split) == 3 else None
+        parts = self._templates[key]
+        return None if parts is None else uuid.join(parts)
 
     def hupall(self, app_id: str | None = None, cause: str = "NORMAL_CLEARING"
                ) -> asyncio.Future[list[str]]:

@@ -89,6 +89,32 @@ async def test_injection_is_refused_and_nothing_is_sent(what, kwargs, words) -> 
         await client.close()
 
 
+async def test_originate_sends_exactly_its_originate_string() -> None:
+    """originate builds each set of parameters' command once (a template) and only
+    puts the call's uuid in: what it sends is originate_string's command, byte for byte."""
+    cases = [({}, {}), ({"proxy": "127.0.0.1:5070", "app_id": "tone"}, {}),
+             ({"timeout": 2.5}, {"n": 1, "flag": True, "s": "a.b"}),
+             ({"profile": "internal"}, {"x": "00000000-0000-4000-8000-00000000c0de"})]
+    async with FakeESL(responder=FakeSwitch()) as fs:
+        client = Client(fs.address)
+        await client.connect()
+        sent: list[tuple[str, str]] = []
+        for kwargs, variables in cases * 2:  # the second time from the template
+            job = client.originate("Fred@127.0.0.1:5080", vars=variables, **kwargs)
+            expected = client.originate_string("Fred@127.0.0.1:5080", vars=variables,
+                                               uuid=job.call_id, **kwargs)
+            sent.append((job.command, expected))
+            assert job.call_id and job.uuid != job.call_id
+        odd = client.originate("Fred@127.0.0.1:5080", uuid_func=lambda: "call.1")  # not a uuid
+        sent.append((odd.command, client.originate_string("Fred@127.0.0.1:5080", uuid="call.1")))
+        await client.api("status")
+        lines = [c.line for c in fs.peers[0].commands if c.line.startswith("bgapi ")]
+        assert lines == [f"bgapi {expected}" for _, expected in sent]
+        assert all(command == expected for command, expected in sent)
+        assert len({command for command, _ in sent}) == len(sent)  # a fresh uuid per call
+        await client.close()
+
+
 def test_values_that_are_fine() -> None:
     c = Client()
     for dest in ("Fred@127.0.0.1:5080", "answer-1@fs.example.org", "+15551234@h;transport=tcp",

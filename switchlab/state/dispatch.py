@@ -85,6 +85,10 @@ class EventListener:
         self._call_end: list[Callable[[Call], Any]] = []
         self._released: set[str] = set()
         self._released_order: deque[str] = deque()
+        # sessions whose CHANNEL_HANGUP_COMPLETE came: uuid -> (release deadline, session),
+        # one timer for all of them (CHANNEL_DESTROY normally comes first)
+        self._unreleased: dict[str, tuple[float, Session]] = {}
+        self._release_timer: asyncio.TimerHandle | None = None
         # statistics
         self.total_sessions = 0
         self.total_calls = 0
@@ -185,10 +189,8 @@ class EventListener:
                     self._hungup(sess, ev)
                 elif name == "CHANNEL_HANGUP_COMPLETE":
                     self._hungup(sess, ev)
-                    if sess._release_handle is None and self.release_after_hangup is not None:
-                        sess._release_handle = self.conn.loop.call_later(
-                            self.release_after_hangup, self._release, sess,
-                            "no CHANNEL_DESTROY after CHANNEL_HANGUP_COMPLETE")
+                    if self.release_after_hangup is not None and uuid not in self._unreleased:
+                        self._release_later(sess)
         handlers = self._handlers
         if handlers:
             for fn in handlers.get(name, ()):
@@ -262,11 +264,32 @@ class EventListener:
             sess.hangup_cause = cause
             self.hangup_causes[cause or "UNKNOWN"] += 1
 
+    def _release_later(self, sess: Session) -> None:
+        """Release ``sess`` ``release_after_hangup`` seconds from now unless its
+        CHANNEL_DESTROY comes first."""
+        loop = self.conn.loop
+        delay = self.release_after_hangup or 0.0
+        self._unreleased[sess.uuid] = (loop.time() + delay, sess)
+        if self._release_timer is None:
+            self._release_timer = loop.call_later(delay, self._release_overdue)
+
+    def _release_overdue(self) -> None:
+        self._release_timer = None
+        loop = self.conn.loop
+        now = loop.time()
+        for deadline, sess in [v for v in self._unreleased.values() if v[0] <= now]:
+            self._release(sess, "no CHANNEL_DESTROY after CHANNEL_HANGUP_COMPLETE")
+        if self._unreleased:
+            first = min(deadline for deadline, _ in self._unreleased.values())
+            self._release_timer = loop.call_at(first, self._release_overdue)
+
     def _release(self, sess: Session, reason: str | None = None) -> None:
         uuid = sess.uuid
         if self.sessions.get(uuid) is not sess:
             return
         del self.sessions[uuid]
+        if self._unreleased:
+            self._unreleased.pop(uuid, None)
         if reason:
             sess.lost = True
         sess._end(reason)
@@ -347,5 +370,8 @@ class EventListener:
             f"connection closed: {self.conn.closed_reason}"
         for sess in list(self.sessions.values()):
             self._release(sess, reason)
+        if self._release_timer is not None:
+            self._release_timer.cancel()
+            self._release_timer = None
         for task in list(self._tasks):
             task.cancel()

@@ -86,7 +86,7 @@ class Session(CallFlow, Media):
 
     __slots__ = ("uuid", "conn", "host", "events", "timeline", "answered", "hungup", "destroyed",
                  "lost", "hangup_cause", "call", "call_id", "app_id", "job", "vars", "created", "_direction",
-                 "_waiters", "_release_handle", "_tied", "_apps", "__weakref__")
+                 "_waiters", "_tied", "_apps", "__weakref__")
 
     def __init__(self, uuid: str, conn: Connection, host: str | None = None) -> None:
         self.uuid = uuid
@@ -107,7 +107,6 @@ class Session(CallFlow, Media):
         self.created = 0.0
         self._direction: str | None = None
         self._waiters: dict[str, list[asyncio.Future[Event]]] | None = None
-        self._release_handle: asyncio.TimerHandle | None = None
         self._tied = False
         self._apps: dict[str, list[Any]] | None = None  # app uuid -> [future, loops left]
 
@@ -128,9 +127,6 @@ class Session(CallFlow, Media):
 
     def _end(self, reason: str | None = None) -> None:
         self.destroyed = True
-        if self._release_handle is not None:
-            self._release_handle.cancel()
-            self._release_handle = None
         if self._apps:
             self._fail_apps(reason or "the channel was destroyed")
         waiters, self._waiters = self._waiters, None
