@@ -98,7 +98,16 @@ class Run(RunView):
 
     def add_record(self, record: CallRecord) -> dict[str, Any]:
         """Add a :class:`~switchlab.measure.record.CallRecord`'s row; returns it."""
-        return self.add_row(record.row())
+        if type(self).add_row is not Run.add_row:  # a subclass's add_row sees every row
+            return self.add_row(record.row())
+        # CallRecord.row() has every column, derived; an app's own columns were
+        # checked by CallRecord.set_column: only the run id and the order are left
+        full = dict.fromkeys(COLUMNS)
+        full.update(record.row())
+        if full["run_id"] is None:
+            full["run_id"] = self.run_id
+        self.call_table.append(full, self._calls_journal)
+        return full
 
     def _journal(self, entry: dict[str, Any], into: list[dict[str, Any]],
                  **extra: Any) -> dict[str, Any]:

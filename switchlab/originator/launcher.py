@@ -71,23 +71,29 @@ class Launcher:
         self.lags: list[float] = []
         self.launched = 0
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._waiter: asyncio.Future[None] | None = None  # the sleep in progress
+        self._done: asyncio.Future[None] | None = None  # resolved when launching stops
+        self._wakeup: asyncio.Handle | None = None  # the timer (or soon-call) of the next step
+        self._soon = False  # the next step is due at once (poked)
         self._limited = False  # sleeping because the concurrency limit is reached
         self._rr = 0
 
     def start(self, loop: asyncio.AbstractEventLoop) -> asyncio.Task[None]:
-        """Run the launch loop as a task of ``loop``."""
+        """Run the launch loop on ``loop``: a task that ends when launching stops."""
         self._loop = loop
         return loop.create_task(self._run())
 
     def poke(self) -> None:
         """Wake the loop: a parameter changed or launching stopped."""
-        _wake(self._waiter)
+        wakeup = self._wakeup
+        if wakeup is not None and not self._soon:  # asleep: look again at once
+            wakeup.cancel()
+            self._soon = True
+            self._wakeup = self._loop.call_soon(self._step)  # type: ignore[union-attr]
 
     def slot_freed(self) -> None:
         """A call ended: wake the loop only if it waits for a free slot."""
         if self._limited:
-            _wake(self._waiter)
+            self.poke()
 
     def reshape(self, shape: LoadShape) -> None:
         """Apply a new load shape from the next launch."""
@@ -98,21 +104,6 @@ class Launcher:
         self.schedule.retune(self.last_due if self.last_due is not None else now, now)
         self.poke()
 
-    async def _sleep_until(self, when: float) -> None:
-        """Sleep until ``when`` or a :meth:`poke` (one future and one timer, no task)."""
-        loop = self._loop
-        assert loop is not None
-        delay = when - time.monotonic()
-        if delay <= 0:
-            return
-        fut = self._waiter = loop.create_future()
-        timer = loop.call_later(delay, _wake, fut)
-        try:
-            await fut
-        finally:
-            timer.cancel()
-            self._waiter = None
-
     async def _run(self) -> None:
         target = self.target
         if not any(c.connected for c in target.pool) or self.picker is None:
@@ -120,7 +111,39 @@ class Launcher:
         now = time.monotonic()
         sched = self.schedule = LaunchSchedule(target.shape, t0=target.start_clock(now))
         sched.rebase(now)
+        assert self._loop is not None
+        done = self._done = self._loop.create_future()
+        # Launches run in timer callbacks (one timer per sleep, no task wake-up per launch);
+        # this task only waits for the end.
+        self._step()
+        try:
+            await done
+        finally:
+            self._done = None
+            if self._wakeup is not None:
+                self._wakeup.cancel()
+                self._wakeup = None
+            self._limited = False
+        self.on_stop()
+
+    def _step(self) -> None:
+        """Launch every call that is due, then sleep until the next one (a timer)."""
+        self._wakeup = None
+        self._soon = False
+        try:
+            self._launch_due()
+        except Exception as exc:
+            if self._done is not None and not self._done.done():
+                self._done.set_exception(exc)
+
+    def _launch_due(self) -> None:
+        target = self.target
+        sched = self.schedule
+        assert sched is not None
         recorder = target.recorder
+        if self._limited:  # woke from a wait for a free slot (or a poke)
+            self._limited = False
+            sched.rebase(time.monotonic())
         while target.state is OriginatorState.ORIGINATING:
             cap = target.max_offered
             if cap is not None and recorder.offered >= cap:
@@ -130,24 +153,24 @@ class Launcher:
                 break  # the load shape ended
             now = time.monotonic()
             if due > now:
-                await self._sleep_until(due)
-                continue  # re-check: a retune or stop may have happened
+                self._sleep(due - now)  # a retune or stop re-checks at the wake-up
+                return
             if sched.paused:  # rate 0 up to ``due``: look again from now, never spin
                 sched.rebase(now)
-                await self._sleep_until(now + sched.PAUSE_POLL)
-                continue
+                self._sleep(sched.PAUSE_POLL)
+                return
             if recorder.active >= target.limit:
                 self._limited = True
-                try:
-                    await self._sleep_until(now + self.LIMIT_POLL)
-                finally:
-                    self._limited = False
-                sched.rebase(time.monotonic())
-                continue
+                self._sleep(self.LIMIT_POLL)
+                return
             sched.pop()
             self.last_due = due
             self._launch(due)
-        self.on_stop()
+        if self._done is not None and not self._done.done():
+            self._done.set_result(None)
+
+    def _sleep(self, delay: float) -> None:
+        self._wakeup = self._loop.call_later(delay, self._step)  # type: ignore[union-attr]
 
     def _pick_client(self) -> Client | None:
         clients = self.target.pool.clients
@@ -197,7 +220,3 @@ class Launcher:
         recorder.launched(record, job)
         self.launched += 1
 
-
-def _wake(fut: asyncio.Future[None] | None) -> None:
-    if fut is not None and not fut.done():
-        fut.set_result(None)
