@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from ..client import Client
+from ..esl.job import silence
 from ..measure import CallRecord
 from ..pool import ClientPool
 
@@ -14,6 +16,7 @@ class HoldTimers:
     def __init__(self, pool: ClientPool) -> None:
         self.pool = pool
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._clients: dict[str, Client] = {}  # by address
 
     def __len__(self) -> int:
         return len(self._timers)
@@ -25,12 +28,14 @@ class HoldTimers:
 
     def _expire(self, rec: CallRecord) -> None:
         self._timers.pop(rec.call_id, None)
-        client = next((c for c in self.pool if c.address == rec.host), None)
+        client = self._clients.get(rec.host)  # type: ignore[arg-type]
+        if client is None or client.address != rec.host:
+            self._clients = {c.address: c for c in self.pool}
+            client = self._clients.get(rec.host)  # type: ignore[arg-type]
         if client is None or not client.connected:
             return
         rec.hung_up_locally()
-        fut = client.api(f"uuid_kill {rec.call_id}", check=False)
-        fut.add_done_callback(lambda f: f.cancelled() or f.exception())
+        client.api(f"uuid_kill {rec.call_id}", check=False).add_done_callback(silence)
 
     def cancel(self, call_id: str) -> None:
         """The call ended: forget its timer."""

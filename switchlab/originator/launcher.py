@@ -189,7 +189,8 @@ class Launcher:
             client = self._pick_client()
             if client is None:
                 break
-            dest = self.dests.get(client.address) or (
+            address = client.address
+            dest = self.dests.get(address) or (
                 target.dest if isinstance(target.dest, str) else target.dest(client))
             now_wall, now_mono = time.time(), time.monotonic()
             try:
@@ -214,7 +215,7 @@ class Launcher:
             self.lags.append(now_mono - due)
         recorder = target.recorder
         record = CallRecord(job.call_id or job.uuid, launch=now_wall, launch_monotonic=now_mono,
-                            run_id=target.run.run_id, host=client.address, app=app_id, dest=dest,
+                            run_id=target.run.run_id, host=address, app=app_id, dest=dest,
                             active_calls=float(recorder.active),
                             erlangs=float(recorder.answered_open), target_rate=target.rate)
         recorder.launched(record, job)

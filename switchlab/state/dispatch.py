@@ -194,7 +194,10 @@ class EventListener:
         handlers = self._handlers
         if handlers:
             for fn in handlers.get(name, ()):
-                self._call(fn, ev)
+                try:
+                    fn(ev)
+                except Exception:
+                    self._failed(fn, ev)
             for fn in handlers.get("*", ()):
                 self._call(fn, ev)
         if sess is not None:
@@ -214,7 +217,10 @@ class EventListener:
         try:
             fn(arg)
         except Exception:
-            log.exception("%s: %r failed on %r", self.conn.address, fn, arg)
+            self._failed(fn, arg)
+
+    def _failed(self, fn: Callable[[Any], Any], arg: Any) -> None:
+        log.exception("%s: %r failed on %r", self.conn.address, fn, arg)
 
     def _spawn(self, fn: CoroFn, model: Any) -> None:
         try:

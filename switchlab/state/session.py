@@ -43,15 +43,18 @@ class Vars(dict[str, Any]):
     Set values with ``vars[name] = value`` (that is what wakes waiters).
     """
 
+    # no __init__: made for every session and call, most never used; ``_waiters``
+    # is set by the first ``_wait``
     __slots__ = ("_waiters",)
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._waiters: dict[str, list[asyncio.Future[Any]]] | None = None
+    _waiters: dict[str, list[asyncio.Future[Any]]]
 
     def __setitem__(self, key: str, value: Any) -> None:
         super().__setitem__(key, value)
-        waiters = self._waiters
+        try:
+            waiters = self._waiters
+        except AttributeError:
+            return
         if waiters and value:
             for fut in waiters.pop(key, ()):
                 if not fut.done():
@@ -62,9 +65,11 @@ class Vars(dict[str, Any]):
         if self.get(key):
             fut.set_result(self[key])
             return fut
-        if self._waiters is None:
-            self._waiters = {}
-        self._waiters.setdefault(key, []).append(fut)
+        try:
+            waiters = self._waiters
+        except AttributeError:
+            waiters = self._waiters = {}
+        waiters.setdefault(key, []).append(fut)
         return fut
 
 
