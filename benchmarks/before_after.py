@@ -31,6 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "bench" / "per_call_cost.json"
 
 
+#: figures whose median is compared to the "before" tree's (a ratio < 1 is less CPU)
+RATIOS = ("events_per_cpu_s", "cpu_ms_per_call", "launch_lag_p50_ms", "launch_lag_p99_ms")
+
+
 def machine(load: list) -> dict:
     """The machine a report comes from, with the load averages seen during the run."""
     return {"python": platform.python_version(), "platform": platform.platform(),
@@ -67,11 +71,12 @@ def esl(tree: Path, loop: str | None, events: int, tmp: Path) -> dict:
     return {"events_per_cpu_s": r["events_per_cpu_s"], "correct": r["correct"]}
 
 
-def originator(tree: Path, loop: str | None, rate: float, seconds: float, tmp: Path) -> dict:
+def originator(tree: Path, loop: str | None, rate: float, seconds: float, hold: float,
+               tmp: Path) -> dict:
     out = tmp / "orig.json"
     out.unlink(missing_ok=True)
-    (r,) = _run(tree, "originator_load.py", ["--rate", f"{rate:g}", "--seconds", f"{seconds:g}"],
-                loop, out).values()
+    (r,) = _run(tree, "originator_load.py", ["--rate", f"{rate:g}", "--seconds", f"{seconds:g}",
+                                             "--hold", f"{hold:g}"], loop, out).values()
     return {"cpu_ms_per_call": 1e3 * r["cpu_s"] / r["offered"],
             "launch_lag_p99_ms": r["launch_lag_ms"]["p99"],
             "launch_lag_p50_ms": r["launch_lag_ms"]["p50"],
@@ -87,6 +92,12 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=20000)
     ap.add_argument("--rate", type=float, default=300.0)
     ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--hold", type=float, default=1.0, help="originator_load --hold")
+    ap.add_argument("--only", choices=("esl", "originator"), default=None,
+                    help="run one of the two benchmarks (default: both)")
+    ap.add_argument("--loops", default=None,
+                    help="comma-separated loops of the 'after' tree (default: asyncio and, "
+                         "when installed, uvloop)")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     try:
@@ -94,6 +105,8 @@ def main() -> None:
         loops = ["asyncio", "uvloop"]
     except ImportError:
         loops = ["asyncio"]
+    if args.loops:
+        loops = [k.strip() for k in args.loops.split(",") if k.strip()]
     variants = [("before", None)] + [(f"after-{k}", k) for k in loops]
     samples: dict[str, dict[str, list]] = {v: {} for v, _ in variants}
     load = [os.getloadavg()]
@@ -105,8 +118,11 @@ def main() -> None:
         for rnd in range(args.rounds):
             for name, loop in variants:
                 tree = before if loop is None else ROOT
-                got = {**esl(tree, loop, args.events, tmp),
-                       **originator(tree, loop, args.rate, args.seconds, tmp)}
+                got = {}
+                if args.only != "originator":
+                    got.update(esl(tree, loop, args.events, tmp))
+                if args.only != "esl":
+                    got.update(originator(tree, loop, args.rate, args.seconds, args.hold, tmp))
                 for k, v in got.items():
                     samples[name].setdefault(k, []).append(v)
                 print(f"round {rnd + 1} {name:14s} " + "  ".join(
@@ -116,8 +132,7 @@ def main() -> None:
     medians = {name: {k: statistics.median(v) if k != "correct" else all(v) for k, v in s.items()}
                for name, s in samples.items()}
     base = medians["before"]
-    ratios = {name: {"events_per_cpu_s": m["events_per_cpu_s"] / base["events_per_cpu_s"],
-                     "cpu_per_call": m["cpu_ms_per_call"] / base["cpu_ms_per_call"]}
+    ratios = {name: {k: m[k] / base[k] for k in RATIOS if k in m and base.get(k)}
               for name, m in medians.items() if name != "before"}
     report = {
         "benchmark": "per_call_cost (before/after, one sitting)",
@@ -127,14 +142,16 @@ def main() -> None:
                                 capture_output=True, text=True).stdout.strip() + " (+ worktree)",
         "machine": machine(load),
         "method": (f"{args.rounds} rounds, variants alternated within each round; medians. "
-                   f"esl_throughput --only switchlab --events {args.events} --repeat 1; "
-                   f"originator_load --rate {args.rate:g} --seconds {args.seconds:g} (emulator: "
-                   "`switchlab sim`, its own process, same for every variant)"),
+                   + ("" if args.only == "originator" else
+                      f"esl_throughput --only switchlab --events {args.events} --repeat 1; ")
+                   + ("" if args.only == "esl" else
+                      f"originator_load --rate {args.rate:g} --seconds {args.seconds:g} "
+                      f"--hold {args.hold:g} (emulator: `switchlab sim`, its own process, same "
+                      "for every variant)")),
         "samples": samples, "medians": medians, "ratios_to_before": ratios,
     }
     for name, r in ratios.items():
-        print(f"{name}: events/s per core x{r['events_per_cpu_s']:.2f}, "
-              f"CPU per call x{r['cpu_per_call']:.2f}")
+        print(f"{name}: " + ", ".join(f"{k} x{v:.2f}" for k, v in r.items()))
     write(args.out, report)
 
 

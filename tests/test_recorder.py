@@ -15,12 +15,15 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from switchlab import Client
+from switchlab import Client, connect
 from switchlab.errors import APIError, Disconnected
 from switchlab.measure import CallRecord, Run
 from switchlab.originator import LOAD_TEST_EVENTS, RECORDED_EVENTS, Recorder
+from switchlab.state import EventListener
 from switchlab.sim import DUTModel, Emulator
-from switchlab.wire import Event
+from switchlab.wire import Event, serialize
+
+from fakes import FakeESL, answer_verb
 
 PROXY = "127.0.0.1:5070"  # the emulator's DUT address
 
@@ -383,3 +386,48 @@ async def test_flush_writes_every_open_attempt() -> None:
     assert recorder.flush() == 2 and recorder.active == 0
     assert sorted(run.df.call_id) == ["c1", "c2"] and run.df.failed.all()
     assert recorder.flush() == 0
+
+
+async def test_through_a_listener_the_rows_are_those_of_the_events() -> None:
+    """Behind a real EventListener the recorder takes each event's call id, name and
+    stamp from the listener's sessions (nothing looked up again): the rows are exactly
+    those the events give when read one by one (FakeListener), for every hangup side,
+    and a channel without the tracking variable stays out."""
+    calls = [("c1", "c1-b", "caller"), ("c2", "c2-b", "callee")]
+    by_hand: list[dict[str, Any]] = []
+    frames = []
+    for call_id, callee, side in calls:
+        recorder, listener, run = attached()
+        launched(recorder, call_id, launch=1.0, launch_monotonic=0.0).ok(call_id)
+        await asyncio.sleep(0)
+        for ev in answered_call(call_id, callee, hangup_by=side):
+            listener.dispatch(ev)
+            frames.append(serialize.event_plain(list(ev.headers.items())))
+        by_hand.extend(run.df.to_dict("records"))
+    for name in ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE"):  # not tracked
+        frames.insert(1, serialize.event_plain([("Event-Name", name), ("Unique-ID", "x"),
+                                                ("Event-Date-Timestamp", "1")]))
+    fs = FakeESL(responder=answer_verb("api", b"".join(frames) + serialize.api_response("+OK\n")))
+    await fs.__aenter__()
+    conn = await connect(fs.address)
+    try:
+        listener_ = EventListener(conn)
+        run = Run()
+        recorder = Recorder(run)
+        recorder.attach(listener_)
+        for call_id, _callee, _side in calls:
+            launched(recorder, call_id, launch=1.0, launch_monotonic=0.0).ok(call_id)
+        await asyncio.sleep(0)
+        await conn.api("replay")
+        assert recorder.active == 0 and recorder.finished == 2
+        assert listener_.total_sessions == 5  # the untracked channel too
+        live = run.df.to_dict("records")
+    finally:
+        await conn.close()
+        await fs.stop()
+    columns = ["call_id", "caller_create", "caller_progress", "caller_answer", "caller_hangup",
+               "callee_create", "callee_answer", "callee_hangup", "hangup_cause", "sip_code",
+               "hangup_side", "hangup_disposition", "failed", "setup_latency", "duration"]
+    got = [{c: r[c] for c in columns} for r in live]
+    want = [{c: r[c] for c in columns} for r in by_hand]
+    assert got == want and [r["hangup_side"] for r in got] == ["caller", "callee"]

@@ -258,6 +258,43 @@ async def test_release_after_hangup_complete_without_destroy() -> None:
         await fs.stop()
 
 
+async def test_sessions_without_destroy_are_released_each_after_its_own_delay() -> None:
+    """One timer serves every session waiting for CHANNEL_DESTROY after its
+    CHANNEL_HANGUP_COMPLETE: each is released release_after_hangup after its own
+    hangup, and one whose CHANNEL_DESTROY comes is released then and not again."""
+    hangup = {"Hangup-Cause": "NORMAL_CLEARING"}
+    batches = {
+        "api one": channel_event("CHANNEL_CREATE", "a") + channel_event(
+            "CHANNEL_HANGUP_COMPLETE", "a", **hangup) + channel_event("CHANNEL_CREATE", "c"),
+        "api two": channel_event("CHANNEL_CREATE", "b") + channel_event(
+            "CHANNEL_HANGUP_COMPLETE", "b", **hangup) + channel_event(
+            "CHANNEL_HANGUP_COMPLETE", "c", **hangup) + channel_event("CHANNEL_DESTROY", "c"),
+    }
+
+    def responder(cmd, peer) -> bool:
+        data = batches.get(cmd.line)
+        if data is None:
+            return False
+        peer.send(data + serialize.api_response("+OK\n"))
+        return True
+
+    async with FakeESL(responder=responder) as fs:
+        conn = await connect(fs.address)
+        listener = EventListener(conn, release_after_hangup=0.6)
+        ended = []
+        listener.add_call_end_handler(lambda call: ended.append(call.uuid))
+        await conn.api("one")
+        await asyncio.sleep(0.3)
+        await conn.api("two")
+        assert ended == ["c"] and set(listener.sessions) == {"a", "b"}
+        await asyncio.sleep(0.45)  # a: 0.75 s after its hangup; b: 0.45 s
+        assert ended == ["c", "a"] and set(listener.sessions) == {"b"}
+        await asyncio.sleep(0.5)
+        assert ended == ["c", "a", "b"] and listener.sessions == {} and listener.calls == {}
+        assert listener._unreleased == {} and listener._release_timer is None
+        await conn.close()
+
+
 async def test_close_fails_waiters_and_releases() -> None:
     fs, client = await fake_client()
     try:
