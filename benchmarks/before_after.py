@@ -7,10 +7,11 @@ alternation for ``--rounds`` rounds, the same two benchmarks on both trees:
 * ``originator_load.py`` (recorder on, emulator in its own process): CPU ms per
   call, launch lag, pacing, RSS growth.
 
-The "after" tree runs twice per round: on pure asyncio and on uvloop (when
-installed). Alternating the variants spreads a loaded machine's noise over
-all of them; the medians and their ratios to "before" go to
-``data/bench/per_call_cost.json``.
+Both trees run on pure asyncio and on uvloop (when installed; a "before" tree
+older than ``--loop`` runs on its default). Alternating the variants spreads a
+loaded machine's noise over all of them; the medians and the ratios of each
+"after" variant to the "before" one on the same loop go to
+``data/bench/per_call_cost.json`` (``--out``).
 
     .venv/bin/python benchmarks/before_after.py --before 4b20e31 --rounds 3
 """
@@ -107,17 +108,21 @@ def main() -> None:
         loops = ["asyncio"]
     if args.loops:
         loops = [k.strip() for k in args.loops.split(",") if k.strip()]
-    variants = [("before", None)] + [(f"after-{k}", k) for k in loops]
-    samples: dict[str, dict[str, list]] = {v: {} for v, _ in variants}
+    samples: dict[str, dict[str, list]] = {}
     load = [os.getloadavg()]
     with tempfile.TemporaryDirectory() as d:
         before, tmp = Path(d) / "before", Path(d) / "out"
         before.mkdir()
         tmp.mkdir()
         extract(args.before, before)
+        # a "before" tree that knows --loop runs on each loop too (else on its default)
+        knows_loops = "--loop" in (before / "benchmarks" / "originator_load.py").read_text()
+        variants = ([(f"before-{k}", before, k) for k in loops] if knows_loops
+                    else [("before", before, None)]) + [(f"after-{k}", ROOT, k) for k in loops]
+        for name, _tree, _loop in variants:
+            samples[name] = {}
         for rnd in range(args.rounds):
-            for name, loop in variants:
-                tree = before if loop is None else ROOT
+            for name, tree, loop in variants:
                 got = {}
                 if args.only != "originator":
                     got.update(esl(tree, loop, args.events, tmp))
@@ -131,9 +136,11 @@ def main() -> None:
             load.append(os.getloadavg())
     medians = {name: {k: statistics.median(v) if k != "correct" else all(v) for k, v in s.items()}
                for name, s in samples.items()}
-    base = medians["before"]
-    ratios = {name: {k: m[k] / base[k] for k in RATIOS if k in m and base.get(k)}
-              for name, m in medians.items() if name != "before"}
+    ratios = {}
+    for name, m in medians.items():
+        if name.startswith("after-"):  # against the same loop's "before", else "before"
+            base = medians.get("before-" + name[len("after-"):]) or medians["before"]
+            ratios[name] = {k: m[k] / base[k] for k in RATIOS if k in m and base.get(k)}
     report = {
         "benchmark": "per_call_cost (before/after, one sitting)",
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
