@@ -227,7 +227,9 @@ class Client:
         parameters or the uuid do not fit one (then it is built in full)."""
         if not _PLAIN_UUID(uuid):
             return None
-        key = (dest_url, profile, proxy, app_id, timeout, *(vars or {}).items())
+        # a value's type is part of the key: True == 1 == 1.0, but they are written differently
+        key = (dest_url, profile, proxy, app_id, timeout,
+               *((k, type(v), v) for k, v in (vars or {}).items()))
         try:
             known = key in self._templates
         except TypeError:  # an unhashable value

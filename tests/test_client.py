@@ -94,6 +94,7 @@ async def test_originate_sends_exactly_its_originate_string() -> None:
     puts the call's uuid in: what it sends is originate_string's command, byte for byte."""
     cases = [({}, {}), ({"proxy": "127.0.0.1:5070", "app_id": "tone"}, {}),
              ({"timeout": 2.5}, {"n": 1, "flag": True, "s": "a.b"}),
+             ({"timeout": 2.5}, {"n": True, "flag": 1, "s": "a.b"}),  # same key but for types
              ({"profile": "internal"}, {"x": "00000000-0000-4000-8000-00000000c0de"})]
     async with FakeESL(responder=FakeSwitch()) as fs:
         client = Client(fs.address)

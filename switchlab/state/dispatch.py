@@ -283,7 +283,9 @@ class EventListener:
         self._release_timer = None
         loop = self.conn.loop
         now = loop.time()
-        for deadline, sess in [v for v in self._unreleased.values() if v[0] <= now]:
+        pending = self._unreleased
+        for uuid in [u for u, (deadline, _) in pending.items() if deadline <= now]:
+            _, sess = pending.pop(uuid)
             self._release(sess, "no CHANNEL_DESTROY after CHANNEL_HANGUP_COMPLETE")
         if self._unreleased:
             first = min(deadline for deadline, _ in self._unreleased.values())
