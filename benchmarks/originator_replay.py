@@ -194,11 +194,11 @@ def compare(path: Path, before: str, rounds: int, pairs: int, out: Path) -> None
         best = {"before": float("inf"), "after": float("inf")}
         for _ in range(pairs):
             for name, tree in (("before", d), ("after", str(ROOT))):
-                out = subprocess.run(
+                said = subprocess.run(
                     [sys.executable, __file__, "--replay", str(path), "--rounds", str(rounds)],
                     env=dict(os.environ, PYTHONPATH=tree), cwd=tree, check=True,
                     capture_output=True, text=True).stdout
-                best[name] = min(best[name], float(out.split()[1]))
+                best[name] = min(best[name], float(said.split()[1]))
         print(f"before ({before}) {best['before']:.1f} us/call, after {best['after']:.1f} "
               f"us/call: x{best['after'] / best['before']:.2f}")
     sys.path.insert(0, str(ROOT / "benchmarks"))
