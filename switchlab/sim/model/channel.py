@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .channel_render import ChannelBlocks
+from .channel_render import ChannelBlocks, var_line
 from .event_builder import Pairs
 from .statelog import log_callstate, log_state
-from .template import Template
+from .template import Template, templated_line
 
 if TYPE_CHECKING:
     from .ports import Host
@@ -92,8 +92,7 @@ class Channel(ChannelBlocks):
         self.other: tuple[str, dict[str, str], dict[str, int]] | None = None
         self._oplain = None
         self.vars: dict[str, str] = {}
-        self._vlines: dict[str, str | None] = {}
-        self._vdirty: dict[str, None] = {}  # names whose line is still to encode
+        self._vlines: dict[str, str] = {}
         self._vplain: str | None = None
         self.facts: dict[str, Any] = {"uuid": uuid, "session_id": self.session_id,
                                       "chan_name": name, "profile": profile_name}
@@ -125,20 +124,18 @@ class Channel(ChannelBlocks):
         self.sent_callee: tuple[str, str] | None = None
 
     # -- variables -----------------------------------------------------------------
+    # ``vars`` and ``_vlines`` (name -> its encoded ``variable_*`` line) hold the same
+    # names in the same order; a line is encoded (or found in a memo) when it is set,
+    # so rendering the block is one join, kept until the next change.
     def set_var(self, name: str, value: str) -> None:
         """Set a variable (moves it to the end, as FreeSWITCH does)."""
         lines = self._vlines
         variables = self.vars
-        line = None  # encoded when the block is next rendered
         if name in lines:
-            if variables[name] == value:
-                line = lines[name]
             del variables[name]
             del lines[name]
         variables[name] = value
-        lines[name] = line
-        if line is None:
-            self._vdirty[name] = None
+        lines[name] = var_line(name, value)
         self._vplain = None
         if name == "call_uuid":
             self._splain = None
@@ -148,8 +145,9 @@ class Channel(ChannelBlocks):
         if name in self._vlines:
             del self.vars[name]
             del self._vlines[name]
-            self._vdirty.pop(name, None)
             self._vplain = None
+            if name == "call_uuid":
+                self._splain = None
 
     def get_var(self, name: str, default: str | None = None) -> str | None:
         return self.vars.get(name, default)
@@ -161,37 +159,31 @@ class Channel(ChannelBlocks):
             facts = {**facts, **extra}
         variables = self.vars
         lines = self._vlines
-        dirty = self._vdirty
-        for name, value, line in zip(tpl.names, tpl.render_all(facts), tpl.const_lines):
+        for name, value, line, memo in zip(tpl.names, tpl.render_all(facts), tpl.const_lines,
+                                           tpl.line_memos):
+            if memo is not None:  # a templated value: its line by value, else encoded
+                line = memo.get(value)
+                if line is None:
+                    line = templated_line(memo, name, value)
             if name in lines:
-                if line is None and variables[name] == value:
-                    line = lines[name]
                 del variables[name]
                 del lines[name]
             variables[name] = value
             lines[name] = line
-            if line is None:
-                dirty[name] = None
         self._vplain = None
-        if "call_uuid" in variables:
+        if tpl.sets_call_uuid:
             self._splain = None
 
     def set_vars(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Set many variables in order (same rule as :meth:`set_var`, less overhead)."""
         variables = self.vars
         lines = self._vlines
-        dirty = self._vdirty
         for name, value in pairs:
-            line = None
             if name in lines:
-                if variables[name] == value:
-                    line = lines[name]
                 del variables[name]
                 del lines[name]
             variables[name] = value
-            lines[name] = line
-            if line is None:
-                dirty[name] = None
+            lines[name] = var_line(name, value)
         self._vplain = None
         self._splain = None
 
