@@ -69,23 +69,19 @@ class Channel(ChannelBlocks):
         self._fplain: str | None = None
         self._name_enc: tuple[str, str] | None = None
         self._uuid_enc: str | None = None
+        # the fields behind the channel-data properties, set without their setters
+        self.__dict__.update(
+            _name=name, _state_name="CS_NEW", _state_num=0, _callstate="DOWN",
+            _answer_state="ringing", _hit_dialplan=direction == "inbound", _hangup_cause=None,
+            _codec=None, _write_codec=False)
         self.host = host
         self.bus = host.bus
         self.uuid = uuid
-        self.name = name
         self.direction = direction
         self.kind = kind
         self.profile_name = profile_name
         self.session_id = host.next_session_id()
-        self.state_name = "CS_NEW"
         self.run_state = "CS_NEW"  # ``running_state``: the last one the state machine ran
-        self.state_num = 0
-        self.callstate = "DOWN"
-        self.answer_state = "ringing"
-        self.hit_dialplan = direction == "inbound"
-        self.hangup_cause = None
-        self.codec = None
-        self.write_codec = False
         self.profile: dict[str, str] = {}
         self.profile_index = "1"
         self.times: dict[str, int] = {}
@@ -169,7 +165,7 @@ class Channel(ChannelBlocks):
                 del variables[name]
                 del lines[name]
             variables[name] = value
-            lines[name] = line
+            lines[name] = line  # type: ignore[assignment]  # a constant's line is set
         self._vplain = None
         if tpl.sets_call_uuid:
             self._splain = None
