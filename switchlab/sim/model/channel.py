@@ -65,7 +65,7 @@ class Channel(ChannelBlocks):
     def __init__(self, host: Host, uuid: str, name: str, direction: str,
                  kind: str = "sofia", profile_name: str = "") -> None:
         self._splain: str | None = None
-        self._pplain: str | None = None
+        self._tplain: str | None = None
         self._fplain: str | None = None
         self._name_enc: tuple[str, str] | None = None
         self._uuid_enc: str | None = None
@@ -194,8 +194,10 @@ class Channel(ChannelBlocks):
         """Enter a running state and fire CHANNEL_STATE (+ DEBUG lines if wanted)."""
         if self.bus.logs_wanted(7):
             log_state(self, self.run_state, name)
-        self.run_state = self.state_name = name
-        self.state_num = STATE_NUMBERS[name] if number is None else number
+        self.run_state = name
+        fields = self.__dict__  # the properties' fields: one invalidation below
+        fields["_state_name"] = name
+        fields["_state_num"] = STATE_NUMBERS[name] if number is None else number
         self._splain = None
         self.fire("CHANNEL_STATE")
 
@@ -204,7 +206,7 @@ class Channel(ChannelBlocks):
         old = self.callstate
         if self.bus.logs_wanted(7):
             log_callstate(self, old, new)
-        self.callstate = new
+        self.__dict__["_callstate"] = new
         self._splain = None
         self.fire("CHANNEL_CALLSTATE", pre=[("Original-Channel-Call-State", old),
                                              ("Channel-Call-State-Number",
@@ -223,12 +225,11 @@ class Channel(ChannelBlocks):
                 profile[name] = value
                 changed = True
         if changed:
-            self._pplain = None
             self._fplain = None
 
     def set_time(self, key: str, stamp: int) -> None:
         self.times[key] = stamp
-        self._pplain = None
+        self._tplain = None
 
     def link_other(self, other_type: str, other: Channel, times: bool = True,
                    profile: dict[str, str] | None = None) -> None:
@@ -238,7 +239,6 @@ class Channel(ChannelBlocks):
         self.other = (other_type, dict(other.profile) if profile is None else profile,
                       dict(other.times) if times else {})
         self._oplain: str | None = None
-        self._pplain = None
 
     # -- helpers ----------------------------------------------------------------------------
     @property

@@ -115,7 +115,7 @@ class ChannelBlocks:
     times: dict[str, int]
     other: tuple[str, dict[str, str], dict[str, int]] | None
     _splain: str | None
-    _pplain: str | None
+    _tplain: str | None
     _fplain: str | None
     _oplain: str | None
     _name_enc: tuple[str, str] | None
@@ -148,8 +148,8 @@ class ChannelBlocks:
         self._splain = None
 
     def profile_changed(self) -> None:
-        """Invalidate the cached caller-profile part (profile fields or times changed)."""
-        self._pplain = None
+        """Invalidate the cached caller-profile parts (profile fields or times changed)."""
+        self._tplain = None
         self._fplain = None
 
     def _state_plain(self) -> str:
@@ -226,29 +226,36 @@ class ChannelBlocks:
 
     def data_plain(self) -> str:
         """The channel-data block, URL-encoded (each part cached until it changes)."""
+        parts: list[str] = []
+        self.data_parts(parts)
+        return "".join(parts)
+
+    def data_parts(self, parts: list[str]) -> None:
+        """Append the channel-data block's parts, URL-encoded, to ``parts`` (each cached
+        until it changes: state, caller-profile fields, times, other leg; the event
+        joins them once with its other parts)."""
         state = self._splain
         if state is None:
             state = self._splain = self._state_plain()
-        prof = self._pplain
-        if prof is None:
-            fields = self._fplain
-            if fields is None:
-                fields = self._fplain = _caller_fields(self.profile)
-            t = self.times
-            prof = fields
-            if self.profile_index is not None:
-                prof += f"Caller-Profile-Index: {self.profile_index}\n"
-            prof += _caller_times(t)
-            prof += _CALLER_TAIL
-            if self.other is not None:
-                other = self._oplain
-                if other is None:  # a snapshot: encoded once
-                    other_type, oprofile, otimes = self.other
-                    other = self._oplain = f"Other-Type: {other_type}\n" + "".join(
-                        [f"{k}: {enc(v)}\n"
-                         for k, v in profile_pairs("Other-Leg", oprofile, otimes, None)])
-                prof += other
-            if not self.profile:
-                prof = ""
-            self._pplain = prof
-        return state + prof
+        parts.append(state)
+        if not self.profile:
+            return
+        fields = self._fplain
+        if fields is None:
+            fields = self._fplain = _caller_fields(self.profile)
+        parts.append(fields)
+        index = self.profile_index
+        if index is not None:
+            parts.append(f"Caller-Profile-Index: {index}\n")
+        times = self._tplain
+        if times is None:
+            times = self._tplain = _caller_times(self.times) + _CALLER_TAIL
+        parts.append(times)
+        if self.other is not None:
+            other = self._oplain
+            if other is None:  # a snapshot: encoded once
+                other_type, oprofile, otimes = self.other
+                other = self._oplain = f"Other-Type: {other_type}\n" + "".join(
+                    [f"{k}: {enc(v)}\n"
+                     for k, v in profile_pairs("Other-Leg", oprofile, otimes, None)])
+            parts.append(other)
