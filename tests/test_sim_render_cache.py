@@ -125,3 +125,32 @@ def test_a_value_set_after_a_render_is_in_the_next_event_and_unset_removes_it(ho
     chan.unset_var("three")
     assert [k for k, _ in variables_of_an_event()] == ["variable_one", "variable_two",
                                                        "variable_four"]
+
+
+def test_the_channel_data_block_follows_every_change_after_a_render(host) -> None:  # type: ignore[no-untyped-def]
+    """Each cached part (state, profile fields, times, other leg) is rebuilt after a
+    change: the block always equals the decoded headers encoded from scratch."""
+    a = Channel(host, "2d5c9f7e-0000-4000-8000-00000000000a", "sofia/external/a@h", "outbound")
+    b = Channel(host, "2d5c9f7e-0000-4000-8000-00000000000b", "sofia/internal/b@h", "inbound")
+
+    def from_scratch(chan: Channel) -> str:
+        return "".join(f"{k}: {fs_url_encode(v)}\n" for k, v in chan.data_pairs())
+
+    changes = [
+        lambda: a.set_profile(Caller_ID_Name="Ann Smith", Caller_ID_Number="1000"),
+        lambda: a.set_time("created", 1_700_000_000_000_001),
+        lambda: a.set_state("CS_INIT"),
+        lambda: a.set_callstate("RINGING"),
+        lambda: a.set_profile(Destination_Number="answer@x", Caller_ID_Name=""),
+        lambda: b.set_profile(Caller_ID_Name="Bob", Channel_Name=b.name),
+        lambda: a.link_other("originatee", b),
+        lambda: a.set_time("answered", 1_700_000_000_500_000),
+        lambda: setattr(a, "profile_index", "2"),
+        lambda: a.set_var("call_uuid", "other uuid"),
+        lambda: setattr(a, "hangup_cause", "NORMAL_CLEARING"),
+        lambda: setattr(a, "codec", ("PCMU", "8000", "64000")),
+        lambda: a.unset_var("call_uuid"),
+    ]
+    for change in changes:
+        change()
+        assert a.data_plain() == from_scratch(a)
