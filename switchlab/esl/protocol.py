@@ -197,7 +197,7 @@ class ESLProtocol:
             if f.__class__ is bytes:  # a plain event: b"\n" + its body
                 ev = new_event(f, now, host)
             else:
-                got = self._event_or_other(f)
+                got = self._event_or_other(f)  # type: ignore[arg-type]
                 if got is None:
                     others += 1
                     if self.yield_requested and i < n:
