@@ -37,8 +37,8 @@ _CL_LINE = b"\nContent-Length: "
 SCAN_WHOLE_MAX = 32768
 
 _MISS = object()
-# name -> b"\nName: ", what a lookup searches for (names that can be headers only).
-_KEYS: dict[str, bytes] = {}
+# name -> (b"\nName: ", its length): what a lookup searches for (names that can be headers only).
+_KEYS: dict[str, tuple[bytes, int]] = {}
 _KEYS_MAX = 4096
 
 # Escaped raw value -> decoded text. FreeSWITCH repeats most values over the
@@ -59,7 +59,7 @@ def _decode_escaped(value: bytes) -> str:
     return text
 
 
-def _search_key(name: object) -> bytes | None:
+def _search_key(name: object) -> tuple[bytes, int] | None:
     """``b"\\nName: "`` for a name a header line can have (remembered), else None."""
     # A name with a line break or ": " can never be a header name: lines are
     # split at the first ": ". U+FFFD may stand for any invalid byte.
@@ -71,8 +71,8 @@ def _search_key(name: object) -> bytes | None:
         return None
     if len(_KEYS) >= _KEYS_MAX:
         _KEYS.clear()
-    _KEYS[name] = key
-    return key
+    entry = _KEYS[name] = (key, len(key))
+    return entry
 
 
 class Event(Mapping[str, str]):
@@ -234,9 +234,10 @@ class Event(Mapping[str, str]):
         got = cache.get(name, _MISS)
         if got is not _MISS:
             return default if got is None else got
-        key = _KEYS.get(name)
-        if key is None:
+        entry = _KEYS.get(name)
+        if entry is None:
             return self._get_odd(name, default)
+        key, start = entry
         raw = self._raw
         i = raw.find(key)
         clean = self._clean
@@ -250,7 +251,7 @@ class Event(Mapping[str, str]):
         if i < 0:
             cache[name] = None
             return default
-        start = i + len(key)
+        start += i
         stop = raw.find(b"\n", start)
         value = raw[start:stop] if stop >= 0 else raw[start:]
         if 37 in value:  # "%"
