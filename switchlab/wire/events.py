@@ -272,6 +272,8 @@ class Event(Mapping[str, str]):
 
     def _get_other(self, name: str, default: Any) -> Any:
         if self._kind == _BIG:
+            if isinstance(name, str) and "\ufffd" in name:  # see _get_odd
+                return self._load_all().get(name, default)
             return self._head.get(name, default)
         allh = self._all
         return (allh if allh is not None else self._load_all()).get(name, default)
