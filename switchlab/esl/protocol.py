@@ -188,8 +188,6 @@ class ESLProtocol:
         n = len(frames)
         host = self.host
         jobs = self.jobs
-        first = i
-        others = 0  # frames that are not events
         new_event = Event
         while i < n:
             f = frames[i]
@@ -199,13 +197,13 @@ class ESLProtocol:
             else:
                 got = self._event_or_other(f)  # type: ignore[arg-type]
                 if got is None:
-                    others += 1
                     if self.yield_requested and i < n:
                         break
                     continue
                 ev = got
                 ev.received = now
                 ev.host = host
+            self.events_received += 1
             try:
                 if jobs and ev.name == "BACKGROUND_JOB":
                     self._job_event(ev)
@@ -215,7 +213,6 @@ class ESLProtocol:
                               f[:200] if f.__class__ is bytes else f)
             if self.yield_requested and i < n:
                 break
-        self.events_received += i - first - others
         self.yield_requested = False
         return i
 
