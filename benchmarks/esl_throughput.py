@@ -285,9 +285,9 @@ def consume_switchlab_wire(port: int, n: int) -> tuple:
 
         def data_received(self, data: bytes) -> None:
             append = self.records.append
-            for f in self.parser.feed(data):
-                if f.content_type == EVENT_PLAIN:
-                    ev = Event.from_plain(f.body)
+            for f in self.parser.feed_mixed(data):  # a plain event as b"\n" + body
+                if isinstance(f, bytes) or f.content_type == EVENT_PLAIN:
+                    ev = Event(f) if isinstance(f, bytes) else Event.from_frame(f)
                     name = ev.name
                     append((name, ev.uuid, ev.get("Event-Date-Timestamp"), ev.get("Channel-Name"),
                             ev.get(SDP), ev.body if name == "BACKGROUND_JOB" else None))
