@@ -62,14 +62,14 @@ class TimerWheel:
     def add(self, loop: asyncio.AbstractEventLoop, delay: float, fn: Callable[..., Any],
             args: tuple[Any, ...]) -> Timer:
         """Schedule ``fn(*args)`` in ``delay`` seconds (rounded to the millisecond)."""
-        key = round((loop.time() + delay) * 1000)
+        key = int((loop.time() + delay) * 1000 + 0.5)
         timer = Timer(fn, args)
-        slot = self._slots.get(key)
-        if slot is None:
-            self._slots[key] = [timer]
-            loop.call_at(key / 1000, self._run, loop, key)
+        slots = self._slots
+        if key in slots:
+            slots[key].append(timer)
         else:
-            slot.append(timer)
+            slots[key] = [timer]
+            loop.call_at(key / 1000, self._run, loop, key)
         return timer
 
     def _run(self, loop: asyncio.AbstractEventLoop, key: int) -> None:
