@@ -68,9 +68,10 @@ def deliver_invite(caller: Channel, host: Host, profile: Profile,
     chan.state_name = "CS_ROUTING"
     chan.set_callstate("RINGING")
     chan.set_state("CS_ROUTING")
-    host.log(6, "sofia.c", "sofia_handle_sip_i_invite", 10472,
-             f"{chan.name} receiving invite from {peer_ip}:{peer_port} version: "
-             f"1.11.1-release  64bit call-id: {cf['call_id']}", chan)
+    if host.bus.logs_wanted(6):
+        host.log(6, "sofia.c", "sofia_handle_sip_i_invite", 10472,
+                 f"{chan.name} receiving invite from {peer_ip}:{peer_port} version: "
+                 f"1.11.1-release  64bit call-id: {cf['call_id']}", chan)
     # the caller now knows who answers for this INVITE
     cf.update(peer_ip=profile.ip if via is None else via[0],
               peer_port=profile.port if via is None else via[1], peer_media_ip=profile.ip,
