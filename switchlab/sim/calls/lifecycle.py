@@ -91,8 +91,9 @@ def hangup(chan: Channel, cause: str = "NORMAL_CLEARING", how: str = "local") ->
                  else ("switch_ivr.c", "switch_ivr_kill_uuid", 4404))
         host.log(5, *where, f"Hangup {chan.name} [{chan.state_name}] [{cause}]", chan,
                  text_channel=0)
-    for lst in list(chan.holders):
-        lst.session_down(chan)
+    if chan.holders:
+        for lst in list(chan.holders):
+            lst.session_down(chan)
     if chan.app is not None:
         host.later(host.tick(), _finish_app_then_report, chan)
         _signal_peer(chan, cause, how)

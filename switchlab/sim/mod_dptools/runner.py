@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("switchlab.sim")
 
 
-@dataclass
+@dataclass(slots=True)
 class AppRun:
     """One application running on a channel."""
 
