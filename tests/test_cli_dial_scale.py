@@ -1,6 +1,7 @@
 """``switchlab dial --workers N`` / ``--scheduler``: a subprocess, its output, exit code, run."""
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -21,7 +22,7 @@ def test_dial_workers_sim_one_run_from_two_shards(tmp_path):
     run_dir = tmp_path / "run"
     res = dial("--sim", "--workers", "2", "--rate", "30", "--limit", "20", "--max-offered",
                "60", "--duration", "0.2", "--metrics-file", str(run_dir), "--no-progress",
-               "--interval", "0.5", "--check", "asr>=0.5")
+               "--interval", "0.5", "--check", "asr>=0.5", "--loop", "asyncio")
     assert res.returncode == 0, res.stdout + res.stderr
     out = res.stdout
     assert len(re.findall(r"^Shard [01] on Dask worker tcp://127\.0\.0\.1:\d+: 1 host\(s\)",
@@ -32,6 +33,8 @@ def test_dial_workers_sim_one_run_from_two_shards(tmp_path):
     assert "Stored the run (60 calls, 2 shards)" in out
     df = load(run_dir).df
     assert len(df) == 60 and sorted(df["shard"].astype(str).unique()) == ["0", "1"]
+    shards = json.loads((run_dir / "run.json").read_text())["params"]["shards"]
+    assert [sh["loop"] for sh in shards] == ["asyncio", "asyncio"]  # --loop reached the shards
 
 
 @pytest.mark.parametrize("args, message", [

@@ -18,6 +18,7 @@ from switchlab.apps.players import TonePlay  # noqa: E402
 from switchlab.errors import SwitchlabError  # noqa: E402
 from switchlab.measure import load  # noqa: E402
 from switchlab.measure.journal import read_calls_journal  # noqa: E402
+from switchlab.loops import loop_kind  # noqa: E402
 from switchlab.scale import DistributedOriginator, open_cluster  # noqa: E402
 
 APPS = {"tone": TonePlay}
@@ -84,6 +85,25 @@ def test_two_shards_one_run(dask_client: distributed.Client, tmp_path: Path) -> 
     assert run.check(asr_min=0.5).passed
     meta = json.loads((run_dir / "run.json").read_text())
     assert [sh["shard"] for sh in meta["params"]["shards"]] == [0, 1]
+
+
+@pytest.mark.parametrize("loop", ["asyncio", pytest.param("uvloop", marks=pytest.mark.skipif(
+    loop_kind("auto") != "uvloop", reason="uvloop is not installed"))])
+def test_every_shard_runs_on_the_chosen_loop(dask_client: distributed.Client, tmp_path: Path,
+                                             loop: str) -> None:
+    """``loop=`` (``dial --workers --loop``) picks each shard's event loop; run.json says which."""
+    run_dir = tmp_path / "run"
+
+    async def go() -> None:
+        dorig = await _dorig(dask_client, run_dir, max_offered=4, loop=loop).connect()
+        dorig.start()
+        assert await dorig.wait(30)
+        await dorig.close()
+
+    asyncio.run(go())
+    shards = json.loads((run_dir / "run.json").read_text())["params"]["shards"]
+    assert [sh["loop"] for sh in shards] == [loop, loop]
+    assert len(load(run_dir).df) == 4
 
 
 def test_retune_and_stop_reach_every_shard(dask_client: distributed.Client,

@@ -104,7 +104,8 @@ def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url:
     if workers is not None or scheduler is not None:
         _scaled(checked.addresses, workers, scheduler, sim, sim_hosts, proxy, dest_user,
                 dest_url, profile, rate, limit, max_offered, duration, app_specs, password,
-                metrics_file, write_csv, thresholds, progress, interval, host_down_deadline)
+                metrics_file, write_csv, thresholds, progress, interval, host_down_deadline,
+                loop_choice)
     emulator = None
     if sim:
         from ..sim import DUTModel, Emulator
@@ -193,21 +194,24 @@ def _scaled(addresses: list[tuple[str, int]], workers: int | None, scheduler: st
             dest_url: str | None, profile: str, rate: float, limit: int, max_offered: int,
             duration: float | None, app_specs: list[tuple[str, Any, float]], password: str,
             metrics_file: Path | None, write_csv: bool, thresholds: dict[str, str],
-            progress: bool | None, interval: float, host_down_deadline: float) -> None:
-    """``--workers`` / ``--scheduler``: the load test on Dask (switchlab.scale); exits."""
+            progress: bool | None, interval: float, host_down_deadline: float,
+            loop_choice: str | None) -> None:
+    """``--workers`` / ``--scheduler``: the load test on Dask (switchlab.scale), the driver
+    and every shard on the ``--loop`` event loop; exits."""
     from .dial_scale import check_scale_options, dial_scaled
     from .stopping import StoppedEarly, stopped_early
 
     check_scale_options(workers, scheduler, [f"{h}:{p}" for h, p in addresses], sim=sim)
     live = sys.stdout.isatty() if progress is None else progress
     try:
-        run, by_user = asyncio.run(dial_scaled(
+        run, by_user = run_on_loop(dial_scaled(
             [] if sim else addresses, workers=workers, scheduler=scheduler,
             sim_hosts=sim_hosts if sim else None, proxy=proxy, dest_user=dest_user,
             dest_url=dest_url, profile=profile, rate=rate, limit=limit,
             max_offered=max_offered, duration=duration, app_specs=app_specs,
             password=password, metrics_file=metrics_file, write_csv=write_csv, live=live,
-            interval=interval, host_down_deadline=host_down_deadline))
+            interval=interval, host_down_deadline=host_down_deadline,
+            loop_choice=loop_choice), loop=loop_choice)
     except StoppedEarly as exc:
         stopped_early(exc.signum)
     sys.exit(_outcome(run, thresholds, Asked(max_offered, stopped_by_user=by_user)))

@@ -55,7 +55,8 @@ async def dial_scaled(addresses: list[tuple[str, int]], *, workers: int | None,
                       limit: int, max_offered: int, duration: float | None,
                       app_specs: list[tuple[str, Any, float]], password: str,
                       metrics_file: Path | None, write_csv: bool, live: bool,
-                      interval: float, host_down_deadline: float) -> tuple[Any, bool]:
+                      interval: float, host_down_deadline: float,
+                      loop_choice: str | None = None) -> tuple[Any, bool]:
     """Run the load test on the Dask cluster; ``(run, stopped_by_user)``."""
     loop = asyncio.get_running_loop()
     stopper = Stopper()
@@ -69,7 +70,8 @@ async def dial_scaled(addresses: list[tuple[str, int]], *, workers: int | None,
             rate=rate, limit=limit, duration=duration, max_offered=max_offered,
             apps={app_id: (cls, w) for app_id, cls, w in app_specs}, password=password,
             run_dir=None if metrics_file is None else str(metrics_file),
-            host_down_deadline=host_down_deadline, poll_interval=min(interval, 1.0) / 2)
+            host_down_deadline=host_down_deadline, poll_interval=min(interval, 1.0) / 2,
+            loop=loop_choice)
         await dorig.connect()
     except (SwitchlabError, ValueError, OSError) as exc:
         fail(" ".join(str(exc).split()))

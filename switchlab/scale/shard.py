@@ -20,6 +20,7 @@ from typing import Any
 
 from ..client import Client
 from ..errors import SwitchlabError
+from ..loops import new_event_loop
 from ..measure import Run
 from ..originator import Originator, loopback_destinations
 from ..sim import DUTModel, Emulator
@@ -61,9 +62,9 @@ class ShardRun(Run):
 class Shard:
     """A Dask actor: one shard's originator on its own loop (see the module doc)."""
 
-    def __init__(self, index: int, worker: str) -> None:
+    def __init__(self, index: int, worker: str, loop: str | None = None) -> None:
         self.index, self.worker = index, worker
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop(loop)  # switchlab.loops: "auto", "uvloop" or "asyncio"
         self._thread = threading.Thread(target=self.loop.run_forever,
                                         name=f"switchlab-shard-{index}", daemon=True)
         self._thread.start()
@@ -115,7 +116,8 @@ class Shard:
         self.orig = Originator(clients, dest, run=self.run, **config)
         await self.orig.connect()
         return {"shard": self.index, "worker": self.worker, "hosts": hosts,
-                "proxy": config.get("proxy"), "run_dir": run_dir}
+                "proxy": config.get("proxy"), "run_dir": run_dir,
+                "loop": type(self.loop).__module__.split(".")[0]}  # "uvloop" or "asyncio"
 
     def _orig(self) -> Originator:
         if self.orig is None:
