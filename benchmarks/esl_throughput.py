@@ -48,8 +48,10 @@ SDP = "variable_switch_r_sdp"
 EVENT_REPLY = b"Content-Type: command/reply\nReply-Text: +OK event listener enabled plain\n\n"
 FIELDS = ("Event-Name", "Unique-ID", "Event-Date-Timestamp", "Channel-Name", SDP, "body")
 
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# $SWITCHLAB_BENCH_TREE: the source tree whose switchlab a consumer imports (--before)
+_TREE = os.environ.get("SWITCHLAB_BENCH_TREE") or str(ROOT)
+if _TREE not in sys.path:
+    sys.path.insert(0, _TREE)
 
 # -- the event stream ------------------------------------------------------------------
 
@@ -283,9 +285,9 @@ def consume_switchlab_wire(port: int, n: int) -> tuple:
 
         def data_received(self, data: bytes) -> None:
             append = self.records.append
-            for f in self.parser.feed(data):
-                if f.content_type == EVENT_PLAIN:
-                    ev = Event.from_plain(f.body)
+            for f in self.parser.feed_mixed(data):  # a plain event as b"\n" + body
+                if isinstance(f, bytes) or f.content_type == EVENT_PLAIN:
+                    ev = Event(f) if isinstance(f, bytes) else Event.from_frame(f)
                     name = ev.name
                     append((name, ev.uuid, ev.get("Event-Date-Timestamp"), ev.get("Channel-Name"),
                             ev.get(SDP), ev.body if name == "BACKGROUND_JOB" else None))
@@ -486,11 +488,13 @@ def run_consumer(name: str, port: int, n: int, total: int) -> dict:
 
 # -- orchestration ---------------------------------------------------------------------------
 
-def _spawn_consumer(name: str, port: int, n: int, total: int, timeout: float) -> dict:
+def _spawn_consumer(name: str, port: int, n: int, total: int, timeout: float,
+                    env: dict[str, str] | None = None) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--consumer", name, "--port", str(port),
            "--events", str(n), "--total", str(total)]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                              env=None if env is None else {**os.environ, **env})
     except subprocess.TimeoutExpired:
         return {"name": name, "label": CONSUMERS[name][1], "error": f"timed out after {timeout} s"}
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
@@ -499,6 +503,71 @@ def _spawn_consumer(name: str, port: int, n: int, total: int, timeout: float) ->
     err = (proc.stderr.strip().splitlines() or ["no output"])[-1]
     return {"name": name, "label": CONSUMERS[name][1], "error": err,
             "stderr_tail": proc.stderr.strip().splitlines()[-6:]}
+
+
+def before_after(args: argparse.Namespace) -> None:
+    """``--before REF``: the switchlab consumer of REF's tree and of this one,
+    alternated round by round against one server; medians and their ratios."""
+    import statistics
+    import tempfile
+
+    from before_after import extract, machine, write
+
+    variants = {"before": None, "after-asyncio": "asyncio"}
+    try:
+        import uvloop  # noqa: F401
+        variants["after-uvloop"] = "uvloop"
+    except ImportError:
+        pass
+    runs: dict[str, list[dict]] = {v: [] for v in variants}
+    load = [os.getloadavg()]
+    server = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve",
+                               "--events", str(args.events)], stdout=subprocess.PIPE, text=True,
+                              cwd=ROOT)
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            extract(args.before, Path(d))
+            port_s, total_s = server.stdout.readline().split()  # type: ignore[union-attr]
+            for rnd in range(args.rounds):
+                for v, loop in variants.items():
+                    env = {"SWITCHLAB_BENCH_TREE": d if loop is None else str(ROOT)}
+                    if loop:
+                        env["SWITCHLAB_LOOP"] = loop
+                    r = _spawn_consumer("switchlab", int(port_s), args.events, int(total_s),
+                                        args.timeout, env)
+                    if "error" in r:
+                        raise SystemExit(f"{v}: {r['error']}")
+                    runs[v].append(r)
+                    print(f"round {rnd + 1} {v:14s} {r['cpu_us_per_event']:7.2f} µs/event "
+                          f"({r.get('loop') or 'asyncio'}) correct={r['correct']}", flush=True)
+                load.append(os.getloadavg())
+    finally:
+        server.terminate()
+        server.wait(10)
+    med = {v: statistics.median(r["events_per_cpu_s"] for r in rs) for v, rs in runs.items()}
+    best = {v: max(r["events_per_cpu_s"] for r in rs) for v, rs in runs.items()}
+    report = {
+        "benchmark": "esl_throughput before/after (one sitting)",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "before": args.before,
+        "machine": machine(load),
+        "method": (f"one server, {args.events} events per run; the switchlab consumer of each "
+                   f"variant in its own process, variants alternated for {args.rounds} rounds; "
+                   "events/s per core = events / consumer CPU time"),
+        "checked_fields": list(FIELDS),
+        "correct_all_runs": all(r["correct"] for rs in runs.values() for r in rs),
+        "events_per_cpu_s": {v: [round(r["events_per_cpu_s"]) for r in rs] for v, rs in runs.items()},
+        "median_events_per_cpu_s": {v: round(m) for v, m in med.items()},
+        "median_cpu_us_per_event": {v: round(1e6 / m, 2) for v, m in med.items()},
+        "ratio_of_medians_to_before": {v: round(m / med["before"], 3) for v, m in med.items()},
+        "ratio_of_best_runs_to_before": {v: round(b / best["before"], 3) for v, b in best.items()},
+    }
+    for v in variants:
+        print(f"{v:14s} median {1e6 / med[v]:6.2f} µs/event  x{med[v] / med['before']:.2f} "
+              f"(best runs x{best[v] / best['before']:.2f})")
+    # kept beside the consumers' comparison of the same file
+    data = json.loads(args.out.read_text()) if args.out.exists() else {}
+    data["before_after"] = report
+    write(args.out, data)
 
 
 def _fmt(x: float | None, spec: str) -> str:
@@ -515,6 +584,11 @@ def main() -> None:
                     help="event loop of the switchlab consumer (default: auto, uvloop where "
                          "installed); the other consumers use their own")
     ap.add_argument("--timeout", type=float, default=300, help="seconds per consumer run")
+    ap.add_argument("--before", metavar="REF",
+                    help="instead: the switchlab consumer of git REF's tree (its own default "
+                         "loop), alternated round by round with this tree's on asyncio and on "
+                         "uvloop; medians and ratios go to the JSON's 'before_after' (issue 12)")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds of --before")
     # internal: child processes
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--consumer", help=argparse.SUPPRESS)
@@ -533,6 +607,9 @@ def main() -> None:
 
     if args.loop:
         os.environ["SWITCHLAB_LOOP"] = args.loop
+    if args.before:
+        before_after(args)
+        return
     names = args.only or list(CONSUMERS)
     server = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve",
                                "--events", str(args.events)], stdout=subprocess.PIPE, text=True,

@@ -4,7 +4,8 @@ Uses the same event stream as ``esl_throughput.py`` (real FreeSWITCH 1.11
 ``text/event-plain`` frames, UUIDs rotated) cut into 256 KB chunks, and
 reports CPU µs per event for:
 
-* ``feed``: ``FrameParser.feed`` only;
+* ``feed``: ``FrameParser.feed_mixed`` only (what the connection uses: a plain
+  event comes as ``b"\\n" + body``);
 * ``feed+4``: plus ``Event`` and the lookups every connection does
   (Event-Name, Unique-ID, Job-UUID, Event-Date-Timestamp);
 * ``feed+6``: the benchmark consumer's reads (Event-Name, Unique-ID,
@@ -33,11 +34,11 @@ def run(chunks: list[bytes], mode: str) -> int:
     parser = FrameParser()
     n = 0
     for chunk in chunks:
-        for f in parser.feed(chunk):
+        for f in parser.feed_mixed(chunk):
             n += 1
             if mode == "feed":
                 continue
-            ev = Event.from_plain(f.body)
+            ev = Event(f) if isinstance(f, bytes) else Event.from_frame(f)
             if mode == "feed+4":
                 ev.name, ev.uuid, ev.job_uuid, ev.get("Event-Date-Timestamp")
             elif mode == "feed+6":

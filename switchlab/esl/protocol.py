@@ -42,8 +42,8 @@ from typing import Any
 
 from ..errors import Disconnected, ProtocolError
 from ..wire.events import Event
-from ..wire.frames import (API_RESPONSE, COMMAND_REPLY, DISCONNECT_NOTICE, EVENT_JSON, EVENT_PLAIN,
-                           EVENT_XML, RUDE_REJECTION, Frame)
+from ..wire.frames import (API_RESPONSE, COMMAND_REPLY, DISCONNECT_NOTICE, EVENT_TYPES,
+                           RUDE_REJECTION, Frame)
 from ..wire.commands import connect as connect_command
 from ..wire.parser import FrameParser
 from .decoders import BgapiAccepted, Decoder, Request, channel_data
@@ -152,12 +152,14 @@ class ESLProtocol:
         return self.request(data, self.bgapi_accepted, f"bgapi {job.command}", job)
 
     # -- receiving ----------------------------------------------------------------
-    def parse(self, data: bytes) -> tuple[list[Frame], ProtocolError | None]:
+    def parse(self, data: bytes) -> tuple[list[Frame | bytes], ProtocolError | None]:
         """Parse ``data`` into frames (:meth:`process` handles them), and the
         :class:`~switchlab.errors.ProtocolError` of bytes that are not frames,
-        if any (the frames are those complete before the bad bytes)."""
+        if any (the frames are those complete before the bad bytes). A plain
+        event comes as its bytes (:meth:`FrameParser.feed_mixed
+        <switchlab.wire.FrameParser.feed_mixed>`)."""
         try:
-            return self.parser.feed(data), None
+            return self.parser.feed_mixed(data), None
         except ProtocolError as exc:
             return list(getattr(exc, "frames", None) or ()), exc
 
@@ -173,53 +175,57 @@ class ESLProtocol:
         if error is not None:
             raise error
 
-    def _process_all(self, frames: list[Frame]) -> None:
+    def _process_all(self, frames: list[Frame | bytes]) -> None:
         now = _monotonic()
         i = 0
         while i < len(frames):
             i = self.process(frames, i, now)
 
-    def process(self, frames: list[Frame], i: int, now: float) -> int:
+    def process(self, frames: list[Frame | bytes], i: int, now: float) -> int:
         """Handle ``frames[i:]`` received at ``now``; returns where it stopped:
         ``len(frames)``, or earlier when a handler asked to yield
         (:attr:`yield_requested`): resume there once the loop has run."""
         n = len(frames)
         host = self.host
         jobs = self.jobs
-        from_plain = Event.from_plain
+        new_event = Event
         while i < n:
             f = frames[i]
             i += 1
-            ct = f.content_type
-            if ct == EVENT_PLAIN:
-                ev = from_plain(f.body)
-            elif ct == EVENT_JSON:
-                ev = Event.from_json(f.body)
-            elif ct == EVENT_XML:
-                ev = Event.from_xml(f.body)
+            if f.__class__ is bytes:  # a plain event: b"\n" + its body
+                ev = new_event(f, now, host)
             else:
-                if ct == COMMAND_REPLY or ct == API_RESPONSE:
-                    self._reply(f)
-                else:
-                    self._notice(f)
-                if self.yield_requested and i < n:
-                    self.yield_requested = False
-                    return i
-                continue
-            ev.received = now
-            ev.host = host
+                got = self._event_or_other(f)  # type: ignore[arg-type]
+                if got is None:
+                    if self.yield_requested and i < n:
+                        break
+                    continue
+                ev = got
+                ev.received = now
+                ev.host = host
             self.events_received += 1
             try:
                 if jobs and ev.name == "BACKGROUND_JOB":
                     self._job_event(ev)
                 self.emit(ev)
             except Exception:  # a bad event or a failing handler must not kill the connection
-                log.exception("%s: handling an event failed: %r", self.address, f)
+                log.exception("%s: handling an event failed: %r", self.address,
+                              f[:200] if f.__class__ is bytes else f)
             if self.yield_requested and i < n:
-                self.yield_requested = False
-                return i
+                break
         self.yield_requested = False
-        return n
+        return i
+
+    def _event_or_other(self, f: Frame) -> Event | None:
+        """The event of frame ``f``, or None once a reply or notice is handled."""
+        ct = f.content_type
+        if ct in EVENT_TYPES:
+            return Event.from_frame(f)
+        if ct == COMMAND_REPLY or ct == API_RESPONSE:
+            self._reply(f)
+        else:
+            self._notice(f)
+        return None
 
     def _job_event(self, ev: Event) -> None:
         job = self.jobs.pop(ev.job_uuid or "", None)

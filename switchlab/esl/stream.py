@@ -49,7 +49,7 @@ class ESLStream(asyncio.Protocol):
         self._on_made = on_made
         self._on_error = on_error
         self._on_lost = on_lost
-        self._backlog: deque[tuple[list[Frame], int, float]] = deque()
+        self._backlog: deque[tuple[list[Frame | bytes], int, float]] = deque()
         self._lost: tuple[Exception | None] | None = None  # lost while the backlog drains
 
     # -- asyncio.Protocol -------------------------------------------------------------
@@ -101,7 +101,7 @@ class ESLStream(asyncio.Protocol):
             self.transport.abort()
 
     # -- backlog and flow control ---------------------------------------------------------
-    def _deliver(self, frames: list[Frame]) -> None:
+    def _deliver(self, frames: list[Frame | bytes]) -> None:
         now = _monotonic()
         if self._backlog:
             self._backlog.append((frames, 0, now))
@@ -110,7 +110,7 @@ class ESLStream(asyncio.Protocol):
         if i < len(frames):
             self._defer(frames, i, now)
 
-    def _defer(self, frames: list[Frame], i: int, now: float) -> None:
+    def _defer(self, frames: list[Frame | bytes], i: int, now: float) -> None:
         self._backlog.appendleft((frames, i, now))
         t = self.transport
         if t is not None:

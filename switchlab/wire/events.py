@@ -6,7 +6,7 @@ is decoded on its own *after* the body was split into lines, so an encoded
 newline (``%0A``) can never forge a header and the CR LF inside SDP values
 survives.
 
-Reading one header of a plain event costs a search of the raw bytes for
+Reading one header of a plain event costs one search of the raw bytes for
 ``\\nName: `` and the decoding of that one value; nothing else is decoded.
 Whatever is read this way is exactly what the full decoding (``headers``,
 iteration) gives: the first line named ``Name`` wins in both.
@@ -26,19 +26,19 @@ from .event_formats import (content_length, json_pairs, plain_header_list, plain
 from .frames import EVENT_JSON, EVENT_PLAIN, EVENT_XML, Frame
 from .urlcodec import _unquote_bytes
 
-_PLAIN, _JSON, _XML, _DECODED = 0, 1, 2, 3
+_PLAIN, _JSON, _XML, _DECODED, _BIG = 0, 1, 2, 3, 4
 
-#: ``switch_event_serialize`` writes the body's Content-Length as the last header line.
-_CL_FIRST = b"Content-Length: "
+#: ``switch_event_serialize`` writes the body's Content-Length as the last header
+#: line; a plain event's bytes are kept behind a ``\n``, so every line starts with one.
 _CL_LINE = b"\nContent-Length: "
 
-#: Events up to this size are searched whole by a lookup (cheaper than first
-#: finding the end of their headers); larger ones (big job bodies) are not.
-_UNBOUNDED_MAX = 32768
+#: Plain events up to this size are searched whole by a lookup; a larger one
+#: (a big job result) is searched in its header block only.
+SCAN_WHOLE_MAX = 32768
 
 _MISS = object()
-# name -> (b"Name: ", b"\nName: "), the byte patterns a lookup searches for.
-_KEYS: dict[str, tuple[bytes, bytes] | None] = {}
+# name -> (b"\nName: ", its length): what a lookup searches for (names that can be headers only).
+_KEYS: dict[str, tuple[bytes, int]] = {}
 _KEYS_MAX = 4096
 
 # Escaped raw value -> decoded text. FreeSWITCH repeats most values over the
@@ -51,34 +51,28 @@ _VALUE_MAX_LEN = 4096
 
 def _decode_escaped(value: bytes) -> str:
     """``value`` (holding a ``%``) URL-unescaped and read as UTF-8, memoized."""
-    text = _VALUES.get(value)
-    if text is None:
-        text = _unquote_bytes(value).decode("utf-8", "replace")
-        if len(value) <= _VALUE_MAX_LEN:
-            if len(_VALUES) >= _VALUES_MAX:
-                _VALUES.clear()
-            _VALUES[value] = text
+    text = _unquote_bytes(value).decode("utf-8", "replace")
+    if len(value) <= _VALUE_MAX_LEN:
+        if len(_VALUES) >= _VALUES_MAX:
+            _VALUES.clear()
+        _VALUES[value] = text
     return text
 
 
-def _search_keys(name: str) -> tuple[bytes, bytes] | None:
-    keys = _KEYS.get(name, _MISS)
-    if keys is not _MISS:
-        return keys  # type: ignore[return-value]
-    keys = None
+def _search_key(name: object) -> tuple[bytes, int] | None:
+    """``b"\\nName: "`` for a name a header line can have (remembered), else None."""
     # A name with a line break or ": " can never be a header name: lines are
-    # split at the first ": ".
-    if isinstance(name, str) and "\n" not in name and ": " not in name and "\ufffd" not in name:
-        try:
-            first = name.encode("utf-8") + b": "
-        except UnicodeEncodeError:
-            first = None
-        if first is not None:
-            keys = (first, b"\n" + first)
+    # split at the first ": ". U+FFFD may stand for any invalid byte.
+    if not isinstance(name, str) or "\n" in name or ": " in name or "\ufffd" in name:
+        return None
+    try:
+        key = b"\n" + name.encode("utf-8") + b": "
+    except UnicodeEncodeError:
+        return None
     if len(_KEYS) >= _KEYS_MAX:
         _KEYS.clear()
-    _KEYS[name] = keys
-    return keys
+    entry = _KEYS[name] = (key, len(key))
+    return entry
 
 
 class Event(Mapping[str, str]):
@@ -92,100 +86,114 @@ class Event(Mapping[str, str]):
     ('HEARTBEAT', 1795691766132318)
     """
 
-    __slots__ = ("_raw", "_kind", "_hdr_end", "_clean", "_decoded", "_all", "_body", "received",
+    # _raw: a plain event's bytes behind a b"\n" (see from_wire), else the body as received.
+    # _clean >= 0: the bytes before it hold no Content-Length line (a match there
+    # is a header); < 0: the header block is known to end at -2 - _clean.
+    # _head (big plain events only): an Event of the header block alone.
+    __slots__ = ("_raw", "_kind", "_clean", "_decoded", "_all", "_body", "_head", "received",
                  "host")
+    _head: Event
 
-    def __init__(self, raw: bytes, kind: int) -> None:
+    def __init__(self, raw: bytes, received: float = 0.0, host: str | None = None,
+                 kind: int = _PLAIN) -> None:
         self._raw = raw
         self._kind = kind
-        self._hdr_end = -1
-        # Lookups search a small event whole; the bytes before ``_clean`` are
-        # known to be headers (-1: search only the header block).
-        self._clean = 0 if len(raw) <= _UNBOUNDED_MAX else -1
+        self._clean = 0
         self._decoded: dict[str, str | None] = {}
         self._all: dict[str, str] | None = None
         self._body: bytes | None = None
-        self.received: float = 0.0
-        self.host: str | None = None
+        self.received = received
+        self.host = host
 
     # -- constructors -------------------------------------------------------
     @classmethod
+    def from_wire(cls, data: bytes) -> Event:
+        """An event from ``b"\\n"`` + a ``text/event-plain`` frame body, as
+        :meth:`FrameParser.feed_mixed <switchlab.wire.FrameParser.feed_mixed>`
+        gives it (the byte before a frame body is the blank line's ``\\n``)."""
+        if len(data) <= SCAN_WHOLE_MAX:
+            return cls(data)
+        ev = cls(data, kind=_BIG)
+        end = ev._header_end()
+        ev._head = cls(data[:end] + b"\n")
+        return ev
+
+    @classmethod
     def from_plain(cls, body: bytes) -> Event:
         """An event from a ``text/event-plain`` frame body."""
-        return cls(body, _PLAIN)
+        return cls.from_wire(b"\n" + body)
 
     @classmethod
     def from_json(cls, body: bytes) -> Event:
         """An event from a ``text/event-json`` frame body."""
-        return cls(body, _JSON)
+        return cls(body, kind=_JSON)
 
     @classmethod
     def from_xml(cls, body: bytes) -> Event:
         """An event from a ``text/event-xml`` frame body."""
-        return cls(body, _XML)
+        return cls(body, kind=_XML)
 
     @classmethod
     def from_frame(cls, frame: Frame) -> Event:
         """An event from any event frame (plain, json or xml)."""
         ct = frame.content_type
         if ct == EVENT_PLAIN:
-            return cls(frame.body, _PLAIN)
+            return cls.from_plain(frame.body)
         if ct == EVENT_JSON:
-            return cls(frame.body, _JSON)
+            return cls(frame.body, kind=_JSON)
         if ct == EVENT_XML:
-            return cls(frame.body, _XML)
+            return cls(frame.body, kind=_XML)
         raise ProtocolError(f"{ct!r} is not an event content type")
 
     @classmethod
     def from_headers(cls, headers: Mapping[str, str], body: bytes | None = None) -> Event:
         """An event built from already decoded headers (tests, the emulator)."""
-        ev = cls(b"", _DECODED)
+        ev = cls(b"", kind=_DECODED)
         ev._all = dict(headers)
         ev._body = body or b""
         return ev
 
     # -- plain layout -------------------------------------------------------
-    def _plain_header_end(self) -> int:
-        """Offset where the header block ends (after its last line, before ``\\n``).
+    def _header_end(self) -> int:
+        """Offset in ``_raw`` where the header block ends (the ``\\n`` ending its
+        last line, or the end of the bytes).
 
         FreeSWITCH writes ``Content-Length`` as the last header line when the
         event has a body: if that line is followed by a blank line, the block
         ends there and the body follows. Otherwise the block is everything but
-        the trailing blank line. (Searching for the long ``\\nContent-Length: ``
-        pattern is several times cheaper than for ``\\n\\n``.)
+        the trailing blank line.
         """
-        end = self._hdr_end
-        if end >= 0:
-            return end
+        clean = self._clean
+        if clean < 0:
+            return -2 - clean
         raw = self._raw
-        if raw.startswith(_CL_FIRST):
-            i = 0
-        else:
-            i = raw.find(_CL_LINE)
-            if i >= 0:
-                i += 1
+        i = raw.find(_CL_LINE, clean)
         if i >= 0:
-            j = raw.find(b"\n", i)
+            j = raw.find(b"\n", i + 1)
             if j >= 0 and raw[j + 1 : j + 2] == b"\n":
-                self._hdr_end = j
+                self._clean = -2 - j
                 return j
         end = len(raw)
-        while end > 0 and raw[end - 1] == 10:
+        while end > 1 and raw[end - 1] == 10:
             end -= 1
-        self._hdr_end = end
+        self._clean = -2 - end
         return end
 
     def _plain_body(self) -> bytes:
-        end = self._plain_header_end()
+        end = self._header_end()
         raw = self._raw
-        n = content_length(self._lookup("Content-Length"), raw)
+        try:
+            n = content_length(self.get("Content-Length"), b"")
+        except ProtocolError as exc:
+            exc.data = raw[1:]
+            raise
         if n == 0:
             return b""
         body = raw[end + 2 : end + 2 + n]
         if len(body) != n or raw[end : end + 2] != b"\n\n":
             raise ProtocolError(
                 f"event declares a {n}-byte body but carries {len(body)} bytes after its headers",
-                raw)
+                raw[1:])
         return body
 
     # -- decoding -----------------------------------------------------------
@@ -194,8 +202,9 @@ class Event(Mapping[str, str]):
         if allh is not None:
             return allh
         kind = self._kind
-        if kind == _PLAIN:
-            allh = plain_headers(self._raw[: self._plain_header_end()], self._raw)
+        if kind == _PLAIN or kind == _BIG:
+            raw = self._raw
+            allh = plain_headers(raw[1 : self._header_end()], raw[1:])
             self._all = allh
             if self._body is None:
                 self._body = self._plain_body()
@@ -218,76 +227,66 @@ class Event(Mapping[str, str]):
 
     def get(self, name: str, default: Any = None) -> Any:
         """The decoded value of header ``name`` (the first line of that name), or ``default``."""
-        if self._kind:  # JSON, XML or already decoded headers: decoded whole
-            allh = self._all
-            return (allh if allh is not None else self._load_all()).get(name, default)
+        if self._kind:  # JSON, XML, decoded headers, a big plain event
+            return self._get_other(name, default)
         # A plain event is searched, even once decoded whole (same values).
         cache = self._decoded
         got = cache.get(name, _MISS)
         if got is not _MISS:
             return default if got is None else got
-        keys = _KEYS.get(name) or _search_keys(name)
-        if keys is None:
-            # U+FFFD may stand for any invalid byte of a name: only the full decoding knows
-            return self._load_all().get(name, default) if "\ufffd" in name else default
-        first, nl_key = keys
+        entry = _KEYS.get(name)
+        if entry is None:
+            return self._get_odd(name, default)
+        key, start = entry
         raw = self._raw
-        if raw.startswith(first):  # the first line (Event-Name, in FreeSWITCH's events)
-            start = len(first)
-            stop = raw.find(b"\n", start)
-            if stop < 0:
-                stop = len(raw)
+        i = raw.find(key)
+        clean = self._clean
+        if i > clean:
+            # Past the bytes known to be headers: a header if no body starts before
+            # it. One pass over the event, shared by every lookup.
+            if clean >= 0 and raw.find(_CL_LINE, clean, i) < 0:
+                self._clean = i
+            elif i >= self._header_end():
+                i = -1  # the first match is in the body
+        if i < 0:
+            cache[name] = None
+            return default
+        start += i
+        stop = raw.find(b"\n", start)
+        value = raw[start:stop] if stop >= 0 else raw[start:]
+        if 37 in value:  # "%"
+            text = _VALUES.get(value) or _decode_escaped(value)
         else:
-            end = self._hdr_end
-            if end < 0:
-                clean = self._clean
-                if clean >= 0:
-                    # One pass over the event, shared by every lookup: the bytes
-                    # before ``clean`` hold no Content-Length line, so a match
-                    # there is a header; only the bytes after it are checked.
-                    i = raw.find(nl_key)
-                    if i < 0:
-                        cache[name] = None
-                        return default
-                    if i <= clean or (raw.find(_CL_LINE, clean, i) < 0
-                                      and (clean or not raw.startswith(_CL_FIRST))):
-                        if i > clean:
-                            self._clean = i
-                        start = i + len(nl_key)
-                        stop = raw.find(b"\n", start)
-                        if stop < 0:
-                            stop = len(raw)
-                        value = raw[start:stop]
-                        text = (_decode_escaped(value) if b"%" in value
-                                else value.decode("utf-8", "replace"))
-                        cache[name] = text
-                        return text
-                end = self._plain_header_end()
-            i = raw.find(nl_key, 0, end)
-            if i < 0:
-                cache[name] = None
-                return default
-            start = i + len(nl_key)
-            stop = raw.find(b"\n", start, end)
-            if stop < 0:
-                stop = end
-        value = raw[start:stop]
-        text = _decode_escaped(value) if b"%" in value else value.decode("utf-8", "replace")
+            text = value.decode("utf-8", "replace")
         cache[name] = text
         return text
 
-    #: the value of header ``name``, or None
-    _lookup = get
+    def _get_odd(self, name: str, default: Any) -> Any:
+        """A lookup of a name not searched before, or that no header line can have."""
+        if _search_key(name) is not None:
+            return self.get(name, default)
+        # U+FFFD may stand for any invalid byte of a name: only the full decoding knows
+        if isinstance(name, str) and "\ufffd" in name:
+            return self._load_all().get(name, default)
+        return default
+
+    def _get_other(self, name: str, default: Any) -> Any:
+        if self._kind == _BIG:
+            if isinstance(name, str) and "\ufffd" in name:  # see _get_odd
+                return self._load_all().get(name, default)
+            return self._head.get(name, default)
+        allh = self._all
+        return (allh if allh is not None else self._load_all()).get(name, default)
 
     # -- Mapping API --------------------------------------------------------
     def __getitem__(self, name: str) -> str:
-        value = self._lookup(name)
+        value = self.get(name)
         if value is None:
             raise KeyError(name)
         return value
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self._lookup(name) is not None
+        return isinstance(name, str) and self.get(name) is not None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._load_all())
@@ -305,8 +304,9 @@ class Event(Mapping[str, str]):
         some, e.g. ``Channel-Write-Codec-Name`` in CODEC events). Lookups by
         name return the first occurrence, as FreeSWITCH's own ESL does."""
         kind = self._kind
-        if kind == _PLAIN:
-            return plain_header_list(self._raw[: self._plain_header_end()], self._raw)
+        if kind == _PLAIN or kind == _BIG:
+            raw = self._raw
+            return plain_header_list(raw[1 : self._header_end()], raw[1:])
         if kind == _XML:
             return xml_pairs(self._raw)[1]
         if kind == _JSON:
@@ -318,7 +318,7 @@ class Event(Mapping[str, str]):
         """The event's own body (e.g. a BACKGROUND_JOB result), raw bytes."""
         body = self._body
         if body is None:
-            if self._kind == _PLAIN:
+            if self._kind == _PLAIN or self._kind == _BIG:
                 body = self._body = self._plain_body()
             else:
                 self._load_all()
@@ -328,26 +328,27 @@ class Event(Mapping[str, str]):
     @property
     def raw(self) -> bytes:
         """The frame body exactly as received."""
-        return self._raw
+        kind = self._kind
+        return self._raw[1:] if kind == _PLAIN or kind == _BIG else self._raw
 
     # -- well-known headers -------------------------------------------------
     @property
     def name(self) -> str:
         """``Event-Name``; for ``CUSTOM`` events, ``Event-Subclass`` is in :attr:`subclass`."""
-        return self._lookup("Event-Name") or ""
+        return self.get("Event-Name", "")
 
     @property
     def subclass(self) -> str | None:
-        return self._lookup("Event-Subclass")
+        return self.get("Event-Subclass")
 
     @property
     def uuid(self) -> str | None:
         """``Unique-ID`` (the channel), or None."""
-        return self._lookup("Unique-ID")
+        return self.get("Unique-ID")
 
     @property
     def job_uuid(self) -> str | None:
-        return self._lookup("Job-UUID")
+        return self.get("Job-UUID")
 
     @property
     def timestamp_us(self) -> int | None:
@@ -360,12 +361,12 @@ class Event(Mapping[str, str]):
 
     def _number(self, name: str) -> int | None:
         """Header ``name`` as a decimal number (None when absent or empty)."""
-        value = self._lookup(name)
+        value = self.get(name)
         if not value:
             return None
         if not (value.isascii() and value.isdigit()):
             raise ProtocolError(f"event header {name} {value[:40]!r} is not a decimal number",
-                                self._raw)
+                                self.raw)
         return int(value)
 
     def __repr__(self) -> str:

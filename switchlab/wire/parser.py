@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import MalformedFrameError, ProtocolError
-from .frames import Frame
+from .events import SCAN_WHOLE_MAX
+from .frames import EVENT_PLAIN, Frame
 
 #: Refuse a header block larger than this without its blank line (a peer that
 #: never ends its headers would otherwise make us buffer without bound).
@@ -140,20 +141,17 @@ class FrameParser(_Buffered):
 
     def __init__(self) -> None:
         super().__init__()
-        self._blocks: dict[bytes, tuple[dict[str, str], int]] = {}
+        self._blocks: dict[bytes, tuple[dict[str, str], int, bool]] = {}
 
-    def _may_end_headers(self, data: bytes, before: bytes) -> bool:
-        # the tail kept so far holds no blank line: only the new bytes can end it
-        return b"\n\n" in data or (data[:1] == b"\n" and before[-1:] == b"\n")
-
-    def _parse_block(self, block: bytes, at: int) -> tuple[dict[str, str], int]:
+    def _parse_block(self, block: bytes, at: int) -> tuple[dict[str, str], int, bool]:
         headers = parse_header_block(block, at)
         n = parse_content_length(headers.get("Content-Length"), at)
+        inline = n < SCAN_WHOLE_MAX and headers.get("Content-Type") == EVENT_PLAIN
         if len(block) <= _BLOCK_CACHE_KEY_MAX:
             if len(self._blocks) >= _BLOCK_CACHE_MAX:
                 self._blocks.clear()
-            self._blocks[block] = (headers, n)
-        return headers, n
+            self._blocks[block] = (headers, n, inline)
+        return headers, n, inline
 
     def feed(self, data: bytes) -> list[Frame]:
         """Add ``data`` and return every frame it completes (possibly none).
@@ -161,21 +159,83 @@ class FrameParser(_Buffered):
         Raises :class:`~switchlab.errors.MalformedFrameError` for bytes that are
         not a frame (its ``frames`` hold what was complete before them).
         """
-        buf = self._take(data)
-        frames: list[Frame] = []
-        if buf is None:
-            return frames
+        return self._feed(data, False)  # type: ignore[return-value]
+
+    def feed_mixed(self, data: bytes) -> list[Frame | bytes]:
+        """Like :meth:`feed`, but a ``text/event-plain`` frame whose body is
+        shorter than :data:`~switchlab.wire.events.SCAN_WHOLE_MAX` comes as the
+        bytes ``b"\\n" + body`` (what :class:`~switchlab.wire.Event` takes):
+        no :class:`Frame` and no copy of its outer headers per event.
+
+        >>> FrameParser().feed_mixed(b"Content-Length: 17\\nContent-Type: text/event-plain"
+        ...                          b"\\n\\nEvent-Name: API\\n\\n")
+        [b'\\nEvent-Name: API\\n\\n']
+        """
+        return self._feed(data, True)
+
+    def _feed(self, data: bytes, mixed: bool) -> list[Frame | bytes]:
+        if type(data) is not bytes:
+            data = bytes(data)
+        frames: list[Frame | bytes] = []
         pos = 0
+        if self._parts:
+            pos = self._complete(data, frames, mixed)
+            if pos < 0:
+                return frames
+        self._scan(data, pos, frames, mixed)
+        return frames
+
+    def _complete(self, data: bytes, frames: list[Frame | bytes], mixed: bool) -> int:
+        """Finish the frame begun in earlier chunks with the first bytes of
+        ``data`` (only those are copied); returns where the rest of ``data``
+        starts, or -1 when all of it was buffered."""
+        parts = self._parts
+        start, pending = self._consumed, self._have
+        if self._broken:  # bad bytes are buffered: every feed reports them again
+            cut = len(data)
+        elif self._need:
+            cut = 0
+        elif parts[-1][-1:] == b"\n" and data[:1] == b"\n":
+            cut = 1  # the blank line ending the header block straddles the chunks
+        else:
+            cut = data.find(b"\n\n") + 2
+            if cut < 2:
+                if pending + len(data) <= MAX_HEADER_BLOCK:
+                    parts.append(data)
+                    self._have += len(data)
+                    return -1
+                cut = len(data)  # too long: the scan reports it
+        if cut:  # the header block's end is known: parse it (and the frame, if bodiless)
+            head = b"".join([*parts, data[:cut]])
+            self._parts, self._have = [], 0
+            self._scan(head, 0, frames, mixed)
+            parts = self._parts
+        if parts:  # the size of the frame is known: wait for it whole
+            missing = self._need - self._have
+            if len(data) - cut < missing:
+                parts.append(data[cut:] if cut else data)
+                self._have += len(data) - cut
+                self._consumed = start
+                return -1
+            head = b"".join([*parts, data[cut : cut + missing]])
+            self._parts, self._have = [], 0
+            self._scan(head, 0, frames, mixed)
+            cut += missing
+        self._consumed = start + pending
+        return cut
+
+    def _scan(self, buf: bytes, pos: int, frames: list[Frame | bytes], mixed: bool) -> None:
+        """Parse the frames of ``buf`` from ``pos``; keep the unfinished tail."""
         end = len(buf)
         append = frames.append
         find = buf.find
         blocks = self._blocks
         while pos < end:
-            if buf[pos] == 10:  # tolerate stray newlines between frames
-                pos += 1
-                continue
             i = find(b"\n\n", pos)
             if i < 0:
+                if buf[pos] == 10:  # a stray newline between frames
+                    pos += 1
+                    continue
                 if end - pos > MAX_HEADER_BLOCK:
                     raise self._fail(
                         buf, pos,
@@ -183,23 +243,27 @@ class FrameParser(_Buffered):
                         f"{self._consumed + pos}: the peer is not speaking the event socket "
                         "protocol", frames)
                 self._keep(buf, pos, 0)
-                return frames
-            block = buf[pos:i]
-            cached = blocks.get(block)
+                return
+            cached = blocks.get(buf[pos:i])
             if cached is None:
+                if buf[pos] == 10:  # a stray newline between frames
+                    pos += 1
+                    continue
                 try:
-                    cached = self._parse_block(block, self._consumed + pos)
+                    cached = self._parse_block(buf[pos:i], self._consumed + pos)
                 except ProtocolError as exc:
                     raise self._fail(buf, pos, str(exc), frames) from None
-            headers, n = cached
+            headers, n, inline = cached
             body_end = i + 2 + n
             if body_end > end:
                 self._keep(buf, pos, body_end - pos)
-                return frames
-            append(Frame(headers.copy(), buf[i + 2 : body_end] if n else b""))
+                return
+            if inline and mixed:
+                append(buf[i + 1 : body_end])  # b"\n" + body
+            else:
+                append(Frame(headers.copy(), buf[i + 2 : body_end] if n else b""))
             pos = body_end
         self._keep(buf, pos, 0)
-        return frames
 
 
 @dataclass

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .channel_render import ChannelBlocks
+from .channel_render import ChannelBlocks, var_line
 from .event_builder import Pairs
 from .statelog import log_callstate, log_state
-from .template import Template
+from .template import Template, templated_line
 
 if TYPE_CHECKING:
     from .ports import Host
@@ -65,35 +65,30 @@ class Channel(ChannelBlocks):
     def __init__(self, host: Host, uuid: str, name: str, direction: str,
                  kind: str = "sofia", profile_name: str = "") -> None:
         self._splain: str | None = None
-        self._pplain: str | None = None
+        self._tplain: str | None = None
         self._fplain: str | None = None
         self._name_enc: tuple[str, str] | None = None
         self._uuid_enc: str | None = None
+        # the fields behind the channel-data properties, set without their setters
+        self.__dict__.update(
+            _name=name, _state_name="CS_NEW", _state_num=0, _callstate="DOWN",
+            _answer_state="ringing", _hit_dialplan=direction == "inbound", _hangup_cause=None,
+            _codec=None, _write_codec=False)
         self.host = host
         self.bus = host.bus
         self.uuid = uuid
-        self.name = name
         self.direction = direction
         self.kind = kind
         self.profile_name = profile_name
         self.session_id = host.next_session_id()
-        self.state_name = "CS_NEW"
         self.run_state = "CS_NEW"  # ``running_state``: the last one the state machine ran
-        self.state_num = 0
-        self.callstate = "DOWN"
-        self.answer_state = "ringing"
-        self.hit_dialplan = direction == "inbound"
-        self.hangup_cause = None
-        self.codec = None
-        self.write_codec = False
         self.profile: dict[str, str] = {}
         self.profile_index = "1"
         self.times: dict[str, int] = {}
         self.other: tuple[str, dict[str, str], dict[str, int]] | None = None
         self._oplain = None
         self.vars: dict[str, str] = {}
-        self._vlines: dict[str, str | None] = {}
-        self._vdirty: dict[str, None] = {}  # names whose line is still to encode
+        self._vlines: dict[str, str] = {}
         self._vplain: str | None = None
         self.facts: dict[str, Any] = {"uuid": uuid, "session_id": self.session_id,
                                       "chan_name": name, "profile": profile_name}
@@ -125,20 +120,18 @@ class Channel(ChannelBlocks):
         self.sent_callee: tuple[str, str] | None = None
 
     # -- variables -----------------------------------------------------------------
+    # ``vars`` and ``_vlines`` (name -> its encoded ``variable_*`` line) hold the same
+    # names in the same order; a line is encoded (or found in a memo) when it is set,
+    # so rendering the block is one join, kept until the next change.
     def set_var(self, name: str, value: str) -> None:
         """Set a variable (moves it to the end, as FreeSWITCH does)."""
         lines = self._vlines
         variables = self.vars
-        line = None  # encoded when the block is next rendered
         if name in lines:
-            if variables[name] == value:
-                line = lines[name]
             del variables[name]
             del lines[name]
         variables[name] = value
-        lines[name] = line
-        if line is None:
-            self._vdirty[name] = None
+        lines[name] = var_line(name, value)
         self._vplain = None
         if name == "call_uuid":
             self._splain = None
@@ -148,8 +141,9 @@ class Channel(ChannelBlocks):
         if name in self._vlines:
             del self.vars[name]
             del self._vlines[name]
-            self._vdirty.pop(name, None)
             self._vplain = None
+            if name == "call_uuid":
+                self._splain = None
 
     def get_var(self, name: str, default: str | None = None) -> str | None:
         return self.vars.get(name, default)
@@ -161,37 +155,31 @@ class Channel(ChannelBlocks):
             facts = {**facts, **extra}
         variables = self.vars
         lines = self._vlines
-        dirty = self._vdirty
-        for name, value, line in zip(tpl.names, tpl.render_all(facts), tpl.const_lines):
+        for name, value, line, memo in zip(tpl.names, tpl.render_all(facts), tpl.const_lines,
+                                           tpl.line_memos):
+            if memo is not None:  # a templated value: its line by value, else encoded
+                line = memo.get(value)
+                if line is None:
+                    line = templated_line(memo, name, value)
             if name in lines:
-                if line is None and variables[name] == value:
-                    line = lines[name]
                 del variables[name]
                 del lines[name]
             variables[name] = value
-            lines[name] = line
-            if line is None:
-                dirty[name] = None
+            lines[name] = line  # type: ignore[assignment]  # a constant's line is set
         self._vplain = None
-        if "call_uuid" in variables:
+        if tpl.sets_call_uuid:
             self._splain = None
 
     def set_vars(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Set many variables in order (same rule as :meth:`set_var`, less overhead)."""
         variables = self.vars
         lines = self._vlines
-        dirty = self._vdirty
         for name, value in pairs:
-            line = None
             if name in lines:
-                if variables[name] == value:
-                    line = lines[name]
                 del variables[name]
                 del lines[name]
             variables[name] = value
-            lines[name] = line
-            if line is None:
-                dirty[name] = None
+            lines[name] = var_line(name, value)
         self._vplain = None
         self._splain = None
 
@@ -206,8 +194,10 @@ class Channel(ChannelBlocks):
         """Enter a running state and fire CHANNEL_STATE (+ DEBUG lines if wanted)."""
         if self.bus.logs_wanted(7):
             log_state(self, self.run_state, name)
-        self.run_state = self.state_name = name
-        self.state_num = STATE_NUMBERS[name] if number is None else number
+        self.run_state = name
+        fields = self.__dict__  # the properties' fields: one invalidation below
+        fields["_state_name"] = name
+        fields["_state_num"] = STATE_NUMBERS[name] if number is None else number
         self._splain = None
         self.fire("CHANNEL_STATE")
 
@@ -216,7 +206,7 @@ class Channel(ChannelBlocks):
         old = self.callstate
         if self.bus.logs_wanted(7):
             log_callstate(self, old, new)
-        self.callstate = new
+        self.__dict__["_callstate"] = new
         self._splain = None
         self.fire("CHANNEL_CALLSTATE", pre=[("Original-Channel-Call-State", old),
                                              ("Channel-Call-State-Number",
@@ -235,12 +225,11 @@ class Channel(ChannelBlocks):
                 profile[name] = value
                 changed = True
         if changed:
-            self._pplain = None
             self._fplain = None
 
     def set_time(self, key: str, stamp: int) -> None:
         self.times[key] = stamp
-        self._pplain = None
+        self._tplain = None
 
     def link_other(self, other_type: str, other: Channel, times: bool = True,
                    profile: dict[str, str] | None = None) -> None:
@@ -250,7 +239,6 @@ class Channel(ChannelBlocks):
         self.other = (other_type, dict(other.profile) if profile is None else profile,
                       dict(other.times) if times else {})
         self._oplain: str | None = None
-        self._pplain = None
 
     # -- helpers ----------------------------------------------------------------------------
     @property

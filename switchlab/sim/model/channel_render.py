@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...wire.urlcodec import fs_url_encode_fast as enc
-from ...wire.urlcodec import needs_encoding
 from .event_builder import Pairs
+from .template import templated_line
 
 PROFILE_FIELDS = (
     "Direction", "Logical-Direction", "Username", "Dialplan", "Caller-ID-Name",
@@ -60,8 +60,25 @@ def profile_pairs(prefix: str, profile: dict[str, str], times: dict[str, int],
     return out
 
 
-#: variable name -> {value: encoded line}: most values recur from call to call
+#: variable name -> {value: encoded line}: most values recur from call to call; a name
+#: that sees more than LINE_MEMO_MAX values does not recur (its lines are not memoized)
 _LINE_CACHE: dict[str, dict[str, str]] = {}
+
+
+def var_line(name: str, value: str) -> str:
+    """``variable_<name>: <url-encoded value>\\n`` (memoized by name and value).
+
+    >>> var_line("sip_to_host", "127.0.0.1:5080")
+    'variable_sip_to_host: 127.0.0.1%3A5080\\n'
+    """
+    known = _LINE_CACHE.get(name)
+    if known is None:
+        known = _LINE_CACHE[name] = {}
+    else:
+        line = known.get(value)
+        if line is not None:
+            return line
+    return templated_line(known, name, value)
 
 
 #: caller-profile field -> {value: encoded "Caller-<field>: <value>" line}
@@ -98,13 +115,12 @@ class ChannelBlocks:
     times: dict[str, int]
     other: tuple[str, dict[str, str], dict[str, int]] | None
     _splain: str | None
-    _pplain: str | None
+    _tplain: str | None
     _fplain: str | None
     _oplain: str | None
     _name_enc: tuple[str, str] | None
     _uuid_enc: str | None
-    _vlines: dict[str, str | None]
-    _vdirty: dict[str, None]
+    _vlines: dict[str, str]
     _vplain: str | None
     name: Any
     state_name: Any
@@ -117,31 +133,10 @@ class ChannelBlocks:
     write_codec: Any
 
     def var_plain(self) -> str:
-        """The ``variable_*`` lines, URL-encoded (cached; only new values are encoded)."""
+        """The ``variable_*`` lines, URL-encoded (each encoded when it was set)."""
         block = self._vplain
         if block is None:
-            lines = self._vlines
-            variables = self.vars
-            dirty = self._vdirty
-            if dirty:
-                search = needs_encoding
-                cache = _LINE_CACHE
-                for name in dirty:
-                    value = variables[name]
-                    known = cache.get(name)
-                    if known is None:
-                        known = cache[name] = {}
-                    line = known.get(value)
-                    if line is None:
-                        line = (f"variable_{name}: {value}\n" if search(value) is None
-                                else f"variable_{name}: {enc(value)}\n")
-                        if len(value) < 100:
-                            if len(known) > 200:
-                                known.clear()
-                            known[value] = line
-                    lines[name] = line
-                dirty.clear()
-            block = self._vplain = "".join(lines.values())  # type: ignore[arg-type]
+            block = self._vplain = "".join(self._vlines.values())
         return block
 
     def var_pairs(self) -> Pairs:
@@ -153,8 +148,8 @@ class ChannelBlocks:
         self._splain = None
 
     def profile_changed(self) -> None:
-        """Invalidate the cached caller-profile part (profile fields or times changed)."""
-        self._pplain = None
+        """Invalidate the cached caller-profile parts (profile fields or times changed)."""
+        self._tplain = None
         self._fplain = None
 
     def _state_plain(self) -> str:
@@ -231,29 +226,36 @@ class ChannelBlocks:
 
     def data_plain(self) -> str:
         """The channel-data block, URL-encoded (each part cached until it changes)."""
+        parts: list[str] = []
+        self.data_parts(parts)
+        return "".join(parts)
+
+    def data_parts(self, parts: list[str]) -> None:
+        """Append the channel-data block's parts, URL-encoded, to ``parts`` (each cached
+        until it changes: state, caller-profile fields, times, other leg; the event
+        joins them once with its other parts)."""
         state = self._splain
         if state is None:
             state = self._splain = self._state_plain()
-        prof = self._pplain
-        if prof is None:
-            fields = self._fplain
-            if fields is None:
-                fields = self._fplain = _caller_fields(self.profile)
-            t = self.times
-            prof = fields
-            if self.profile_index is not None:
-                prof += f"Caller-Profile-Index: {self.profile_index}\n"
-            prof += _caller_times(t)
-            prof += _CALLER_TAIL
-            if self.other is not None:
-                other = self._oplain
-                if other is None:  # a snapshot: encoded once
-                    other_type, oprofile, otimes = self.other
-                    other = self._oplain = f"Other-Type: {other_type}\n" + "".join(
-                        [f"{k}: {enc(v)}\n"
-                         for k, v in profile_pairs("Other-Leg", oprofile, otimes, None)])
-                prof += other
-            if not self.profile:
-                prof = ""
-            self._pplain = prof
-        return state + prof
+        parts.append(state)
+        if not self.profile:
+            return
+        fields = self._fplain
+        if fields is None:
+            fields = self._fplain = _caller_fields(self.profile)
+        parts.append(fields)
+        index = self.profile_index
+        if index is not None:
+            parts.append(f"Caller-Profile-Index: {index}\n")
+        times = self._tplain
+        if times is None:
+            times = self._tplain = _caller_times(self.times) + _CALLER_TAIL
+        parts.append(times)
+        if self.other is not None:
+            other = self._oplain
+            if other is None:  # a snapshot: encoded once
+                other_type, oprofile, otimes = self.other
+                other = self._oplain = f"Other-Type: {other_type}\n" + "".join(
+                    [f"{k}: {enc(v)}\n"
+                     for k, v in profile_pairs("Other-Leg", oprofile, otimes, None)])
+            parts.append(other)

@@ -116,7 +116,7 @@ class SimEvent:
             parts.append(plain_lines(self.pre))
         chan = self.chan
         if chan is not None:
-            parts.append(chan.data_plain())
+            chan.data_parts(parts)
             if self.extended:
                 parts.append(chan.var_plain())
         if self.post:

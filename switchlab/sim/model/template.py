@@ -20,6 +20,7 @@ from string import Formatter
 from typing import Any, Optional
 
 from ...wire.urlcodec import fs_url_encode
+from ...wire.urlcodec import fs_url_encode_fast as enc
 
 Renderer = Callable[[dict[str, Any]], str]
 #: (variable name, value template, encoded line of a constant value or None,
@@ -32,17 +33,23 @@ class Template:
 
     ``ops`` are ``(name, template, encoded constant line or None, renderer or None)``.
     For :meth:`~.channel.Channel.apply` it also keeps, computed once, the ``names``,
-    the encoded constant lines (``const_lines``, None for a templated value) and one
-    ``%``-format over every value (:meth:`render_all`: one C call per template instead
-    of one renderer call per value).
+    the encoded constant lines (``const_lines``, None for a templated value), for each
+    templated value a memo of its encoded lines by value (``line_memos``, None for a
+    constant: see :func:`templated_line`) and one ``%``-format over every value
+    (:meth:`render_all`: one C call per template instead of one renderer call per value).
     """
 
-    __slots__ = ("ops", "names", "const_lines", "_batch", "_constants")
+    __slots__ = ("ops", "names", "const_lines", "line_memos", "sets_call_uuid", "_batch",
+                 "_constants")
 
     def __init__(self, ops: tuple[Op, ...]) -> None:
         self.ops = ops
         self.names = tuple(op[0] for op in ops)
         self.const_lines = tuple(op[2] for op in ops)
+        self.line_memos: tuple[dict[str, str] | None, ...] = tuple(
+            {} if op[2] is None else None for op in ops)
+        #: ``call_uuid`` is shown in the channel-data block too (Channel-Call-UUID)
+        self.sets_call_uuid = "call_uuid" in self.names
         templated = any(op[3] is not None for op in ops)
         self._constants = None if templated else [op[1] for op in ops]
         self._batch = _batch_format(ops) if templated else None
@@ -77,6 +84,25 @@ class Template:
 
     def __iter__(self) -> Iterator[Op]:
         return iter(self.ops)
+
+
+#: values memoized per templated variable; one that sees more does not recur (a UUID, a
+#: time stamp): its lines are encoded each time, without filling the memo
+LINE_MEMO_MAX = 256
+
+
+def templated_line(memo: dict[str, str], name: str, value: str) -> str:
+    """The encoded line of a templated value that was not in ``memo`` (now it is, while
+    the memo has room).
+
+    >>> memo = {}
+    >>> templated_line(memo, "to", "a@b"), memo
+    ('variable_to: a%40b\\n', {'a@b': 'variable_to: a%40b\\n'})
+    """
+    line = f"variable_{name}: {enc(value)}\n"
+    if len(memo) < LINE_MEMO_MAX and len(value) < 128:
+        memo[value] = line
+    return line
 
 
 #: joins the values inside the batch format (a NUL: no variable value holds one)
