@@ -9,6 +9,7 @@ target rate, and measures what comes back. Prints the figures and writes
     .venv/bin/python benchmarks/sim_throughput.py                 # 1000 cps for 20 s, 6 s hold
     .venv/bin/python benchmarks/sim_throughput.py --rate 1200 --duration 12 --hold 10
     .venv/bin/python benchmarks/sim_throughput.py --rate 800 --compare main~3 --rounds 3
+    .venv/bin/python benchmarks/sim_throughput.py --find-rate --rate 400 --duration 10
 
 Pass/fail bars (from the issues): >= 1000 originated calls/s with both legs, and
 >= 10 000 concurrent channels, from one emulator process; <= 0.5 ms of emulator CPU
@@ -320,6 +321,32 @@ def compare(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
+def find_rate(args: argparse.Namespace) -> dict[str, object]:
+    """The highest offered rate the emulator keeps up with (``--hold``, 6 s by default):
+    from ``--rate``, up by a quarter while it keeps up, down by a fifth until it does
+    (``--steps`` runs at most); the runs and the best one that kept up."""
+    runs: list[dict[str, object]] = []
+    rate, best = args.rate, None
+    for _ in range(args.steps):
+        args.rate = rate
+        r = asyncio.run(run(args))
+        lat = r["originate_latency_ms"]
+        runs.append({k: r[k] for k in ("target_rate_cps", "answered_rate_cps", "kept_up",
+                                       "emulator_cpu_ms_per_call", "peak_concurrent_channels")}
+                    | {"latency_p99_ms": lat["p99"], "load_average": round(os.getloadavg()[0], 2)})  # type: ignore[index]
+        print("  ".join(f"{k}={v}" for k, v in runs[-1].items()), flush=True)
+        if r["kept_up"]:
+            best = r if best is None or rate > best["target_rate_cps"] else best  # type: ignore[operator]
+            rate = round(rate * 1.25)
+        elif best is None:
+            rate = round(rate * 0.8)
+        else:
+            break
+    return {"benchmark": "sim_throughput --find-rate", "hold_s": args.hold,
+            "duration_s": args.duration, "sustained_rate_cps": best and best["target_rate_cps"],
+            "kept_up": best is not None, "runs": runs, "best_run": best}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=1000.0, help="originates per second")
@@ -332,7 +359,11 @@ def main() -> None:
                         help="also run git revision REV, alternately with this tree, and "
                              "report before/after ratios (medians of --rounds runs each)")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each side for --compare")
-    parser.add_argument("--out", default=str(ROOT / "data" / "bench" / "sim_throughput.json"))
+    parser.add_argument("--find-rate", action="store_true",
+                        help="search the highest rate that keeps up (from --rate; --steps runs)")
+    parser.add_argument("--steps", type=int, default=5, help="runs of --find-rate at most")
+    parser.add_argument("--out", default=None, help="JSON file (default data/bench/"
+                        "sim_throughput.json; sim_sustained.json with --find-rate)")
     args = parser.parse_args()
     args.loop = "asyncio"
     if not args.no_uvloop:
@@ -342,8 +373,10 @@ def main() -> None:
             args.loop = "uvloop"
         except ImportError:
             pass
-    result = compare(args) if args.compare else asyncio.run(run(args))
-    out = Path(args.out)
+    result = (compare(args) if args.compare else find_rate(args) if args.find_rate
+              else asyncio.run(run(args)))
+    out = Path(args.out or ROOT / "data" / "bench" / (
+        "sim_sustained.json" if args.find_rate else "sim_throughput.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     width = max(len(k) for k in result)

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from switchlab.sim import DUTModel, Emulator
+from switchlab.sim.host import TimerWheel
 from switchlab.sim.model import milestones
 from switchlab.sim.model.template import Template, variables
 from switchlab.wire import FrameParser
@@ -74,3 +75,40 @@ async def test_a_burst_of_commands_gets_every_reply_in_order_then_bye() -> None:
         for job in jobs:
             if ("event", job) in order:
                 assert order.index(("reply", job)) < order.index(("event", job))
+
+
+async def test_timer_wheel_runs_due_steps_in_order_and_skips_cancelled_ones() -> None:
+    """Steps due in one millisecond share a loop timer and run in scheduling order; a
+    cancelled one does not run (and lets go of its arguments); a failing one does not
+    stop the others; a step scheduled while a millisecond runs waits for the next
+    iteration; the delays are kept (to the millisecond)."""
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, ctx: errors.append(ctx))
+    wheel = TimerWheel()
+    ran: list[tuple[str, float]] = []
+    t0 = loop.time()
+
+    def step(name: str) -> None:
+        ran.append((name, loop.time() - t0))
+        if name == "b":
+            wheel.add(loop, 0.0001, step, ("c",))  # the same millisecond: next iteration
+            loop.call_soon(step, "soon")
+
+    def fail() -> None:
+        raise RuntimeError("boom")
+
+    wheel.add(loop, 0.02, step, ("late",))
+    wheel.add(loop, 0.005, step, ("a",))
+    wheel.add(loop, 0.005, fail, ())
+    cancelled = wheel.add(loop, 0.005, step, ("x",))
+    wheel.add(loop, 0.005, step, ("b",))
+    cancelled.cancel()
+    assert cancelled.cancelled() and cancelled.args == ()
+    await asyncio.sleep(0.05)
+    names = [name for name, _ in ran]
+    assert names[:2] == ["a", "b"] and set(names[2:4]) == {"soon", "c"} and names[4:] == ["late"]
+    assert all(0.0045 <= t for name, t in ran if name != "late")
+    assert dict(ran)["late"] >= 0.0195
+    assert len(errors) == 1 and isinstance(errors[0]["exception"], RuntimeError)
+    assert len(wheel) == 0

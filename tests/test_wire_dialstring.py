@@ -14,6 +14,7 @@ from switchlab.wire.dialstring import (
     parse_hostport,
     parse_originate,
     sofia_url,
+    split_args,
 )
 
 WORD = st.text(string.ascii_letters + string.digits + "_-", min_size=1, max_size=12)
@@ -92,3 +93,46 @@ def test_parser_errors_carry_the_cause() -> None:
     with pytest.raises(DialStringError) as info:
         parse_originate("{a=1 &park()")
     assert info.value.cause in ("INVALID_URL", "USAGE")
+
+
+def _split_args_reference(text: str) -> list[str]:
+    """The character-by-character splitter split_args replaced (same rules, slower)."""
+    out: list[str] = []
+    cur: list[str] = []
+    depth = 0
+    quote = False
+    for ch in text:
+        if ch == "'" and depth == 0:
+            quote = not quote
+            cur.append(ch)
+            continue
+        if not quote:
+            if ch in "{[<(":
+                depth += 1
+            elif ch in "}]>)" and depth > 0:
+                depth -= 1
+            elif ch == " " and depth == 0:
+                if cur:
+                    out.append("".join(cur))
+                    cur = []
+                continue
+        cur.append(ch)
+    if cur:
+        out.append("".join(cur))
+    return out
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text("ab ,'{}[]<>()=&x", max_size=40))
+def test_split_args_splits_as_the_character_loop_did(text: str) -> None:
+    assert split_args(text) == _split_args_reference(text)
+
+
+def test_parse_originate_shares_the_parse_of_a_repeated_text() -> None:
+    text = "{origination_caller_id_number=1000}sofia/external/a@127.0.0.1:5080 &sleep(20)"
+    first, again = parse_originate(text), parse_originate(text)
+    assert first is again
+    assert (first.var("origination_caller_id_number"), first.app, first.app_args) == (
+        "1000", "sleep", "20")
+    other = parse_originate(text.replace("1000", "1001"))
+    assert other is not first and other.var("origination_caller_id_number") == "1001"

@@ -25,6 +25,7 @@ dialled.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from dataclasses import dataclass, field
@@ -152,30 +153,37 @@ class OriginateRequest:
         return out
 
 
+#: the characters :func:`split_args` and :func:`_take_block` act on (others are copied)
+_SPLIT_SPECIAL = re.compile(r"[{}\[\]<>()' ]")
+
+
 def split_args(text: str) -> list[str]:
-    """Split on spaces outside ``{}``, ``[]``, ``<>``, ``()`` and single quotes."""
+    """Split on spaces outside ``{}``, ``[]``, ``<>``, ``()`` and single quotes.
+
+    >>> split_args("{a='x y'}sofia/e/u@h  &sleep(1 2) XML")
+    ["{a='x y'}sofia/e/u@h", '&sleep(1 2)', 'XML']
+    """
     out: list[str] = []
-    cur: list[str] = []
+    start = 0
     depth = 0
     quote = False
-    for ch in text:
+    for m in _SPLIT_SPECIAL.finditer(text):  # only the special characters are visited
+        ch = m.group()
         if ch == "'" and depth == 0:
             quote = not quote
-            cur.append(ch)
-            continue
-        if not quote:
+        elif not quote:
             if ch in "{[<(":
                 depth += 1
-            elif ch in "}]>)" and depth > 0:
-                depth -= 1
+            elif ch in "}]>)":
+                if depth > 0:
+                    depth -= 1
             elif ch == " " and depth == 0:
-                if cur:
-                    out.append("".join(cur))
-                    cur = []
-                continue
-        cur.append(ch)
-    if cur:
-        out.append("".join(cur))
+                i = m.start()
+                if i > start:
+                    out.append(text[start:i])
+                start = i + 1
+    if start < len(text):
+        out.append(text[start:])
     return out
 
 
@@ -341,7 +349,21 @@ def parse_call_url(url: str) -> tuple[dict[str, str], dict[str, str], Endpoint]:
 
 
 def parse_originate(arg: str) -> OriginateRequest:
-    """Parse the argument of ``originate``; raises :class:`DialStringError`."""
+    """Parse the argument of ``originate``; raises :class:`DialStringError`.
+
+    A load test sends the same few texts again and again: the result is cached by
+    text and shared, so callers must not change it (nothing in the emulator does).
+    """
+    if len(arg) <= _CACHED_MAX_LEN:
+        return _parse_originate_cached(arg)
+    return _parse_originate(arg)
+
+
+#: texts longer than this (a per-call origination_uuid makes each one new) are not cached
+_CACHED_MAX_LEN = 4096
+
+
+def _parse_originate(arg: str) -> OriginateRequest:
     argv = split_args(arg.strip())
     if len(argv) < 2:
         raise DialStringError("USAGE", "originate needs a call url and a destination")
@@ -371,3 +393,6 @@ def parse_originate(arg: str) -> OriginateRequest:
     if len(argv) > 6 and argv[6].isdigit():
         req.timeout = int(argv[6])
     return req
+
+
+_parse_originate_cached = lru_cache(maxsize=512)(_parse_originate)

@@ -107,8 +107,9 @@ def outbound_answered(chan: Channel) -> None:
     chan.set_time("answered", host.clock.now_us())
     chan.fire("CHANNEL_ANSWER")
     chan.set_callstate("ACTIVE")
-    host.log(5, "sofia.c", "sofia_handle_sip_i_state", 8693,
-             f"Channel [{chan.name}] has been answered", chan, text_channel=0)
+    if host.bus.logs_wanted(5):
+        host.log(5, "sofia.c", "sofia_handle_sip_i_state", 8693,
+                 f"Channel [{chan.name}] has been answered", chan, text_channel=0)
     if was_early or chan.vars.get("channel_cid_flipped"):
         chan.set_var("endpoint_disposition", "ANSWER")
         orig = chan.originate
@@ -162,8 +163,9 @@ def answer_channel(chan: Channel, pre_answer: bool = False) -> bool:
         chan.fire("CHANNEL_ANSWER")
         chan.set_callstate("ACTIVE")
         chan.set_var("endpoint_disposition", "ANSWER") if chan.app != "answer" else None
-        host.log(5, "mod_dptools.c", "answer_function", 1406,
-                 f"Channel [{chan.name}] has been answered", chan, text_channel=0)
+        if host.bus.logs_wanted(5):
+            host.log(5, "mod_dptools.c", "answer_function", 1406,
+                     f"Channel [{chan.name}] has been answered", chan, text_channel=0)
     caller = chan.peer
     if chan.kind == "sofia" and chan.direction == "inbound" and caller is not None:
         if pre_answer:

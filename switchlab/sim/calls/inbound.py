@@ -58,9 +58,9 @@ def deliver_invite(caller: Channel, host: Host, profile: Profile,
         fire_codecs(chan)
     chan.set_state("CS_INIT")
     chan.apply(T.IN_CREATE_HEAD_LATE if late else T.IN_CREATE_HEAD)
-    for name, value in caller.vars.items():
-        if name.startswith("sip_h_"):
-            chan.set_var(name, value)
+    cvars = caller.vars
+    for name in [n for n in cvars if n[:6] == "sip_h_"]:  # custom headers of the INVITE
+        chan.set_var(name, cvars[name])
     chan.apply(T.IN_CREATE_TAIL_LATE if late else T.IN_CREATE_TAIL)
     chan.state_num = 2
     chan.changed()
@@ -68,9 +68,10 @@ def deliver_invite(caller: Channel, host: Host, profile: Profile,
     chan.state_name = "CS_ROUTING"
     chan.set_callstate("RINGING")
     chan.set_state("CS_ROUTING")
-    host.log(6, "sofia.c", "sofia_handle_sip_i_invite", 10472,
-             f"{chan.name} receiving invite from {peer_ip}:{peer_port} version: "
-             f"1.11.1-release  64bit call-id: {cf['call_id']}", chan)
+    if host.bus.logs_wanted(6):
+        host.log(6, "sofia.c", "sofia_handle_sip_i_invite", 10472,
+                 f"{chan.name} receiving invite from {peer_ip}:{peer_port} version: "
+                 f"1.11.1-release  64bit call-id: {cf['call_id']}", chan)
     # the caller now knows who answers for this INVITE
     cf.update(peer_ip=profile.ip if via is None else via[0],
               peer_port=profile.port if via is None else via[1], peer_media_ip=profile.ip,

@@ -39,8 +39,9 @@ def fire_codecs(chan: Channel, codec: tuple[str, str, str] = PCMU,
 
 
 def log_new_channel(chan: Channel) -> None:
-    chan.host.log(5, "switch_channel.c", "switch_channel_set_name", 1143,
-                  f"New Channel {chan.name} [{chan.uuid}]", chan)
+    if chan.bus.logs_wanted(5):
+        chan.host.log(5, "switch_channel.c", "switch_channel_set_name", 1143,
+                      f"New Channel {chan.name} [{chan.uuid}]", chan)
 
 
 def log_set_uuid(chan: Channel, req: OriginateRequest) -> None:
@@ -118,9 +119,10 @@ def flip_cid(chan: Channel, disposition: str) -> None:
     p = chan.profile
     old_name, old_num = p.get("Caller-ID-Name", ""), p.get("Caller-ID-Number", "")
     new_name, new_num = p.get("Callee-ID-Name", ""), p.get("Callee-ID-Number", "")
-    chan.host.log(6, "switch_channel.c", "switch_channel_flip_cid", 3291,
-                  f'{chan.name} Flipping CID from "{old_name}" <{old_num}> to "{new_name}" '
-                  f'<{new_num}>', chan)
+    if chan.bus.logs_wanted(6):
+        chan.host.log(6, "switch_channel.c", "switch_channel_flip_cid", 3291,
+                      f'{chan.name} Flipping CID from "{old_name}" <{old_num}> to '
+                      f'"{new_name}" <{new_num}>', chan)
     chan.set_profile(**{"Caller-ID-Name": new_name, "Caller-ID-Number": new_num,
                         "Callee-ID-Name": old_name, "Callee-ID-Number": old_num})
     chan.hit_dialplan = True

@@ -86,14 +86,14 @@ def hangup(chan: Channel, cause: str = "NORMAL_CLEARING", how: str = "local") ->
     chan.facts["hangup_how"] = how
     if how in ("recv_bye", "recv_cancel"):  # nua_i_state terminated + nua_i_terminated
         log_already_hungup(chan)
-    if how in ("local", "bridge"):
-        host.log(5, "switch_ivr.c", "switch_ivr_kill_uuid", 4404,
-                 f"Hangup {chan.name} [{chan.state_name}] [{cause}]", chan, text_channel=0)
-    elif how == "recv_bye":
-        host.log(5, "sofia.c", "sofia_handle_sip_i_bye", 1065,
-                 f"Hangup {chan.name} [{chan.state_name}] [{cause}]", chan, text_channel=0)
-    for lst in list(chan.holders):
-        lst.session_down(chan)
+    if how in ("local", "bridge", "recv_bye") and host.bus.logs_wanted(5):  # text if read
+        where = (("sofia.c", "sofia_handle_sip_i_bye", 1065) if how == "recv_bye"
+                 else ("switch_ivr.c", "switch_ivr_kill_uuid", 4404))
+        host.log(5, *where, f"Hangup {chan.name} [{chan.state_name}] [{cause}]", chan,
+                 text_channel=0)
+    if chan.holders:
+        for lst in list(chan.holders):
+            lst.session_down(chan)
     if chan.app is not None:
         host.later(host.tick(), _finish_app_then_report, chan)
         _signal_peer(chan, cause, how)
@@ -206,13 +206,14 @@ def destroy(chan: Channel) -> None:
     chan.fire("CHANNEL_DESTROY")
     chan.set_state("CS_DESTROY")
     host.remove_channel(chan)
-    host.log(7, "switch_core_session.c", "switch_core_session_thread", 1748,
-             f"Session {chan.session_id} ({chan.name}) Locked, Waiting on external entities",
-             chan)
-    host.log(5, "switch_core_session.c", "switch_core_session_thread", 1766,
-             f"Session {chan.session_id} ({chan.name}) Ended", chan)
-    host.log(5, "switch_core_session.c", "switch_core_session_thread", 1770,
-             f"Close Channel {chan.name} [CS_DESTROY]", chan, text_channel=0)
+    if host.bus.logs_wanted(5):
+        host.log(7, "switch_core_session.c", "switch_core_session_thread", 1748,
+                 f"Session {chan.session_id} ({chan.name}) Locked, Waiting on external "
+                 "entities", chan)
+        host.log(5, "switch_core_session.c", "switch_core_session_thread", 1766,
+                 f"Session {chan.session_id} ({chan.name}) Ended", chan)
+        host.log(5, "switch_core_session.c", "switch_core_session_thread", 1770,
+                 f"Close Channel {chan.name} [CS_DESTROY]", chan, text_channel=0)
     for cb in chan.on_destroy:
         cb(chan)
     release(chan)

@@ -63,8 +63,9 @@ class Originate:
         leg = self.leg
         if self.done or leg is None:
             return
-        self.host.log(7, _ORIG, "switch_ivr_originate", 3913,
-                      f"Originate Resulted in Success: [{leg.name}] Peer UUID: {leg.uuid}")
+        if self.host.bus.logs_wanted(7):
+            self.host.log(7, _ORIG, "switch_ivr_originate", 3913,
+                          f"Originate Resulted in Success: [{leg.name}] Peer UUID: {leg.uuid}")
         self.deferred.resolve(f"+OK {leg.uuid}\n")
         start_target(self)
 

@@ -26,13 +26,16 @@ log = logging.getLogger("switchlab.sim")
 
 def handle(srv: EslServerProtocol, cmd: Command) -> Awaitable[Any] | None:
     line = cmd.line
-    low = line.lower()
+    low = line[:16].lower()  # only prefixes are compared (the longest: "divert_events")
     if low.startswith("exit") or line.startswith("..."):
         srv.reply("+OK bye")
         srv.close()
         return None
     if not srv.authed:
         handle_unauthed(srv, line)
+        return None
+    if low.startswith("bgapi "):  # the load-test verb first (no check below matches it)
+        cmd_bgapi(srv, line[6:], cmd.headers)
         return None
     if low.startswith("filter "):
         cmd_filter(srv, line[7:])
@@ -56,9 +59,6 @@ def handle(srv: EslServerProtocol, cmd: Command) -> Awaitable[Any] | None:
         return None
     if low.startswith("api "):
         return cmd_api(srv, line[4:])
-    if low.startswith("bgapi "):
-        cmd_bgapi(srv, line[6:], cmd.headers)
-        return None
     if low.startswith("log"):
         cmd_log(srv, line)
         return None

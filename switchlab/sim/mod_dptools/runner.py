@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("switchlab.sim")
 
 
-@dataclass
+@dataclass(slots=True)
 class AppRun:
     """One application running on a channel."""
 
@@ -138,13 +138,10 @@ def start_app(chan: Channel, name: str, data: str, source: str,
     # switch_core_session_exec sets current_application again after CHANNEL_EXECUTE (just
     # before the application function): it moves behind current_application_data
     chan.set_var("current_application", name)
-    if source != "sendmsg" and name != "park":
+    if (source != "sendmsg" or name == "park") and host.bus.logs_wanted(6):
         host.log(6, "switch_core_session.c", "switch_core_session_exec", 2907,
-                 f"EXECUTE [depth=0] {chan.name} {name}({data})", chan, text_channel=1,
-                 prefix=False)
-    elif name == "park":
-        host.log(6, "switch_core_session.c", "switch_core_session_exec", 2907,
-                 f"EXECUTE [depth=0] {chan.name} park()", chan, text_channel=1, prefix=False)
+                 f"EXECUTE [depth=0] {chan.name} {name}({'' if name == 'park' else data})",
+                 chan, text_channel=1, prefix=False)
     impl(chan, run)
 
 

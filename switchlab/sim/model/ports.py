@@ -86,6 +86,14 @@ class Network(Protocol):
     def find_channel(self, uuid: str) -> Channel | None: ...
 
 
+class Cancellable(Protocol):
+    """What :meth:`Host.later` returns (an asyncio handle or a timer-wheel entry)."""
+
+    def cancel(self) -> None: ...
+
+    def cancelled(self) -> bool: ...
+
+
 class Host(Protocol):
     """One emulated FreeSWITCH as its channels and call processing see it."""
 
@@ -124,7 +132,7 @@ class Host(Protocol):
     def sessions_created(self) -> int: ...
 
     def later(self, delay: float, fn: Callable[..., Any], *args: Any,
-              chan: Channel | None = None) -> asyncio.TimerHandle | asyncio.Handle: ...
+              chan: Channel | None = None) -> Cancellable: ...
 
     def tick(self) -> float: ...
 
