@@ -8,7 +8,8 @@ emulator running in its own process (``switchlab sim``).
 
 Prints and writes ``data/bench/originator_load.json``: achieved rate (overall and
 per 1 s window, against the target), p50/p99/max launch lag (how late each launch
-was against its absolute schedule), answered/failed counts, CPU of this process,
+was against its absolute schedule), answered/failed counts, CPU of this process
+and of the emulator's over the same span (and their ratio),
 bytes of memory per finished call (row store and process RSS), and the time to
 build the DataFrame and KPIs of the run.
 """
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from simproc import (  # noqa: E402
-    FAST_DUT, free_port, start_sim,
+    FAST_DUT, cpu_seconds, free_port, start_sim,
     stop_sim, store_result, wait_port,
 )
 
@@ -75,7 +76,7 @@ async def bench(rate: float, seconds: float, hold: float, mode: str,
             tracemalloc.start(1)
             snap0 = tracemalloc.take_snapshot()
         rss0 = rss_bytes()
-        cpu0 = time.process_time()
+        cpu0, sim_cpu0 = time.process_time(), cpu_seconds(sim.pid)
         t0 = time.monotonic()
         orig.start()
         mid: dict = {}
@@ -89,7 +90,7 @@ async def bench(rate: float, seconds: float, hold: float, mode: str,
         launch_end = time.monotonic()
         await orig.wait(hold + 60)
         t1 = time.monotonic()
-        cpu1 = time.process_time()
+        cpu1, sim_cpu1 = time.process_time(), cpu_seconds(sim.pid)
         rss1 = rss_bytes()
         if trace_memory:
             gc.collect()
@@ -130,6 +131,9 @@ async def bench(rate: float, seconds: float, hold: float, mode: str,
         "launch_period_s": launch_end - t0, "drain_s": t1 - launch_end,
         "cpu_s": cpu1 - cpu0, "cpu_share_of_one_core": (cpu1 - cpu0) / (t1 - t0),
         "cpu_ms_per_call": 1e3 * (cpu1 - cpu0) / max(len(df), 1),
+        # the emulator's CPU (its own process, same span) per call, and against this one's
+        "emulator_cpu_ms_per_call": 1e3 * (sim_cpu1 - sim_cpu0) / max(len(df), 1),
+        "emulator_over_originator_cpu": (sim_cpu1 - sim_cpu0) / max(cpu1 - cpu0, 1e-9),
         "row_store_bytes_per_call": run.store_nbytes / max(len(run), 1),
         "rss_growth_bytes_per_call": (rss1 - rss0) / max(len(run), 1),
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
