@@ -126,13 +126,3 @@ def _split_args_reference(text: str) -> list[str]:
 @given(st.text("ab ,'{}[]<>()=&x", max_size=40))
 def test_split_args_splits_as_the_character_loop_did(text: str) -> None:
     assert split_args(text) == _split_args_reference(text)
-
-
-def test_parse_originate_shares_the_parse_of_a_repeated_text() -> None:
-    text = "{origination_caller_id_number=1000}sofia/external/a@127.0.0.1:5080 &sleep(20)"
-    first, again = parse_originate(text), parse_originate(text)
-    assert first is again
-    assert (first.var("origination_caller_id_number"), first.app, first.app_args) == (
-        "1000", "sleep", "20")
-    other = parse_originate(text.replace("1000", "1001"))
-    assert other is not first and other.var("origination_caller_id_number") == "1001"

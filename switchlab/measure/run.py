@@ -84,17 +84,11 @@ class Run(RunView):
         :mod:`switchlab.measure.schema`): kept in memory and, with a run
         directory, appended to ``calls.jsonl`` before this returns. Returns
         the row as stored (``run_id`` and derived latencies filled in)."""
-        full = dict.fromkeys(COLUMNS)
         unknown = [k for k in row if k not in COLUMNS]
         if unknown:
             raise MeasurementError(
                 f"unknown row column(s) {unknown}; the columns are {list(COLUMNS)}")
-        full.update(row)
-        if full["run_id"] is None:
-            full["run_id"] = self.run_id
-        checked_derive(full)
-        self.call_table.append(full, self._calls_journal)
-        return full
+        return self._store(row, derive=True)
 
     def add_record(self, record: CallRecord) -> dict[str, Any]:
         """Add a :class:`~switchlab.measure.record.CallRecord`'s row; returns it."""
@@ -102,10 +96,17 @@ class Run(RunView):
             return self.add_row(record.row())
         # CallRecord.row() has every column, derived; an app's own columns were
         # checked by CallRecord.set_column: only the run id and the order are left
+        return self._store(record.row(), derive=False)
+
+    def _store(self, row: Mapping[str, Any], derive: bool) -> dict[str, Any]:
+        """``row`` in column order with the run id filled in (and its latencies
+        derived and checked), kept and journalled; the row as stored."""
         full = dict.fromkeys(COLUMNS)
-        full.update(record.row())
+        full.update(row)
         if full["run_id"] is None:
             full["run_id"] = self.run_id
+        if derive:
+            checked_derive(full)
         self.call_table.append(full, self._calls_journal)
         return full
 

@@ -87,6 +87,7 @@ class TimerWheel:
         """Callbacks waiting (cancelled ones included until their millisecond)."""
         return sum(len(slot) for slot in self._slots.values())
 
+
 class EmulatedHost:
     """An emulated FreeSWITCH instance (one event socket, two sofia profiles)."""
 

@@ -349,21 +349,7 @@ def parse_call_url(url: str) -> tuple[dict[str, str], dict[str, str], Endpoint]:
 
 
 def parse_originate(arg: str) -> OriginateRequest:
-    """Parse the argument of ``originate``; raises :class:`DialStringError`.
-
-    A load test sends the same few texts again and again: the result is cached by
-    text and shared, so callers must not change it (nothing in the emulator does).
-    """
-    if len(arg) <= _CACHED_MAX_LEN:
-        return _parse_originate_cached(arg)
-    return _parse_originate(arg)
-
-
-#: texts longer than this (a per-call origination_uuid makes each one new) are not cached
-_CACHED_MAX_LEN = 4096
-
-
-def _parse_originate(arg: str) -> OriginateRequest:
+    """Parse the argument of ``originate``; raises :class:`DialStringError`."""
     argv = split_args(arg.strip())
     if len(argv) < 2:
         raise DialStringError("USAGE", "originate needs a call url and a destination")
@@ -393,6 +379,3 @@ def _parse_originate(arg: str) -> OriginateRequest:
     if len(argv) > 6 and argv[6].isdigit():
         req.timeout = int(argv[6])
     return req
-
-
-_parse_originate_cached = lru_cache(maxsize=512)(_parse_originate)
