@@ -32,6 +32,9 @@ TEMPLATES = [
     variables("call_uuid={x}\ne=1"),
     variables("e={y}\na=fixed"),
     variables("b={x}\nb={y}"),  # a name twice in one template: the second one stays
+    variables("c=k 1\nd=k2\ne=%41"),  # constants only
+    variables("d={y}"),  # one assignment
+    variables("e={x}{y}\nc=sip:{y}\nb=0\ncall_uuid={y}"),
 ]
 OPS = st.lists(st.one_of(
     st.tuples(st.just("set"), st.sampled_from(NAMES), VALUES),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..model import causes
 from ..model import milestones as T
 from ..model.channel import Channel
+from ..model.channel_render import var_line
 from ..model.clock import local_stamp
 
 
@@ -13,11 +14,26 @@ _CDR_UNITS = tuple(
      f"progress_media{sfx}", f"flow_bill{sfx}")
     for unit, sfx, dur in ((1_000_000, "sec", "duration"), (1000, "msec", "mduration"),
                            (1, "usec", "uduration")))
+#: the epoch variables, in FreeSWITCH's order (their values are digits: no encoding)
+_EPOCH_NAMES = (
+    "start_epoch", "start_uepoch", "profile_start_epoch", "profile_start_uepoch",
+    "answer_epoch", "answer_uepoch", "bridge_epoch", "bridge_uepoch", "last_hold_epoch",
+    "last_hold_uepoch", "hold_accum_seconds", "hold_accum_usec", "hold_accum_ms",
+    "resurrect_epoch", "resurrect_uepoch", "progress_epoch", "progress_uepoch",
+    "progress_media_epoch", "progress_media_uepoch", "end_epoch", "end_uepoch")
+_DURATION_NAMES = tuple(name for unit in _CDR_UNITS for name in unit[1:])
+#: their ``variable_*`` lines as one ``%``-format (split into lines after formatting)
+_EPOCH_LINES = "".join(f"variable_{name}: %s\n" for name in _EPOCH_NAMES)
+_DURATION_LINES = "".join(f"variable_{name}: %s\n" for name in _DURATION_NAMES)
 
 
 def apply_cdr(chan: Channel) -> None:
     """Variables FreeSWITCH sets before CHANNEL_HANGUP_COMPLETE
-    (``switch_channel_set_timestamps``)."""
+    (``switch_channel_set_timestamps``).
+
+    The numeric ones (epochs, durations) need no URL-encoding: their lines come from
+    one ``%``-format per block; the others are encoded by :func:`var_line`.
+    """
     t = chan.times
     start = t.get("created", 0)
     prof = t.get("profile_created", start)
@@ -27,55 +43,72 @@ def apply_cdr(chan: Channel) -> None:
     pmedia = t.get("progress_media", 0)
     end = t.get("hangup", chan.host.clock.now_us())
     cause = chan.hangup_cause or "NORMAL_CLEARING"
-    out: list[tuple[str, str]] = [
-        ("hangup_cause", cause), ("hangup_cause_q850", str(causes.Q850.get(cause, 0))),
-        ("digits_dialed", "none"), ("start_stamp", local_stamp(start)),
-        ("profile_start_stamp", local_stamp(prof)),
-    ]
+    names = ["hangup_cause", "hangup_cause_q850", "digits_dialed", "start_stamp",
+             "profile_start_stamp"]
+    values = [cause, str(causes.Q850.get(cause, 0)), "none", local_stamp(start),
+              local_stamp(prof)]
     if answer:
-        out.append(("answer_stamp", local_stamp(answer)))
+        names.append("answer_stamp")
+        values.append(local_stamp(answer))
     if bridged:
-        out.append(("bridge_stamp", local_stamp(bridged)))
+        names.append("bridge_stamp")
+        values.append(local_stamp(bridged))
     if progress:
-        out.append(("progress_stamp", local_stamp(progress)))
+        names.append("progress_stamp")
+        values.append(local_stamp(progress))
     if pmedia:
-        out.append(("progress_media_stamp", local_stamp(pmedia)))
-    out.append(("end_stamp", local_stamp(end)))
+        names.append("progress_media_stamp")
+        values.append(local_stamp(pmedia))
+    names.append("end_stamp")
+    values.append(local_stamp(end))
+    lines = list(map(var_line, names, values))
     sec = 1_000_000
     zero = "0"
-    out += [
-        ("start_epoch", str(start // sec)), ("start_uepoch", str(start)),
-        ("profile_start_epoch", str(prof // sec)), ("profile_start_uepoch", str(prof)),
-        ("answer_epoch", str(answer // sec)), ("answer_uepoch", str(answer)),
-        ("bridge_epoch", str(bridged // sec)), ("bridge_uepoch", str(bridged)),
-        ("last_hold_epoch", zero), ("last_hold_uepoch", zero),
-        ("hold_accum_seconds", zero), ("hold_accum_usec", zero), ("hold_accum_ms", zero),
-        ("resurrect_epoch", zero), ("resurrect_uepoch", zero),
-        ("progress_epoch", str(progress // sec)), ("progress_uepoch", str(progress)),
-        ("progress_media_epoch", str(pmedia // sec)), ("progress_media_uepoch", str(pmedia)),
-        ("end_epoch", str(end // sec)), ("end_uepoch", str(end)),
-    ]
+    epochs = (
+        str(start // sec), str(start), str(prof // sec), str(prof),
+        str(answer // sec), str(answer), str(bridged // sec), str(bridged),
+        zero, zero, zero, zero, zero, zero, zero,
+        str(progress // sec), str(progress), str(pmedia // sec), str(pmedia),
+        str(end // sec), str(end))
+    names += _EPOCH_NAMES
+    values += epochs
+    lines += (_EPOCH_LINES % epochs).splitlines(True)
+    tail_names = []
+    tail_values = []
     if chan.last_app:
-        out.append(("last_app", chan.last_app))
+        tail_names.append("last_app")
+        tail_values.append(chan.last_app)
         if chan.last_arg:
-            out.append(("last_arg", chan.last_arg))
+            tail_names.append("last_arg")
+            tail_values.append(chan.last_arg)
     name, num = chan.cid_name, chan.cid_num
-    out.append(("caller_id", f'"{name}" <{num}>' if name else num))
-    for unit, n_dur, n_bill, n_progress, n_answer, n_wait, n_pmedia, n_flow in _CDR_UNITS:
+    tail_names.append("caller_id")
+    tail_values.append(f'"{name}" <{num}>' if name else num)
+    names += tail_names
+    values += tail_values
+    lines += map(var_line, tail_names, tail_values)
+    durations: list[str] = []
+    for unit, *_ in _CDR_UNITS:
         s0 = start // unit
         flow = str(end // unit - s0)
-        out += [
-            (n_dur, flow),
-            (n_bill, str(end // unit - answer // unit) if answer else zero),
-            (n_progress, str(progress // unit - s0) if progress else zero),
-            (n_answer, str(answer // unit - s0) if answer else zero),
-            (n_wait, str(bridged // unit - s0) if bridged else zero),
-            (n_pmedia, str(pmedia // unit - s0) if pmedia else zero),
-            (n_flow, flow),
-        ]
-    if chan.facts.get("bridge_role") == "originatee":
-        out += [("bridge_hangup_cause", cause), ("call_uuid", chan.uuid)]
-    chan.set_vars(out)
+        durations += (
+            flow,
+            str(end // unit - answer // unit) if answer else zero,
+            str(progress // unit - s0) if progress else zero,
+            str(answer // unit - s0) if answer else zero,
+            str(bridged // unit - s0) if bridged else zero,
+            str(pmedia // unit - s0) if pmedia else zero,
+            flow,
+        )
+    names += _DURATION_NAMES
+    values += durations
+    lines += (_DURATION_LINES % tuple(durations)).splitlines(True)
+    originatee = chan.facts.get("bridge_role") == "originatee"
+    if originatee:
+        names += ("bridge_hangup_cause", "call_uuid")
+        values += (cause, chan.uuid)
+        lines += (var_line("bridge_hangup_cause", cause), var_line("call_uuid", chan.uuid))
+    chan.put_lines(names, values, lines, call_uuid=originatee)
     how = chan.facts.get("hangup_how", "local")
     if chan.kind == "loopback":
         chan.set_var("is_loopback", "1")

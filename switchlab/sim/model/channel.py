@@ -170,6 +170,22 @@ class Channel(ChannelBlocks):
         if tpl.sets_call_uuid:
             self._splain = None
 
+    def put_lines(self, names: Iterable[str], values: Iterable[str], lines: Iterable[str],
+                  call_uuid: bool) -> None:
+        """:meth:`set_vars` with the encoded ``lines`` given (``call_uuid``: one of the
+        names is ``call_uuid``)."""
+        variables = self.vars
+        vlines = self._vlines
+        for name, value, line in zip(names, values, lines):
+            if name in vlines:
+                del variables[name]
+                del vlines[name]
+            variables[name] = value
+            vlines[name] = line
+        self._vplain = None
+        if call_uuid:
+            self._splain = None
+
     def set_vars(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Set many variables in order (same rule as :meth:`set_var`, less overhead)."""
         variables = self.vars
