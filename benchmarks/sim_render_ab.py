@@ -98,8 +98,10 @@ async def one_turn(package: str, calls: int, rate: float, hold_ms: int) -> dict[
 
 
 class _Bus:
-    def logs_wanted(self, level: int) -> bool:
-        return False
+    log_max_level = -1  # no log line is built
+    want: dict[str, int] = {}
+    want_all = 0
+    seq = 0
 
 
 class _Host:

@@ -107,7 +107,7 @@ def outbound_answered(chan: Channel) -> None:
     chan.set_time("answered", host.clock.now_us())
     chan.fire("CHANNEL_ANSWER")
     chan.set_callstate("ACTIVE")
-    if host.bus.logs_wanted(5):
+    if host.bus.log_max_level >= 5:
         host.log(5, "sofia.c", "sofia_handle_sip_i_state", 8693,
                  f"Channel [{chan.name}] has been answered", chan, text_channel=0)
     if was_early or chan.vars.get("channel_cid_flipped"):
@@ -152,7 +152,7 @@ def answer_channel(chan: Channel, pre_answer: bool = False) -> bool:
         chan.fire("CHANNEL_PROGRESS_MEDIA")
         chan.set_callstate("EARLY")
     else:
-        if chan.kind == "sofia" and chan.direction == "inbound" and host.bus.logs_wanted(7):
+        if chan.kind == "sofia" and chan.direction == "inbound" and host.bus.log_max_level >= 7:
             host.log(7, "mod_sofia.c", "sofia_answer_channel", 936,
                      f"Local SDP {chan.name}:\n{chan.facts.get('local_sdp', '')}", chan)
         if chan.direction == "inbound":
@@ -163,7 +163,7 @@ def answer_channel(chan: Channel, pre_answer: bool = False) -> bool:
         chan.fire("CHANNEL_ANSWER")
         chan.set_callstate("ACTIVE")
         chan.set_var("endpoint_disposition", "ANSWER") if chan.app != "answer" else None
-        if host.bus.logs_wanted(5):
+        if host.bus.log_max_level >= 5:
             host.log(5, "mod_dptools.c", "answer_function", 1406,
                      f"Channel [{chan.name}] has been answered", chan, text_channel=0)
     caller = chan.peer

@@ -48,7 +48,7 @@ def dialplan_apps(chan: Channel, dest: str, context: str) -> list[tuple[str, str
     chan.host.log(6, "mod_dialplan_xml.c", "dialplan_hunt", 648,
                   f"Processing {name} <{num}>->{dest} in context {context}", chan)
     apps = answer_then_park(dest, chan.host.emulator.socket_address)
-    if chan.bus.logs_wanted(7):
+    if chan.bus.log_max_level >= 7:
         log_hunt(chan, dest, context, apps)
     if apps[0][0] == "park":
         dp_match(chan, chan.host.emulator.park_expression, dest)

@@ -68,7 +68,7 @@ def deliver_invite(caller: Channel, host: Host, profile: Profile,
     chan.state_name = "CS_ROUTING"
     chan.set_callstate("RINGING")
     chan.set_state("CS_ROUTING")
-    if host.bus.logs_wanted(6):
+    if host.bus.log_max_level >= 6:
         host.log(6, "sofia.c", "sofia_handle_sip_i_invite", 10472,
                  f"{chan.name} receiving invite from {peer_ip}:{peer_port} version: "
                  f"1.11.1-release  64bit call-id: {cf['call_id']}", chan)

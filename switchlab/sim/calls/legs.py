@@ -39,14 +39,14 @@ def fire_codecs(chan: Channel, codec: tuple[str, str, str] = PCMU,
 
 
 def log_new_channel(chan: Channel) -> None:
-    if chan.bus.logs_wanted(5):
+    if chan.bus.log_max_level >= 5:
         chan.host.log(5, "switch_channel.c", "switch_channel_set_name", 1143,
                       f"New Channel {chan.name} [{chan.uuid}]", chan)
 
 
 def log_set_uuid(chan: Channel, req: OriginateRequest) -> None:
     """``switch_core_session_outgoing_channel``: an ``origination_uuid`` taken (DEBUG)."""
-    if chan.bus.logs_wanted(7) and req.var("origination_uuid"):
+    if chan.bus.log_max_level >= 7 and req.var("origination_uuid"):
         chan.host.log(7, "switch_core_session.c", "switch_core_session_outgoing_channel", 641,
                       f"{chan.name} set UUID={chan.uuid}", chan)
 
@@ -119,7 +119,7 @@ def flip_cid(chan: Channel, disposition: str) -> None:
     p = chan.profile
     old_name, old_num = p.get("Caller-ID-Name", ""), p.get("Caller-ID-Number", "")
     new_name, new_num = p.get("Callee-ID-Name", ""), p.get("Callee-ID-Number", "")
-    if chan.bus.logs_wanted(6):
+    if chan.bus.log_max_level >= 6:
         chan.host.log(6, "switch_channel.c", "switch_channel_flip_cid", 3291,
                       f'{chan.name} Flipping CID from "{old_name}" <{old_num}> to '
                       f'"{new_name}" <{new_num}>', chan)

@@ -86,7 +86,7 @@ def hangup(chan: Channel, cause: str = "NORMAL_CLEARING", how: str = "local") ->
     chan.facts["hangup_how"] = how
     if how in ("recv_bye", "recv_cancel"):  # nua_i_state terminated + nua_i_terminated
         log_already_hungup(chan)
-    if how in ("local", "bridge", "recv_bye") and host.bus.logs_wanted(5):  # text if read
+    if how in ("local", "bridge", "recv_bye") and host.bus.log_max_level >= 5:  # text if read
         where = (("sofia.c", "sofia_handle_sip_i_bye", 1065) if how == "recv_bye"
                  else ("switch_ivr.c", "switch_ivr_kill_uuid", 4404))
         host.log(5, *where, f"Hangup {chan.name} [{chan.state_name}] [{cause}]", chan,
@@ -206,7 +206,7 @@ def destroy(chan: Channel) -> None:
     chan.fire("CHANNEL_DESTROY")
     chan.set_state("CS_DESTROY")
     host.remove_channel(chan)
-    if host.bus.logs_wanted(5):
+    if host.bus.log_max_level >= 5:
         host.log(7, "switch_core_session.c", "switch_core_session_thread", 1748,
                  f"Session {chan.session_id} ({chan.name}) Locked, Waiting on external "
                  "entities", chan)

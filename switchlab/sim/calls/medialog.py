@@ -1,6 +1,6 @@
 """DEBUG (7) log lines of a sofia leg's media, as FreeSWITCH 1.11.1 writes them.
 
-Each is built only when a listener gets DEBUG lines (``logs_wanted(7)``):
+Each is built only when a listener gets DEBUG lines (``bus.log_max_level >= 7``):
 
 * ``switch_core_media_set_codec``: ``Set Codec <name> PCMU/8000 20 ms 160 samples 64000
   bits 1 channels`` (a codec already set is kept: logged once per leg);
@@ -26,7 +26,7 @@ def log_read_codec(chan: Channel, name: str, rate: str, bits: str) -> None:
     """The first read CODEC event of a sofia leg (``set_real_read_codec``)."""
     again = chan.facts.get("real_read_codec", False)
     chan.facts["real_read_codec"] = True
-    if not chan.bus.logs_wanted(7) or name not in IANA_CODES:
+    if chan.bus.log_max_level < 7 or name not in IANA_CODES:
         return
     log = chan.bus.log
     if not again:
@@ -41,7 +41,7 @@ def log_read_codec(chan: Channel, name: str, rate: str, bits: str) -> None:
 
 def log_rtp(chan: Channel, remote_ip_fact: str, rfc2833: bool) -> None:
     """``switch_core_media_activate_rtp`` for the leg's audio."""
-    if not chan.bus.logs_wanted(7):
+    if chan.bus.log_max_level < 7:
         return
     f = chan.facts
     log = chan.bus.log

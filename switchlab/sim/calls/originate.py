@@ -63,7 +63,7 @@ class Originate:
         leg = self.leg
         if self.done or leg is None:
             return
-        if self.host.bus.logs_wanted(7):
+        if self.host.bus.log_max_level >= 7:
             self.host.log(7, _ORIG, "switch_ivr_originate", 3913,
                           f"Originate Resulted in Success: [{leg.name}] Peer UUID: {leg.uuid}")
         self.deferred.resolve(f"+OK {leg.uuid}\n")

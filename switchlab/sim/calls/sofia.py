@@ -78,10 +78,10 @@ def start_sofia(orig: Originate) -> None:
         create_outbound_leg(chan, req, OUT_BRIDGE_HEAD, OUT_BRIDGE_TAIL)
     else:
         create_outbound_leg(chan, req, T.OUT_CREATE_HEAD, T.OUT_CREATE_TAIL)
-    if host.bus.logs_wanted(6):
+    if host.bus.log_max_level >= 6:
         host.log(6, "sofia_glue.c", "sofia_glue_do_invite", 1656,
                  f"{chan.name} sending invite call-id: (null)", chan)
-    if host.bus.logs_wanted(7):
+    if host.bus.log_max_level >= 7:
         sdp = chan.facts.get("local_sdp") or "NO SDP PRESENT\n"
         host.log(7, "sofia_glue.c", "sofia_glue_do_invite", 1659,
                  f"{chan.name} sending invite version: 1.11.1-release  64bit\nLocal SDP:\n{sdp}",

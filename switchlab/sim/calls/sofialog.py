@@ -1,6 +1,6 @@
 """DEBUG (7) log lines of sofia's nua callbacks and of SDP negotiation (FreeSWITCH 1.11.1).
 
-Each is built only when a listener gets DEBUG lines (``logs_wanted(7)``).
+Each is built only when a listener gets DEBUG lines (``bus.log_max_level >= 7``).
 
 * ``sofia_handle_sip_i_state`` (sofia.c): ``Channel <name> entering state [<nua
   state>][<status>]`` for each nua ``nua_i_state`` of a live leg (sofia-sip's
@@ -41,7 +41,7 @@ _RTPMAP = re.compile(r"a=rtpmap:(\d+) ([^/\s]+)/(\d+)")
 def log_nua_state(chan: Channel, state: str, status: int, remote_sdp: str | None = None
                   ) -> None:
     """``sofia_handle_sip_i_state``: the leg enters nua call state ``state``."""
-    if chan.kind != "sofia" or not chan.bus.logs_wanted(7):
+    if chan.kind != "sofia" or chan.bus.log_max_level < 7:
         return
     log = chan.bus.log
     log(7, _SOFIA, "sofia_handle_sip_i_state", 7505,
@@ -57,7 +57,7 @@ def log_nua_state(chan: Channel, state: str, status: int, remote_sdp: str | None
 
 def log_already_hungup(chan: Channel, events: int = 2) -> None:
     """``our_sofia_event_callback``: nua events reaching a leg that is down."""
-    if chan.kind != "sofia" or not chan.bus.logs_wanted(7):
+    if chan.kind != "sofia" or chan.bus.log_max_level < 7:
         return
     for _ in range(events):
         chan.bus.log(7, _SOFIA, "our_sofia_event_callback", 1527, "Channel is already hungup.",
@@ -79,7 +79,7 @@ def _rtpmaps(sdp: str) -> list[tuple[int, str, int]]:
 
 def log_negotiate(chan: Channel, remote_sdp: str) -> None:
     """``switch_core_media_negotiate_sdp`` of ``remote_sdp`` against :data:`CODEC_PREFS`."""
-    if chan.kind != "sofia" or not chan.bus.logs_wanted(7):
+    if chan.kind != "sofia" or chan.bus.log_max_level < 7:
         return
     log = chan.bus.log
     ptime = re.search(r"a=ptime:(\d+)", remote_sdp)

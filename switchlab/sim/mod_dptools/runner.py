@@ -138,7 +138,7 @@ def start_app(chan: Channel, name: str, data: str, source: str,
     # switch_core_session_exec sets current_application again after CHANNEL_EXECUTE (just
     # before the application function): it moves behind current_application_data
     chan.set_var("current_application", name)
-    if (source != "sendmsg" or name == "park") and host.bus.logs_wanted(6):
+    if (source != "sendmsg" or name == "park") and host.bus.log_max_level >= 6:
         host.log(6, "switch_core_session.c", "switch_core_session_exec", 2907,
                  f"EXECUTE [depth=0] {chan.name} {name}({'' if name == 'park' else data})",
                  chan, text_channel=1, prefix=False)

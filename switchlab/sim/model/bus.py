@@ -56,12 +56,15 @@ class EventBus:
         self.ipv4 = ipv4
         self.ipv6 = ipv6
         self.seq = 0
-        # subscriptions: event name -> number of listeners wanting it; ALL counted apart
-        self._want: dict[str, int] = {}
-        self._want_all = 0
+        #: subscriptions: event name -> number of listeners wanting it; ALL counted apart
+        #: (read directly by :meth:`~.channel.Channel.fire`: no call when none wants it)
+        self.want: dict[str, int] = {}
+        self.want_all = 0
         self._event_listeners: list[Subscriber] = []
         self._log_listeners: list[Subscriber] = []
-        self._log_max_level = -1
+        #: the highest level some listener takes (capped by the core's): a log line above
+        #: it is not built (hot paths test ``bus.log_max_level >= level`` before formatting)
+        self.log_max_level = -1
         self._listener_log_level = -1
         #: ``runtime.hard_log_level`` (switch.conf ``loglevel``; ``fsctl loglevel`` sets it)
         self.core_log_level = CORE_LOG_LEVEL
@@ -93,22 +96,22 @@ class EventBus:
             if lst.log_level is not None:
                 log_listeners.append(lst)
                 max_level = max(max_level, lst.log_level)
-        self._want = want
-        self._want_all = want_all
+        self.want = want
+        self.want_all = want_all
         self._event_listeners = ev_listeners
         self._log_listeners = log_listeners
         self._listener_log_level = max_level
-        self._log_max_level = min(max_level, self.core_log_level)
+        self.log_max_level = min(max_level, self.core_log_level)
 
     def set_core_log_level(self, level: int) -> int:
         """``switch_core_session_ctl(SCSC_LOGLEVEL)``: -1 (DISABLE) .. 7 (DEBUG, the cap)."""
         self.core_log_level = min(level, 7)
-        self._log_max_level = min(self._listener_log_level, self.core_log_level)
+        self.log_max_level = min(self._listener_log_level, self.core_log_level)
         return self.core_log_level
 
     def wants(self, name: str) -> bool:
         """True if at least one listener may want an event called ``name``."""
-        return bool(self._want_all or name in self._want)
+        return bool(self.want_all or name in self.want)
 
     # -- events --------------------------------------------------------------------------
     def next_seq(self) -> int:
@@ -122,7 +125,7 @@ class EventBus:
                    stamp: int | None = None) -> SimEvent | None:
         """Allocate a sequence number; build the event only if someone wants it."""
         self.seq += 1
-        if not (self._want_all or name in self._want):
+        if not (self.want_all or name in self.want):
             return None
         source = SOURCE_VARIANTS.get((name, variant)) if variant else None
         if source is None:
@@ -137,7 +140,7 @@ class EventBus:
         """A channel event, now: :meth:`make_event` + :meth:`dispatch` inlined (this runs
         a dozen times per call)."""
         self.seq += 1  # the sequence number is used even if nobody listens
-        if not (self._want_all or name in self._want):
+        if not (self.want_all or name in self.want):
             return
         source = SOURCE_VARIANTS.get((name, variant)) if variant else None
         if source is None:
@@ -195,13 +198,10 @@ class EventBus:
         ]
 
     # -- logging -------------------------------------------------------------------------
-    def logs_wanted(self, level: int) -> bool:
-        return level <= self._log_max_level
-
     def log(self, level: int, file: str, func: str, line: int, text: str,
             chan: Channel | None = None, text_channel: int = 3, prefix: bool = True) -> None:
         """Emit a ``log/data`` line to listeners that asked for ``level`` (cheap if none)."""
-        if level > self._log_max_level:
+        if level > self.log_max_level:
             return
         if prefix:
             body = (f"{log_stamp(self.clock.now_us())} 98.57% [{LOG_LEVEL_NAMES[level]}] "

@@ -204,29 +204,43 @@ class Channel(ChannelBlocks):
              extended: bool | None = None, variant: str | None = None,
              body: str | None = None, lead: Pairs = ()) -> None:  # type: ignore[assignment]
         """Fire a channel event (built only if some client subscribed to it)."""
-        self.bus.emit(name, self, pre, post, extended, variant, body, lead)
+        bus = self.bus
+        if bus.want_all or name in bus.want:
+            bus.emit(name, self, pre, post, extended, variant, body, lead)
+        else:
+            bus.seq += 1  # the sequence number is used even if nobody listens
 
     def set_state(self, name: str, number: int | None = None) -> None:
         """Enter a running state and fire CHANNEL_STATE (+ DEBUG lines if wanted)."""
-        if self.bus.logs_wanted(7):
+        bus = self.bus
+        if bus.log_max_level >= 7:
             log_state(self, self.run_state, name)
         self.run_state = name
         fields = self.__dict__  # the properties' fields: one invalidation below
         fields["_state_name"] = name
         fields["_state_num"] = STATE_NUMBERS[name] if number is None else number
         self._splain = None
-        self.fire("CHANNEL_STATE")
+        if bus.want_all or "CHANNEL_STATE" in bus.want:  # Channel.fire, inlined
+            bus.emit("CHANNEL_STATE", self, (), (), None, None, None, ())  # type: ignore[arg-type]
+        else:
+            bus.seq += 1
 
     def set_callstate(self, new: str) -> None:
         """Change the call state and fire CHANNEL_CALLSTATE."""
-        old = self.callstate
-        if self.bus.logs_wanted(7):
+        fields = self.__dict__
+        old = fields["_callstate"]
+        bus = self.bus
+        if bus.log_max_level >= 7:
             log_callstate(self, old, new)
-        self.__dict__["_callstate"] = new
+        fields["_callstate"] = new
         self._splain = None
-        self.fire("CHANNEL_CALLSTATE", pre=[("Original-Channel-Call-State", old),
-                                             ("Channel-Call-State-Number",
-                                              str(CALLSTATE_NUMBERS[new]))])
+        if bus.want_all or "CHANNEL_CALLSTATE" in bus.want:
+            bus.emit("CHANNEL_CALLSTATE", self, [("Original-Channel-Call-State", old),
+                                                 ("Channel-Call-State-Number",
+                                                  str(CALLSTATE_NUMBERS[new]))],
+                     (), None, None, None, ())  # type: ignore[arg-type]
+        else:
+            bus.seq += 1
 
     def set_profile(self, **fields: str) -> None:
         """Set caller-profile fields (``Caller_ID_Name='x'`` for ``Caller-ID-Name``)."""
