@@ -10,9 +10,14 @@ from hypothesis import strategies as st
 from switchlab.errors import CommandError
 from switchlab.wire.dialstring import (
     DialStringError,
+    Endpoint,
+    _take_block,
     originate_string,
+    parse_call_url,
+    parse_endpoint,
     parse_hostport,
     parse_originate,
+    parse_vars,
     sofia_url,
     split_args,
 )
@@ -126,3 +131,132 @@ def _split_args_reference(text: str) -> list[str]:
 @given(st.text("ab ,'{}[]<>()=&x", max_size=40))
 def test_split_args_splits_as_the_character_loop_did(text: str) -> None:
     assert split_args(text) == _split_args_reference(text)
+
+
+def _parse_vars_reference(text: str) -> dict[str, str]:
+    """The character-by-character parse_vars replaced (same rules, slower)."""
+    delim = ","
+    if text.startswith("^^") and len(text) > 2:
+        delim = text[2]
+        text = text[3:]
+    out: dict[str, str] = {}
+    items: list[str] = []
+    cur: list[str] = []
+    quote = False
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text) and text[i + 1] == delim:
+            cur.append(delim)
+            i += 2
+            continue
+        if ch == "'":
+            quote = not quote
+        elif ch == delim and not quote:
+            items.append("".join(cur))
+            cur = []
+            i += 1
+            continue
+        cur.append(ch)
+        i += 1
+    items.append("".join(cur))
+    for item in items:
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        if not sep:
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == "'" and value[-1] == "'":
+            value = value[1:-1]
+        out[name.strip()] = value
+    return out
+
+
+def _take_block_reference(text: str, open_ch: str, close_ch: str) -> tuple[str | None, str]:
+    """The character-by-character _take_block replaced."""
+    if not text.startswith(open_ch):
+        return None, text
+    depth = 0
+    quote = False
+    for i, ch in enumerate(text):
+        if ch == "'":
+            quote = not quote
+        elif not quote and ch == open_ch:
+            depth += 1
+        elif not quote and ch == close_ch:
+            depth -= 1
+            if depth == 0:
+                return text[1:i], text[i + 1:]
+    raise DialStringError("INVALID_URL", f"unbalanced {open_ch}{close_ch} in {text!r}")
+
+
+#: texts rich in what the scanners act on (delimiters, escapes, quotes, blocks)
+SCANNED = st.one_of(st.text("ab =,:'\\^{}[]<>|", max_size=40),
+                    st.text("ab=,:'\\^", max_size=12).map(lambda t: "^^" + t))
+
+
+@settings(max_examples=500, deadline=None)
+@given(SCANNED)
+def test_parse_vars_parses_as_the_character_loop_did(text: str) -> None:
+    assert parse_vars(text) == _parse_vars_reference(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(SCANNED, st.sampled_from([("{", "}"), ("<", ">"), ("[", "]")]))
+def test_take_block_takes_what_the_character_loop_did(text: str, pair: tuple[str, str]) -> None:
+    for candidate in (text, pair[0] + text):
+        try:
+            expected = _take_block_reference(candidate, *pair)
+        except DialStringError as exc:
+            with pytest.raises(DialStringError) as info:
+                _take_block(candidate, *pair)
+            assert (info.value.cause, str(info.value)) == (exc.cause, str(exc))
+        else:
+            assert _take_block(candidate, *pair) == expected
+
+
+def _parse_call_url_reference(url: str) -> tuple[dict[str, str], dict[str, str], Endpoint]:
+    """parse_call_url with the character loops it replaced."""
+    variables: dict[str, str] = {}
+    block, rest = _take_block_reference(url, "{", "}")
+    if block is not None:
+        variables.update(_parse_vars_reference(block))
+    block, rest = _take_block_reference(rest, "<", ">")
+    if block is not None:
+        variables.update(_parse_vars_reference(block))
+    depth = 0
+    end = len(rest)
+    for i, ch in enumerate(rest):
+        if ch in "[{<":
+            depth += 1
+        elif ch in "]}>":
+            depth -= 1
+        elif ch in ",|" and depth == 0:
+            end = i
+            break
+    leg = rest[:end]
+    leg_vars: dict[str, str] = {}
+    block, leg = _take_block_reference(leg, "[", "]")
+    if block is not None:
+        leg_vars = _parse_vars_reference(block)
+    if not leg:
+        raise DialStringError("INVALID_URL", f"no endpoint in {url!r}")
+    return variables, leg_vars, parse_endpoint(leg)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["{a=1,b='x,y'}", "<c=2>", "[d=3]", "{", "}", "[", "]", "<",
+                                 ">", ",", "|", "'", "sofia/", "external/", "loopback/",
+                                 "u@h:5080", "9999", "error/USER_BUSY", "x"]), max_size=8))
+def test_parse_call_url_parses_as_the_character_loops_did(parts: list[str]) -> None:
+    url = "".join(parts)
+    try:
+        expected = _parse_call_url_reference(url)
+    except DialStringError as exc:
+        with pytest.raises(DialStringError) as info:
+            parse_call_url(url)
+        assert (info.value.cause, str(info.value)) == (exc.cause, str(exc))
+    else:
+        assert parse_call_url(url) == expected

@@ -187,33 +187,55 @@ def split_args(text: str) -> list[str]:
     return out
 
 
+#: delimiter -> the characters :func:`parse_vars` acts on: an escaped delimiter
+#: (backslash + delimiter, tried first), a quote, the delimiter
+_VARS_SPECIAL: dict[str, re.Pattern[str]] = {}
+
+
+def _vars_special(delim: str) -> re.Pattern[str]:
+    pattern = _VARS_SPECIAL.get(delim)
+    if pattern is None:
+        d = re.escape(delim)
+        pattern = _VARS_SPECIAL[delim] = re.compile(f"\\\\{d}|'|{d}")
+    return pattern
+
+
 def parse_vars(text: str) -> dict[str, str]:
-    """``a=1,b='x,y',c=z\\,w`` (or ``^^:a=1:b=2``) -> dict."""
+    """``a=1,b='x,y',c=z\\,w`` (or ``^^:a=1:b=2``) -> dict.
+
+    Only the special characters are visited (a regular expression finds them): an
+    escaped delimiter stands for the delimiter, a quote toggles quoting (and is kept),
+    an unquoted delimiter ends an item.
+
+    >>> parse_vars("a=1,b='x,y',c=z\\\\,w, d = 2 ,e")
+    {'a': '1', 'b': 'x,y', 'c': 'z,w', 'd': '2'}
+    >>> parse_vars("^^:a=1:b=x,y")
+    {'a': '1', 'b': 'x,y'}
+    """
     delim = ","
     if text.startswith("^^") and len(text) > 2:
         delim = text[2]
         text = text[3:]
-    out: dict[str, str] = {}
     items: list[str] = []
     cur: list[str] = []
     quote = False
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text) and text[i + 1] == delim:
+    start = 0
+    for m in _vars_special(delim).finditer(text):
+        ch = m.group()
+        if len(ch) == 2:  # an escaped delimiter
+            cur.append(text[start:m.start()])
             cur.append(delim)
-            i += 2
-            continue
-        if ch == "'":
+            start = m.end()
+        elif ch == "'":
             quote = not quote
-        elif ch == delim and not quote:
+        elif not quote:
+            cur.append(text[start:m.start()])
             items.append("".join(cur))
             cur = []
-            i += 1
-            continue
-        cur.append(ch)
-        i += 1
+            start = m.end()
+    cur.append(text[start:])
     items.append("".join(cur))
+    out: dict[str, str] = {}
     for item in items:
         item = item.strip()
         if not item:
@@ -228,19 +250,34 @@ def parse_vars(text: str) -> dict[str, str]:
     return out
 
 
+#: (open, close) -> the characters :func:`_take_block` acts on
+_BLOCK_SPECIAL = {pair: re.compile("['" + re.escape(pair[0] + pair[1]) + "]")
+                  for pair in (("{", "}"), ("<", ">"), ("[", "]"))}
+
+
 def _take_block(text: str, open_ch: str, close_ch: str) -> tuple[str | None, str]:
+    """``{...}rest`` -> (``...``, ``rest``) for a balanced block outside quotes; (None,
+    text) when ``text`` does not start with ``open_ch``.
+
+    >>> _take_block("{a='}',b={c}}x", "{", "}")
+    ("a='}',b={c}", 'x')
+    """
     if not text.startswith(open_ch):
         return None, text
     depth = 0
     quote = False
-    for i, ch in enumerate(text):
+    for m in _BLOCK_SPECIAL[open_ch, close_ch].finditer(text):  # only the specials
+        ch = m.group()
         if ch == "'":
             quote = not quote
-        elif not quote and ch == open_ch:
+        elif quote:
+            continue
+        elif ch == open_ch:
             depth += 1
-        elif not quote and ch == close_ch:
+        else:
             depth -= 1
             if depth == 0:
+                i = m.start()
                 return text[1:i], text[i + 1:]
     raise DialStringError("INVALID_URL", f"unbalanced {open_ch}{close_ch} in {text!r}")
 
@@ -318,6 +355,9 @@ def parse_endpoint(text: str) -> Endpoint:
     raise DialStringError("CHAN_NOT_IMPLEMENTED", f"endpoint {kind!r} is not emulated")
 
 
+_LEG_SPECIAL = re.compile(r"[\[{<\]}>,|]")
+
+
 def parse_call_url(url: str) -> tuple[dict[str, str], dict[str, str], Endpoint]:
     """``{vars}[vars]endpoint,...`` -> (call vars, first leg vars, first endpoint)."""
     variables: dict[str, str] = {}
@@ -330,13 +370,14 @@ def parse_call_url(url: str) -> tuple[dict[str, str], dict[str, str], Endpoint]:
     # first leg of the first group
     depth = 0
     end = len(rest)
-    for i, ch in enumerate(rest):
+    for m in _LEG_SPECIAL.finditer(rest):  # only the brackets and separators
+        ch = m.group()
         if ch in "[{<":
             depth += 1
         elif ch in "]}>":
             depth -= 1
-        elif ch in ",|" and depth == 0:
-            end = i
+        elif depth == 0:
+            end = m.start()
             break
     leg = rest[:end]
     leg_vars: dict[str, str] = {}
