@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from switchlab.sim import Emulator
+from switchlab.sim.model import channel_render
 from switchlab.sim.model import template as template_module
 from switchlab.sim.model.channel import Channel
 from switchlab.sim.model.event_builder import SimEvent
@@ -157,3 +158,22 @@ def test_the_channel_data_block_follows_every_change_after_a_render(host) -> Non
     for change in changes:
         change()
         assert a.data_plain() == from_scratch(a)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.fixed_dictionaries({}, optional={name: st.one_of(VALUES, st.sampled_from(
+    ["1000", "sofia/external/1000@h"])) for name in channel_render.PROFILE_FIELDS}),
+    min_size=1, max_size=4))
+def test_the_caller_fields_memo_renders_as_from_scratch(profiles) -> None:  # type: ignore[no-untyped-def]
+    """The fields around Unique-ID are memoized by their values (the memo full or not);
+    the block is every non-empty field, encoded, in FreeSWITCH's order."""
+    for profile in profiles + profiles:  # the second time from the memo
+        expected = "".join(f"Caller-{name}: {fs_url_encode(profile[name])}\n"
+                           for name in channel_render.PROFILE_FIELDS if profile.get(name))
+        assert channel_render._caller_fields(profile) == expected
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(channel_render, "_FIELDS_MEMO_MAX", 1)
+        for profile in profiles:
+            expected = "".join(f"Caller-{name}: {fs_url_encode(profile[name])}\n"
+                               for name in channel_render.PROFILE_FIELDS if profile.get(name))
+            assert channel_render._caller_fields(profile) == expected

@@ -34,12 +34,12 @@ PROFILE_TAIL = (("Screen-Bit", "true"), ("Privacy-Hide-Name", "false"),
 _CALLER_TAIL = "".join(f"Caller-{k}: {v}\n" for k, v in PROFILE_TAIL)
 _CALLER_TIMES = "".join(f"Caller-{name}: %s\n" for name, _ in TIME_FIELDS)
 _TIME_KEYS = tuple(key for _, key in TIME_FIELDS)
+_ZEROS = (0,) * len(_TIME_KEYS)
 
 
 def _caller_times(times: dict[str, int]) -> str:
     """``Caller-Profile-Created-Time: ...`` .. ``Caller-Channel-Hold-Accum: ...`` lines."""
-    get = times.get
-    return _CALLER_TIMES % tuple([get(key, 0) for key in _TIME_KEYS])
+    return _CALLER_TIMES % tuple(map(times.get, _TIME_KEYS, _ZEROS))
 
 
 def profile_pairs(prefix: str, profile: dict[str, str], times: dict[str, int],
@@ -81,26 +81,38 @@ def var_line(name: str, value: str) -> str:
     return templated_line(known, name, value)
 
 
-#: caller-profile field -> {value: encoded "Caller-<field>: <value>" line}
-_FIELD_CACHE: dict[str, dict[str, str]] = {k: {} for k in PROFILE_FIELDS}
+_UID_AT = PROFILE_FIELDS.index("Unique-ID")
+_HEAD_FIELDS = PROFILE_FIELDS[:_UID_AT]
+_TAIL_FIELDS = PROFILE_FIELDS[_UID_AT + 1:]
+#: the values of the fields before ``Unique-ID`` and after it -> their encoded lines
+#: (they recur from call to call; the UUID does not and is encoded apart)
+_FIELDS_MEMO: dict[tuple[tuple[str | None, ...], tuple[str | None, ...]], tuple[str, str]] = {}
+_FIELDS_MEMO_MAX = 1024
+
+
+def _field_lines(names: tuple[str, ...], values: tuple[str | None, ...]) -> str:
+    return "".join([f"Caller-{name}: {enc(value)}\n"
+                    for name, value in zip(names, values) if value])
 
 
 def _caller_fields(profile: dict[str, str]) -> str:
-    """The ``Caller-*`` field lines of a caller profile, in FreeSWITCH's order."""
-    out = []
+    """The ``Caller-*`` field lines of a caller profile, in FreeSWITCH's order.
+
+    >>> _caller_fields({"Unique-ID": "u-1", "Direction": "inbound", "ANI": "a b"})
+    'Caller-Direction: inbound\\nCaller-ANI: a%20b\\nCaller-Unique-ID: u-1\\n'
+    """
     get = profile.get
-    for name in PROFILE_FIELDS:
-        value = get(name)
-        if value:
-            known = _FIELD_CACHE[name]
-            line = known.get(value)
-            if line is None:
-                line = f"Caller-{name}: {enc(value)}\n"
-                if len(known) > 200:
-                    known.clear()
-                known[value] = line
-            out.append(line)
-    return "".join(out)
+    key = (tuple(map(get, _HEAD_FIELDS)), tuple(map(get, _TAIL_FIELDS)))
+    parts = _FIELDS_MEMO.get(key)
+    if parts is None:
+        if len(_FIELDS_MEMO) >= _FIELDS_MEMO_MAX:
+            _FIELDS_MEMO.clear()
+        parts = _FIELDS_MEMO[key] = (_field_lines(_HEAD_FIELDS, key[0]),
+                                     _field_lines(_TAIL_FIELDS, key[1]))
+    uid = get("Unique-ID")
+    if uid:
+        return f"{parts[0]}Caller-Unique-ID: {enc(uid)}\n{parts[1]}"
+    return parts[0] + parts[1]
 
 
 class ChannelBlocks:
