@@ -13,7 +13,7 @@ from typing import Any
 
 from ...wire.urlcodec import fs_url_encode_fast as enc
 from .event_builder import Pairs
-from .template import templated_line
+from .template import LINE_MEMOS, line_memo, templated_line
 
 PROFILE_FIELDS = (
     "Direction", "Logical-Direction", "Username", "Dialplan", "Caller-ID-Name",
@@ -60,20 +60,15 @@ def profile_pairs(prefix: str, profile: dict[str, str], times: dict[str, int],
     return out
 
 
-#: variable name -> {value: encoded line}: most values recur from call to call; a name
-#: that sees more than LINE_MEMO_MAX values does not recur (its lines are not memoized)
-_LINE_CACHE: dict[str, dict[str, str]] = {}
-
-
 def var_line(name: str, value: str) -> str:
     """``variable_<name>: <url-encoded value>\\n`` (memoized by name and value).
 
     >>> var_line("sip_to_host", "127.0.0.1:5080")
     'variable_sip_to_host: 127.0.0.1%3A5080\\n'
     """
-    known = _LINE_CACHE.get(name)
+    known = LINE_MEMOS.get(name)
     if known is None:
-        known = _LINE_CACHE[name] = {}
+        known = line_memo(name)
     else:
         line = known.get(value)
         if line is not None:

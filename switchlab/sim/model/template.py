@@ -34,7 +34,7 @@ class Template:
     ``ops`` are ``(name, template, encoded constant line or None, renderer or None)``.
     For :meth:`~.channel.Channel.apply` it also keeps, computed once, the ``names``,
     the encoded constant lines (``const_lines``, None for a templated value), for each
-    templated value a memo of its encoded lines by value (``line_memos``, None for a
+    templated value the memo of its name's encoded lines by value (``line_memos``, None for a
     constant: see :func:`templated_line`) and one ``%``-format over every value
     (:meth:`render_all`: one C call per template instead of one renderer call per value).
     """
@@ -47,7 +47,7 @@ class Template:
         self.names = tuple(op[0] for op in ops)
         self.const_lines = tuple(op[2] for op in ops)
         self.line_memos: tuple[dict[str, str] | None, ...] = tuple(
-            {} if op[2] is None else None for op in ops)
+            line_memo(op[0]) if op[2] is None else None for op in ops)
         #: ``call_uuid`` is shown in the channel-data block too (Channel-Call-UUID)
         self.sets_call_uuid = "call_uuid" in self.names
         templated = any(op[3] is not None for op in ops)
@@ -86,21 +86,35 @@ class Template:
         return iter(self.ops)
 
 
-#: values memoized per templated variable; one that sees more does not recur (a UUID, a
-#: time stamp): its lines are encoded each time, without filling the memo
-LINE_MEMO_MAX = 256
+#: variable name -> {value: its encoded ``variable_*`` line}: one memo per name, shared
+#: by every template and ``set_var`` (a per-call value, a call-id or a tag set by several
+#: templates of both legs, is encoded once)
+LINE_MEMOS: dict[str, dict[str, str]] = {}
+#: a memo holding this many values is emptied before the next one goes in: values that
+#: do not recur (UUIDs, stamps) come and go, the recurring ones are learnt again at once
+LINE_MEMO_MAX = 512
+
+
+def line_memo(name: str) -> dict[str, str]:
+    """The memo of variable ``name``'s encoded lines (see :data:`LINE_MEMOS`)."""
+    memo = LINE_MEMOS.get(name)
+    if memo is None:
+        memo = LINE_MEMOS[name] = {}
+    return memo
 
 
 def templated_line(memo: dict[str, str], name: str, value: str) -> str:
-    """The encoded line of a templated value that was not in ``memo`` (now it is, while
-    the memo has room).
+    """The encoded line of a value that was not in ``memo``, ``name``'s memo (now it is;
+    a full memo is emptied first; values of 128 characters or more are not kept).
 
     >>> memo = {}
     >>> templated_line(memo, "to", "a@b"), memo
     ('variable_to: a%40b\\n', {'a@b': 'variable_to: a%40b\\n'})
     """
     line = f"variable_{name}: {enc(value)}\n"
-    if len(memo) < LINE_MEMO_MAX and len(value) < 128:
+    if len(value) < 128:
+        if len(memo) >= LINE_MEMO_MAX:
+            memo.clear()
         memo[value] = line
     return line
 
