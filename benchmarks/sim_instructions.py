@@ -1,0 +1,94 @@
+"""Instructions per emulated call (callgrind): this tree, and ``--before REF``'s.
+
+One in-process turn of ``sim_render_ab.py`` (the emulator and the lean raw-socket client
+of ``sim_throughput.py``: self-loop calls, both legs on the emulator, ten event types
+subscribed, 400 calls/s, 0.2 s hold, the interpreter's default GC) is run under
+``valgrind --tool=callgrind`` for ``--k1`` and for ``--k2`` calls; (N(k2) - N(k1)) /
+(k2 - k1) user-space instructions is the cost of one call, start-up removed. Unlike CPU
+time it does not move with the load of a shared machine (±0.5 % between runs). Each
+tree's bytecode is compiled by a short run first (a compile inside the k1 run would be
+subtracted from the calls).
+
+    .venv/bin/python benchmarks/sim_instructions.py --before main
+
+Needs ``valgrind``. Writes ``data/bench/sim_instructions.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "data" / "bench" / "sim_instructions.json"
+#: one turn of N calls, run from a tree's root (its switchlab and benchmarks first on the path)
+TURN = """
+import asyncio, sys
+sys.path[:0] = [{root!r}, {root!r} + '/benchmarks']
+import sim_render_ab
+n = int(sys.argv[1])
+r = asyncio.run(sim_render_ab.one_turn('switchlab', n, 400, 200))
+assert r['answered'] == n, r
+"""
+
+
+def instructions(root: Path, calls: int) -> int:
+    """User-space instructions of one process running a turn of ``calls`` calls."""
+    code = TURN.format(root=str(root))
+    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                          sys.executable, "-c", code, str(calls)],
+                         capture_output=True, text=True, check=True, cwd=root)
+    found = re.search(r"Collected : (\d+)", out.stderr)
+    if found is None:
+        raise SystemExit(f"callgrind printed no count:\n{out.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def per_call(root: Path, k1: int, k2: int) -> dict[str, Any]:
+    subprocess.run([sys.executable, "-c", TURN.format(root=str(root)), "5"], check=True,
+                   cwd=root, capture_output=True)  # compiles the bytecode
+    n1, n2 = instructions(root, k1), instructions(root, k2)
+    return {"instructions_k1": n1, "instructions_k2": n2,
+            "per_call": round((n2 - n1) / (k2 - k1))}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--before", help="a git ref to measure too (exported to a temp dir)")
+    ap.add_argument("--k1", type=int, default=50)
+    ap.add_argument("--k2", type=int, default=150)
+    args = ap.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed; install it (apt-get install valgrind)")
+    result: dict[str, Any] = {"k1": args.k1, "k2": args.k2,
+                              "python": platform.python_version(),
+                              "machine": platform.machine()}
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {"after": ROOT}
+        if args.before:
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.before,
+                                      "switchlab", "benchmarks"],
+                                     check=True, capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+            trees = {"before": Path(tmp), "after": ROOT}
+            result["before_ref"] = args.before
+        for label, root in trees.items():
+            result[label] = per_call(root, args.k1, args.k2)
+            print(f"{label}: {result[label]['per_call']:,} instructions per call", flush=True)
+    if "before" in result:
+        result["before_over_after"] = round(
+            result["before"]["per_call"] / result["after"]["per_call"], 3)
+        print(f"before/after: {result['before_over_after']}")
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
