@@ -1,0 +1,137 @@
+"""A ticked event loop (switchlab.loops, ``tick_ms``): it wakes on a grid, not per packet.
+
+Real sockets over loopback: a plain thread sends while a ticked loop
+receives; the loop's wake-ups are counted by its selector.
+"""
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+
+import pytest
+
+from switchlab import loops
+from switchlab.errors import ConfigError
+
+
+class _Collect(asyncio.Protocol):
+    def __init__(self, done: asyncio.Future[None], want: int) -> None:
+        self.data = bytearray()
+        self.calls = 0
+        self.done = done
+        self.want = want
+
+    def data_received(self, data: bytes) -> None:
+        self.calls += 1
+        self.data += data
+        if len(self.data) >= self.want and not self.done.done():
+            self.done.set_result(None)
+
+
+def _send_spread(port: int, chunks: list[bytes], gap: float, started: list[float]) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        started.append(time.monotonic())
+        for chunk in chunks:
+            sock.sendall(chunk)
+            time.sleep(gap)
+        time.sleep(0.2)
+
+
+async def _receive_spread(tick_s: float) -> tuple[bytes, int, int, float]:
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+    chunks = [b"%03d;" % i for i in range(120)]
+    proto = _Collect(done, sum(map(len, chunks)))
+    server = await loop.create_server(lambda: proto, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    selector = loop._selector  # type: ignore[attr-defined]
+    started: list[float] = []
+    sender = threading.Thread(target=_send_spread, args=(port, chunks, 0.001, started))
+    woke0 = selector.wakeups
+    sender.start()
+    await asyncio.wait_for(done, 30)
+    elapsed = time.monotonic() - started[0]
+    woke = selector.wakeups - woke0
+    server.close()
+    await loop.run_in_executor(None, sender.join)
+    return bytes(proto.data), proto.calls, woke, elapsed
+
+
+def test_a_ticked_loop_reads_what_arrived_between_ticks_in_one_wake_up() -> None:
+    tick_ms = 25.0
+    data, calls, woke, elapsed = loops.run(_receive_spread(tick_ms / 1000), tick_ms=tick_ms)
+    assert data == b"".join(b"%03d;" % i for i in range(120))  # all of it, in order
+    # 120 sends about 1 ms apart (>= 120 ms): a plain loop wakes for nearly each one;
+    # this one at most once per tick (plus the grid points around the start and end)
+    ticks = elapsed / (tick_ms / 1000)
+    assert woke <= ticks + 3, (woke, ticks)
+    assert calls <= woke + 1  # data_received runs only after a wake-up
+    assert calls < 60
+
+
+async def _timer_times(delays: list[float]) -> list[tuple[float, float]]:
+    loop = asyncio.get_running_loop()
+    out: list[tuple[float, float]] = []
+    done = loop.create_future()
+
+    def fired(due: float) -> None:
+        out.append((due, time.monotonic()))
+        if len(out) == len(delays) and not done.done():
+            done.set_result(None)
+
+    now = time.monotonic()
+    for d in delays:
+        loop.call_at(loop.time() + d, fired, now + d)
+    await asyncio.wait_for(done, 30)
+    return out
+
+
+def test_timers_never_fire_early_and_wait_at_most_about_a_tick() -> None:
+    tick = 0.02
+    fired = loops.run(_timer_times([0.005, 0.013, 0.031, 0.047, 0.1]), tick_ms=tick * 1000)
+    for due, at in fired:
+        assert at >= due - 0.002  # the loop's clock resolution
+        assert at <= due + tick + 0.5  # a tick late at most (generous: a loaded machine)
+
+
+async def _from_a_thread() -> float:
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[float] = loop.create_future()
+    t0 = time.monotonic()
+    threading.Timer(0.01, lambda: loop.call_soon_threadsafe(fut.set_result,
+                                                             time.monotonic())).start()
+    await asyncio.wait_for(fut, 10)
+    return time.monotonic() - t0
+
+
+def test_another_threads_callback_is_served_on_the_next_tick() -> None:
+    assert loops.run(_from_a_thread(), tick_ms=10) < 5
+
+
+def test_tick_values_and_their_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(loops.TICK_ENV, raising=False)
+    assert loops.tick_ms_value() == 0.0
+    monkeypatch.setenv(loops.TICK_ENV, "3")
+    assert loops.tick_ms_value() == 3.0
+    assert loops.loop_kind() == "asyncio"  # auto + a tick
+    loop = loops.new_event_loop()
+    try:
+        assert isinstance(loop._selector, loops.TickSelector)  # type: ignore[attr-defined]
+        assert loop._selector.tick == 0.003  # type: ignore[attr-defined]
+    finally:
+        loop.close()
+    assert loops.tick_ms_value(0) == 0.0  # an argument wins over the environment
+    monkeypatch.setenv(loops.TICK_ENV, "soon")
+    with pytest.raises(ConfigError, match=r"tick 'soon' \(from \$SWITCHLAB_TICK_MS\) is not a "
+                                          r"number of milliseconds from 0 \(no tick\) to 100"):
+        loops.tick_ms_value()
+    monkeypatch.delenv(loops.TICK_ENV)
+    for bad in (-1, 101, float("nan"), "x"):
+        with pytest.raises(ConfigError, match="is not a number of milliseconds"):
+            loops.tick_ms_value(bad)
+    with pytest.raises(ConfigError, match="a tick needs the asyncio loop"):
+        loops.loop_kind("uvloop", tick_ms=2)
+    assert loops.loop_kind("asyncio", tick_ms=2) == "asyncio"
