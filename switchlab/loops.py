@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 
 from .errors import ConfigError
 
-__all__ = ["LOOP_CHOICES", "LOOP_ENV", "MAX_TICK_MS", "TICK_ENV", "TickSelector", "loop_factory",
+__all__ = ["LOOP_CHOICES", "LOOP_ENV", "MAX_TICK_MS", "TICK_ENV", "TickSelector", "describe", "loop_factory",
            "loop_kind", "new_event_loop", "run", "tick_ms_value"]
 
 T = TypeVar("T")
@@ -152,6 +152,18 @@ def new_event_loop(choice: str | None = None,
                    tick_ms: float | str | None = None) -> asyncio.AbstractEventLoop:
     """A new (not running, not current) event loop of the chosen kind."""
     return loop_factory(choice, tick_ms)()
+
+
+def describe(loop: asyncio.AbstractEventLoop) -> dict[str, Any]:
+    """What a running loop is, for a run's parameters: ``{"loop": "uvloop" | "asyncio",
+    "tick_ms": 0.0 (no tick) or the tick}``.
+
+    >>> describe(new_event_loop("asyncio", tick_ms=2.5))
+    {'loop': 'asyncio', 'tick_ms': 2.5}
+    """
+    selector = getattr(loop, "_selector", None)
+    tick = 1000.0 * selector.tick if isinstance(selector, TickSelector) else 0.0
+    return {"loop": type(loop).__module__.split(".")[0], "tick_ms": tick}
 
 
 def run(main: Coroutine[Any, Any, T], *, loop: str | None = None,

@@ -6,14 +6,19 @@ receives; the loop's wake-ups are counted by its selector.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from switchlab import loops
 from switchlab.errors import ConfigError
+from switchlab.measure import load
 
 
 class _Collect(asyncio.Protocol):
@@ -135,3 +140,38 @@ def test_tick_values_and_their_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError, match="a tick needs the asyncio loop"):
         loops.loop_kind("uvloop", tick_ms=2)
     assert loops.loop_kind("asyncio", tick_ms=2) == "asyncio"
+
+
+def _dial(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "switchlab.cli", "dial", *args],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+def test_dial_on_a_ticked_loop_places_every_call_and_says_so_in_the_run(
+        tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    res = _dial("--sim", "--rate", "40", "--limit", "20", "--max-offered", "40",
+                "--duration", "0.2", "--metrics-file", str(run_dir), "--no-progress",
+                "--tick-ms", "3", "--check", "asr>=0.5")
+    assert res.returncode == 0, res.stdout + res.stderr
+    run = load(run_dir)
+    assert len(run.df) == 40
+    assert run.params["event_loop"] == {"loop": "asyncio", "tick_ms": 3.0}
+    # launches stay on their schedule: 40 calls at 40/s take about a second
+    launch = run.df["launch"].astype("int64")
+    assert 0.8 <= (launch.max() - launch.min()) / 1e9 < 2.0
+
+
+@pytest.mark.parametrize("args, env, message", [
+    (("--tick-ms", "-1"), {}, "Invalid value for '--tick-ms': -1.0 is not in the range "
+                              "0<=x<=100."),
+    (("--tick-ms", "2", "--loop", "uvloop"), {}, "a tick needs the asyncio loop"),
+    ((), {loops.TICK_ENV: "fast"}, "tick 'fast' (from $SWITCHLAB_TICK_MS) is not a number"),
+])
+def test_dial_refuses_a_bad_tick_in_one_line(args: tuple[str, ...], env: dict[str, str],
+                                             message: str) -> None:
+    res = _dial("--sim", "--max-offered", "1", *args, env=env)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert message in res.stderr
+    assert "Traceback" not in res.stderr and "Slave" not in res.stdout  # nothing started
