@@ -55,7 +55,7 @@ class DistributedOriginator(LoadControls):
     into ``run_dir/shards/<k>`` (a path every worker can write: the same
     machine or a shared file system). ``loop``: each shard's event loop
     (:mod:`switchlab.loops`; None: ``$SWITCHLAB_LOOP``, else auto, on that
-    worker) and ``tick_ms`` its tick (None: ``$SWITCHLAB_TICK_MS`` there). The other keywords are the
+    worker) and ``poll_ms`` its poll grid (None: ``$SWITCHLAB_POLL_MS`` there). The other keywords are the
     :class:`~switchlab.originator.Originator`'s.
     """
 
@@ -72,7 +72,7 @@ class DistributedOriginator(LoadControls):
                  host_down_deadline: float | None = HostWatch.DEFAULT_DEADLINE,
                  start_delay: float = 1.0, poll_interval: float = 0.5,
                  dashboard: bool = False, loop: str | None = None,
-                 tick_ms: float | None = None) -> None:
+                 poll_ms: float | None = None) -> None:
         super().__init__(rate=rate, limit=limit, duration=duration, max_offered=max_offered,
                          shape=shape)
         if not hosts and emulated_hosts < 1:
@@ -83,7 +83,7 @@ class DistributedOriginator(LoadControls):
         if poll_interval <= 0 or poll_interval > 1.0:
             raise SwitchlabError(f"poll_interval={poll_interval}: status must come at least "
                                  "once a second; give 0 < poll_interval <= 1")
-        self._where, self._loop = (client, workers, scheduler, dashboard), (loop, tick_ms)
+        self._where, self._loop = (client, workers, scheduler, dashboard), (loop, poll_ms)
         self.host_list = list(hosts or [])
         self.emulated_hosts, self.seed = int(emulated_hosts), seed
         self.capacities = None if capacities is None else list(capacities)
@@ -171,7 +171,7 @@ class DistributedOriginator(LoadControls):
         done = [fut.result(CONTROL_TIMEOUT + self.config["timeout"]) for fut in pending]
         self.run.params["shards"] = [{"shard": s.index, "worker": s.worker, "hosts": s.hosts,
                                       "share": s.share, "run_dir": str(s.run_dir or ""),
-                                      "loop": summary["loop"], "tick_ms": summary["tick_ms"]}
+                                      "loop": summary["loop"], "poll_ms": summary["poll_ms"]}
                                      for s, summary in zip(self.shards, done)]
         self.run.log("shards", f"{len(self.shards)} shards", shards=self.run.params["shards"])
         self._aggregate()

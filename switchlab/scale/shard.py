@@ -63,10 +63,10 @@ class Shard:
     """A Dask actor: one shard's originator on its own loop (see the module doc)."""
 
     def __init__(self, index: int, worker: str, loop: str | None = None,
-                 tick_ms: float | None = None) -> None:
+                 poll_ms: float | None = None) -> None:
         self.index, self.worker = index, worker
-        # switchlab.loops: "auto", "uvloop" or "asyncio", ticked or not
-        self.loop = new_event_loop(loop, tick_ms)
+        # switchlab.loops: "auto", "uvloop" or "asyncio", on a poll grid or not
+        self.loop = new_event_loop(loop, poll_ms)
         self._thread = threading.Thread(target=self.loop.run_forever,
                                         name=f"switchlab-shard-{index}", daemon=True)
         self._thread.start()
@@ -119,7 +119,7 @@ class Shard:
         await self.orig.connect()
         return {"shard": self.index, "worker": self.worker, "hosts": hosts,
                 "proxy": config.get("proxy"), "run_dir": run_dir,
-                **describe(self.loop)}  # "loop": "uvloop" or "asyncio", and "tick_ms"
+                **describe(self.loop)}  # "loop": "uvloop" or "asyncio", and "poll_ms"
 
     def _orig(self) -> Originator:
         if self.orig is None:

@@ -1,6 +1,7 @@
-"""A ticked event loop (switchlab.loops, ``tick_ms``): it wakes on a grid, not per packet.
+"""An event loop on a poll grid (switchlab.loops, ``poll_ms``): it wakes on the grid, not
+per packet.
 
-Real sockets over loopback: a plain thread sends while a ticked loop
+Real sockets over loopback: a plain thread sends while a grid loop
 receives; the loop's wake-ups are counted by its selector.
 """
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _send_spread(port: int, chunks: list[bytes], gap: float, started: list[float
         time.sleep(0.2)
 
 
-async def _receive_spread(tick_s: float) -> tuple[bytes, int, int, float]:
+async def _receive_spread() -> tuple[bytes, int, int, float]:
     loop = asyncio.get_running_loop()
     done: asyncio.Future[None] = loop.create_future()
     chunks = [b"%03d;" % i for i in range(120)]
@@ -65,14 +66,14 @@ async def _receive_spread(tick_s: float) -> tuple[bytes, int, int, float]:
     return bytes(proto.data), proto.calls, woke, elapsed
 
 
-def test_a_ticked_loop_reads_what_arrived_between_ticks_in_one_wake_up() -> None:
-    tick_ms = 25.0
-    data, calls, woke, elapsed = loops.run(_receive_spread(tick_ms / 1000), tick_ms=tick_ms)
+def test_a_grid_loop_reads_what_arrived_between_grid_points_in_one_wake_up() -> None:
+    poll_ms = 25.0
+    data, calls, woke, elapsed = loops.run(_receive_spread(), poll_ms=poll_ms)
     assert data == b"".join(b"%03d;" % i for i in range(120))  # all of it, in order
     # 120 sends about 1 ms apart (>= 120 ms): a plain loop wakes for nearly each one;
-    # this one at most once per tick (plus the grid points around the start and end)
-    ticks = elapsed / (tick_ms / 1000)
-    assert woke <= ticks + 3, (woke, ticks)
+    # this one at most once per interval (plus the grid points around the start and end)
+    points = elapsed / (poll_ms / 1000)
+    assert woke <= points + 3, (woke, points)
     assert calls <= woke + 1  # data_received runs only after a wake-up
     assert calls < 60
 
@@ -94,12 +95,13 @@ async def _timer_times(delays: list[float]) -> list[tuple[float, float]]:
     return out
 
 
-def test_timers_never_fire_early_and_wait_at_most_about_a_tick() -> None:
-    tick = 0.02
-    fired = loops.run(_timer_times([0.005, 0.013, 0.031, 0.047, 0.1]), tick_ms=tick * 1000)
+def test_timers_never_fire_early_and_wait_at_most_about_an_interval() -> None:
+    interval = 0.02
+    fired = loops.run(_timer_times([0.005, 0.013, 0.031, 0.047, 0.1]),
+                      poll_ms=interval * 1000)
     for due, at in fired:
         assert at >= due - 0.002  # the loop's clock resolution
-        assert at <= due + tick + 0.5  # a tick late at most (generous: a loaded machine)
+        assert at <= due + interval + 0.5  # an interval late at most (generous: loaded box)
 
 
 async def _from_a_thread() -> float:
@@ -112,34 +114,34 @@ async def _from_a_thread() -> float:
     return time.monotonic() - t0
 
 
-def test_another_threads_callback_is_served_on_the_next_tick() -> None:
-    assert loops.run(_from_a_thread(), tick_ms=10) < 5
+def test_another_threads_callback_is_served_at_the_next_grid_point() -> None:
+    assert loops.run(_from_a_thread(), poll_ms=10) < 5
 
 
-def test_tick_values_and_their_errors(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(loops.TICK_ENV, raising=False)
-    assert loops.tick_ms_value() == 0.0
-    monkeypatch.setenv(loops.TICK_ENV, "3")
-    assert loops.tick_ms_value() == 3.0
-    assert loops.loop_kind() == "asyncio"  # auto + a tick
+def test_poll_intervals_and_their_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(loops.POLL_ENV, raising=False)
+    assert loops.poll_ms_value() == 0.0
+    monkeypatch.setenv(loops.POLL_ENV, "3")
+    assert loops.poll_ms_value() == 3.0
+    assert loops.loop_kind() == "asyncio"  # auto + a poll grid
     loop = loops.new_event_loop()
     try:
-        assert isinstance(loop._selector, loops.TickSelector)  # type: ignore[attr-defined]
-        assert loop._selector.tick == 0.003  # type: ignore[attr-defined]
+        assert isinstance(loop._selector, loops.GridSelector)  # type: ignore[attr-defined]
+        assert loop._selector.interval == 0.003  # type: ignore[attr-defined]
     finally:
         loop.close()
-    assert loops.tick_ms_value(0) == 0.0  # an argument wins over the environment
-    monkeypatch.setenv(loops.TICK_ENV, "soon")
-    with pytest.raises(ConfigError, match=r"tick 'soon' \(from \$SWITCHLAB_TICK_MS\) is not a "
-                                          r"number of milliseconds from 0 \(no tick\) to 100"):
-        loops.tick_ms_value()
-    monkeypatch.delenv(loops.TICK_ENV)
+    assert loops.poll_ms_value(0) == 0.0  # an argument wins over the environment
+    monkeypatch.setenv(loops.POLL_ENV, "soon")
+    with pytest.raises(ConfigError, match=r"poll interval 'soon' \(from \$SWITCHLAB_POLL_MS\) is "
+                                          r"not a number of milliseconds from 0 \(no grid\) to 100"):
+        loops.poll_ms_value()
+    monkeypatch.delenv(loops.POLL_ENV)
     for bad in (-1, 101, float("nan"), "x"):
         with pytest.raises(ConfigError, match="is not a number of milliseconds"):
-            loops.tick_ms_value(bad)
-    with pytest.raises(ConfigError, match="a tick needs the asyncio loop"):
-        loops.loop_kind("uvloop", tick_ms=2)
-    assert loops.loop_kind("asyncio", tick_ms=2) == "asyncio"
+            loops.poll_ms_value(bad)
+    with pytest.raises(ConfigError, match="a poll grid needs the asyncio loop"):
+        loops.loop_kind("uvloop", poll_ms=2)
+    assert loops.loop_kind("asyncio", poll_ms=2) == "asyncio"
 
 
 def _dial(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -148,28 +150,28 @@ def _dial(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
                           env={**os.environ, **(env or {})})
 
 
-def test_dial_on_a_ticked_loop_places_every_call_and_says_so_in_the_run(
+def test_dial_on_a_grid_loop_places_every_call_and_says_so_in_the_run(
         tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     res = _dial("--sim", "--rate", "40", "--limit", "20", "--max-offered", "40",
                 "--duration", "0.2", "--metrics-file", str(run_dir), "--no-progress",
-                "--tick-ms", "3", "--check", "asr>=0.5")
+                "--poll-ms", "3", "--check", "asr>=0.5")
     assert res.returncode == 0, res.stdout + res.stderr
     run = load(run_dir)
     assert len(run.df) == 40
-    assert run.params["event_loop"] == {"loop": "asyncio", "tick_ms": 3.0}
+    assert run.params["event_loop"] == {"loop": "asyncio", "poll_ms": 3.0}
     # launches stay on their schedule: 40 calls at 40/s take about a second
     launch = run.df["launch"].astype("int64")
     assert 0.8 <= (launch.max() - launch.min()) / 1e9 < 2.0
 
 
 @pytest.mark.parametrize("args, env, message", [
-    (("--tick-ms", "-1"), {}, "Invalid value for '--tick-ms': -1.0 is not in the range "
+    (("--poll-ms", "-1"), {}, "Invalid value for '--poll-ms': -1.0 is not in the range "
                               "0<=x<=100."),
-    (("--tick-ms", "2", "--loop", "uvloop"), {}, "a tick needs the asyncio loop"),
-    ((), {loops.TICK_ENV: "fast"}, "tick 'fast' (from $SWITCHLAB_TICK_MS) is not a number"),
+    (("--poll-ms", "2", "--loop", "uvloop"), {}, "a poll grid needs the asyncio loop"),
+    ((), {loops.POLL_ENV: "fast"}, "poll interval 'fast' (from $SWITCHLAB_POLL_MS) is not a"),
 ])
-def test_dial_refuses_a_bad_tick_in_one_line(args: tuple[str, ...], env: dict[str, str],
+def test_dial_refuses_a_bad_poll_interval_in_one_line(args: tuple[str, ...], env: dict[str, str],
                                              message: str) -> None:
     res = _dial("--sim", "--max-offered", "1", *args, env=env)
     assert res.returncode == 2, res.stdout + res.stderr
