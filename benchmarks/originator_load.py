@@ -160,8 +160,8 @@ def main() -> None:
     ap.add_argument("--loop", choices=LOOP_CHOICES, default=None,
                     help="event loop of this process (default: auto, uvloop where installed)")
     ap.add_argument("--poll-ms", type=float, default=None,
-                    help="wake this process only on a grid of this many ms (asyncio loop; "
-                         "switchlab.loops); default: $SWITCHLAB_POLL_MS, else no grid")
+                    help="wake this process at most once every this many ms (asyncio loop; "
+                         "switchlab.loops); default: $SWITCHLAB_POLL_MS, else not paced")
     ap.add_argument("--trace-memory", type=int, default=0, metavar="N",
                     help="trace allocations (slower) and report the N lines that grew most")
     ap.add_argument("--out", type=Path, default=ROOT / "data" / "bench" / "originator_load.json")

@@ -7,7 +7,7 @@ a load test's process sleeps between two wake-ups of its event loop. The
 work is the same in every run; only the idle gaps differ. The CPU per call
 (process time, fastest round) rises with the number of wake-ups: what the
 extra costs per wake-up is the figure, and the reason ``switchlab.loops``
-offers a poll grid (``--poll-ms``: fewer, fuller wake-ups).
+offers a poll interval (``--poll-ms``: fewer, fuller wake-ups).
 
     .venv/bin/python benchmarks/originator_replay.py --capture /tmp/cap.pkl --rate 300 --seconds 5
     .venv/bin/python benchmarks/wakeup_cost.py --replay /tmp/cap.pkl --sleep-ms 1 2 --every 1 3 10 30

@@ -1,7 +1,7 @@
-"""An event loop on a poll grid (switchlab.loops, ``poll_ms``): it wakes on the grid, not
-per packet.
+"""A paced event loop (switchlab.loops, ``poll_ms``): it wakes at most once per interval,
+not per packet, and not at all when idle.
 
-Real sockets over loopback: a plain thread sends while a grid loop
+Real sockets over loopback: a plain thread sends while a paced loop
 receives; the loop's wake-ups are counted by its selector.
 """
 from __future__ import annotations
@@ -66,12 +66,12 @@ async def _receive_spread() -> tuple[bytes, int, int, float]:
     return bytes(proto.data), proto.calls, woke, elapsed
 
 
-def test_a_grid_loop_reads_what_arrived_between_grid_points_in_one_wake_up() -> None:
+def test_a_paced_loop_reads_what_arrived_within_an_interval_in_one_wake_up() -> None:
     poll_ms = 25.0
     data, calls, woke, elapsed = loops.run(_receive_spread(), poll_ms=poll_ms)
     assert data == b"".join(b"%03d;" % i for i in range(120))  # all of it, in order
     # 120 sends about 1 ms apart (>= 120 ms): a plain loop wakes for nearly each one;
-    # this one at most once per interval (plus the grid points around the start and end)
+    # this one at most once per interval (plus one at each end)
     points = elapsed / (poll_ms / 1000)
     assert woke <= points + 3, (woke, points)
     assert calls <= woke + 1  # data_received runs only after a wake-up
@@ -114,7 +114,18 @@ async def _from_a_thread() -> float:
     return time.monotonic() - t0
 
 
-def test_another_threads_callback_is_served_at_the_next_grid_point() -> None:
+async def _idle(seconds: float) -> int:
+    selector = asyncio.get_running_loop()._selector  # type: ignore[attr-defined]
+    woke = selector.wakeups
+    await asyncio.sleep(seconds)
+    return int(selector.wakeups - woke)
+
+
+def test_an_idle_paced_loop_does_not_wake_to_poll() -> None:
+    assert loops.run(_idle(0.3), poll_ms=5) <= 2  # one wait to the timer, not 60 polls
+
+
+def test_another_threads_callback_is_served_within_an_interval() -> None:
     assert loops.run(_from_a_thread(), poll_ms=10) < 5
 
 
@@ -123,23 +134,23 @@ def test_poll_intervals_and_their_errors(monkeypatch: pytest.MonkeyPatch) -> Non
     assert loops.poll_ms_value() == 0.0
     monkeypatch.setenv(loops.POLL_ENV, "3")
     assert loops.poll_ms_value() == 3.0
-    assert loops.loop_kind() == "asyncio"  # auto + a poll grid
+    assert loops.loop_kind() == "asyncio"  # auto + a poll interval
     loop = loops.new_event_loop()
     try:
-        assert isinstance(loop._selector, loops.GridSelector)  # type: ignore[attr-defined]
+        assert isinstance(loop._selector, loops.PacedSelector)  # type: ignore[attr-defined]
         assert loop._selector.interval == 0.003  # type: ignore[attr-defined]
     finally:
         loop.close()
     assert loops.poll_ms_value(0) == 0.0  # an argument wins over the environment
     monkeypatch.setenv(loops.POLL_ENV, "soon")
     with pytest.raises(ConfigError, match=r"poll interval 'soon' \(from \$SWITCHLAB_POLL_MS\) is "
-                                          r"not a number of milliseconds from 0 \(no grid\) to 100"):
+                                          r"not a number of milliseconds from 0 \(not paced\) to 100"):
         loops.poll_ms_value()
     monkeypatch.delenv(loops.POLL_ENV)
     for bad in (-1, 101, float("nan"), "x"):
         with pytest.raises(ConfigError, match="is not a number of milliseconds"):
             loops.poll_ms_value(bad)
-    with pytest.raises(ConfigError, match="a poll grid needs the asyncio loop"):
+    with pytest.raises(ConfigError, match="a poll interval needs the asyncio loop"):
         loops.loop_kind("uvloop", poll_ms=2)
     assert loops.loop_kind("asyncio", poll_ms=2) == "asyncio"
 
@@ -150,7 +161,7 @@ def _dial(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
                           env={**os.environ, **(env or {})})
 
 
-def test_dial_on_a_grid_loop_places_every_call_and_says_so_in_the_run(
+def test_dial_on_a_paced_loop_places_every_call_and_says_so_in_the_run(
         tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     res = _dial("--sim", "--rate", "40", "--limit", "20", "--max-offered", "40",
@@ -168,7 +179,7 @@ def test_dial_on_a_grid_loop_places_every_call_and_says_so_in_the_run(
 @pytest.mark.parametrize("args, env, message", [
     (("--poll-ms", "-1"), {}, "Invalid value for '--poll-ms': -1.0 is not in the range "
                               "0<=x<=100."),
-    (("--poll-ms", "2", "--loop", "uvloop"), {}, "a poll grid needs the asyncio loop"),
+    (("--poll-ms", "2", "--loop", "uvloop"), {}, "a poll interval needs the asyncio loop"),
     ((), {loops.POLL_ENV: "fast"}, "poll interval 'fast' (from $SWITCHLAB_POLL_MS) is not a"),
 ])
 def test_dial_refuses_a_bad_poll_interval_in_one_line(args: tuple[str, ...], env: dict[str, str],

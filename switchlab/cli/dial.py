@@ -76,7 +76,7 @@ DEFAULT_USER = "switchlab"
 @click.option("--poll-ms", type=click.FloatRange(0, MAX_POLL_MS), default=None,
               help="wake only every N ms, handling what arrived and fell due in between in one "
               "go (fewer wake-ups, less CPU per call; launches and receive times up to N ms "
-              "late; asyncio loop). Default: $SWITCHLAB_POLL_MS, else 0 (no grid)")
+              "late; asyncio loop). Default: $SWITCHLAB_POLL_MS, else 0 (not paced)")
 def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url: str | None,
             profile: str, rate: float, limit: int, max_offered: int | None,
             duration: float | None, apps: tuple[str, ...], password: str,
@@ -176,7 +176,7 @@ async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: 
     except asyncio.CancelledError as exc:
         stopper.check(exc)
         raise
-    orig.run.params["event_loop"] = describe(loop)  # which loop, and its poll grid, in run.json
+    orig.run.params["event_loop"] = describe(loop)  # which loop, and its poll interval, in run.json
     stopper.attach(orig)
     await orig.connect()
     click.echo(f"Starting load test for server {proxy or 'none'} at {orig.rate:g}cps "

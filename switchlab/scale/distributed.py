@@ -55,7 +55,7 @@ class DistributedOriginator(LoadControls):
     into ``run_dir/shards/<k>`` (a path every worker can write: the same
     machine or a shared file system). ``loop``: each shard's event loop
     (:mod:`switchlab.loops`; None: ``$SWITCHLAB_LOOP``, else auto, on that
-    worker) and ``poll_ms`` its poll grid (None: ``$SWITCHLAB_POLL_MS`` there). The other keywords are the
+    worker) and ``poll_ms`` its poll interval (None: ``$SWITCHLAB_POLL_MS`` there). The other keywords are the
     :class:`~switchlab.originator.Originator`'s.
     """
 

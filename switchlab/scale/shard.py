@@ -65,7 +65,7 @@ class Shard:
     def __init__(self, index: int, worker: str, loop: str | None = None,
                  poll_ms: float | None = None) -> None:
         self.index, self.worker = index, worker
-        # switchlab.loops: "auto", "uvloop" or "asyncio", on a poll grid or not
+        # switchlab.loops: "auto", "uvloop" or "asyncio", paced or not
         self.loop = new_event_loop(loop, poll_ms)
         self._thread = threading.Thread(target=self.loop.run_forever,
                                         name=f"switchlab-shard-{index}", daemon=True)
