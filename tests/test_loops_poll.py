@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +20,7 @@ import pytest
 from switchlab import loops
 from switchlab.errors import ConfigError
 from switchlab.measure import load
+from test_cli_signals import cli_sim
 
 
 class _Collect(asyncio.Protocol):
@@ -194,36 +193,15 @@ def test_dial_refuses_a_bad_poll_interval_in_one_line(args: tuple[str, ...], env
 
 def test_a_paced_emulator_serves_a_paced_dialer(tmp_path: Path) -> None:
     """``switchlab sim --poll-ms`` and ``switchlab dial --poll-ms``, each in its own process."""
-    proc = subprocess.Popen([sys.executable, "-m", "switchlab.cli", "sim", "--port", "0",
-                             "--seed", "3", "--answer-probability", "1", "--poll-ms", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        assert proc.stdout is not None
-        seen = []
-        esl = dut = None
-        while esl is None or dut is None:
-            line = proc.stdout.readline()
-            assert line, "".join(seen)
-            seen.append(line)
-            if m := re.search(r"event socket (\S+)", line):
-                esl = m.group(1)
-            if m := re.search(r"DUT at (\S+);", line):
-                dut = m.group(1)
+    with cli_sim("--poll-ms", "2") as sim:
         run_dir = tmp_path / "run"
-        res = _dial(esl, "--proxy", dut, "--rate", "30", "--limit", "20", "--max-offered", "30",
-                    "--duration", "0.1", "--metrics-file", str(run_dir), "--no-progress",
-                    "--poll-ms", "2", "--loop", "asyncio", "--check", "asr>=0.9")
-        assert res.returncode == 0, res.stdout + res.stderr
-        run = load(run_dir)
-        assert len(run.df) == 30 and (~run.df["failed"]).sum() >= 27  # the DUT fails ~1 %
-        assert run.params["event_loop"] == {"loop": "asyncio", "poll_ms": 2.0}
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        res = _dial(sim.esl, "--proxy", sim.dut, "--rate", "30", "--limit", "20",
+                    "--max-offered", "30", "--duration", "0.1", "--metrics-file", str(run_dir),
+                    "--no-progress", "--poll-ms", "2", "--loop", "asyncio", "--check", "asr>=0.9")
+    assert res.returncode == 0, res.stdout + res.stderr
+    run = load(run_dir)
+    assert len(run.df) == 30 and (~run.df["failed"]).sum() >= 27  # the DUT fails ~1 %
+    assert run.params["event_loop"] == {"loop": "asyncio", "poll_ms": 2.0}
 
 
 def test_sim_refuses_a_bad_poll_interval() -> None:

@@ -55,8 +55,8 @@ class DistributedOriginator(LoadControls):
     into ``run_dir/shards/<k>`` (a path every worker can write: the same
     machine or a shared file system). ``loop``: each shard's event loop
     (:mod:`switchlab.loops`; None: ``$SWITCHLAB_LOOP``, else auto, on that
-    worker) and ``poll_ms`` its poll interval (None: ``$SWITCHLAB_POLL_MS`` there). The other keywords are the
-    :class:`~switchlab.originator.Originator`'s.
+    worker) and ``poll_ms`` its poll interval (None: ``$SWITCHLAB_POLL_MS``
+    there). The other keywords are the :class:`~switchlab.originator.Originator`'s.
     """
 
     def __init__(self, hosts: Sequence[str] | None = None, dest: str | None = None, *,
@@ -70,9 +70,8 @@ class DistributedOriginator(LoadControls):
                  timeout: float = 60, password: str = "ClueCon", run_dir: str | None = None,
                  hangup_grace: float = 10.0,
                  host_down_deadline: float | None = HostWatch.DEFAULT_DEADLINE,
-                 start_delay: float = 1.0, poll_interval: float = 0.5,
-                 dashboard: bool = False, loop: str | None = None,
-                 poll_ms: float | None = None) -> None:
+                 start_delay: float = 1.0, poll_interval: float = 0.5, dashboard: bool = False,
+                 loop: str | None = None, poll_ms: float | None = None) -> None:
         super().__init__(rate=rate, limit=limit, duration=duration, max_offered=max_offered,
                          shape=shape)
         if not hosts and emulated_hosts < 1:
