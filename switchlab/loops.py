@@ -36,8 +36,8 @@ from typing import Any, TypeVar
 
 from .errors import ConfigError
 
-__all__ = ["LOOP_CHOICES", "LOOP_ENV", "MAX_POLL_MS", "POLL_ENV", "PacedSelector", "describe", "loop_factory",
-           "loop_kind", "new_event_loop", "run", "poll_ms_value"]
+__all__ = ["LOOP_CHOICES", "LOOP_ENV", "MAX_POLL_MS", "POLL_ENV", "PacedSelector", "describe",
+           "loop_factory", "loop_kind", "new_event_loop", "poll_ms_value", "run"]
 
 T = TypeVar("T")
 
