@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from switchlab.errors import CommandError
+from switchlab.wire.dialscan import take_block
 from switchlab.wire.dialstring import (
     DialStringError,
     Endpoint,
-    _take_block,
     originate_string,
     parse_call_url,
     parse_endpoint,
@@ -211,10 +211,10 @@ def test_take_block_takes_what_the_character_loop_did(text: str, pair: tuple[str
             expected = _take_block_reference(candidate, *pair)
         except DialStringError as exc:
             with pytest.raises(DialStringError) as info:
-                _take_block(candidate, *pair)
+                take_block(candidate, *pair)
             assert (info.value.cause, str(info.value)) == (exc.cause, str(exc))
         else:
-            assert _take_block(candidate, *pair) == expected
+            assert take_block(candidate, *pair) == expected
 
 
 def _parse_call_url_reference(url: str) -> tuple[dict[str, str], dict[str, str], Endpoint]:

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from dataclasses import dataclass, field
 
+from .dialscan import DialStringError, parse_vars, split_args, take_block
 from .validate import (
     check_app_arg,
     check_app_name,
@@ -94,14 +95,6 @@ ORIGINATE_USAGE = ("-USAGE: <call url> <exten>|&<application_name>(<app_args>) [
                    "[<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n")
 
 
-class DialStringError(ValueError):
-    """A dial string the emulator cannot parse; ``cause`` is the -ERR text."""
-
-    def __init__(self, cause: str, message: str) -> None:
-        super().__init__(message)
-        self.cause = cause
-
-
 @dataclass
 class Endpoint:
     """One leg's endpoint, e.g. ``sofia/external/1000@127.0.0.1:5080``."""
@@ -151,135 +144,6 @@ class OriginateRequest:
         out = dict(self.variables)
         out.update(self.leg_variables)
         return out
-
-
-#: the characters :func:`split_args` and :func:`_take_block` act on (others are copied)
-_SPLIT_SPECIAL = re.compile(r"[{}\[\]<>()' ]")
-
-
-def split_args(text: str) -> list[str]:
-    """Split on spaces outside ``{}``, ``[]``, ``<>``, ``()`` and single quotes.
-
-    >>> split_args("{a='x y'}sofia/e/u@h  &sleep(1 2) XML")
-    ["{a='x y'}sofia/e/u@h", '&sleep(1 2)', 'XML']
-    """
-    out: list[str] = []
-    start = 0
-    depth = 0
-    quote = False
-    for m in _SPLIT_SPECIAL.finditer(text):  # only the special characters are visited
-        ch = m.group()
-        if ch == "'" and depth == 0:
-            quote = not quote
-        elif not quote:
-            if ch in "{[<(":
-                depth += 1
-            elif ch in "}]>)":
-                if depth > 0:
-                    depth -= 1
-            elif ch == " " and depth == 0:
-                i = m.start()
-                if i > start:
-                    out.append(text[start:i])
-                start = i + 1
-    if start < len(text):
-        out.append(text[start:])
-    return out
-
-
-#: delimiter -> the characters :func:`parse_vars` acts on: an escaped delimiter
-#: (backslash + delimiter, tried first), a quote, the delimiter
-_VARS_SPECIAL: dict[str, re.Pattern[str]] = {}
-
-
-def _vars_special(delim: str) -> re.Pattern[str]:
-    pattern = _VARS_SPECIAL.get(delim)
-    if pattern is None:
-        d = re.escape(delim)
-        pattern = _VARS_SPECIAL[delim] = re.compile(f"\\\\{d}|'|{d}")
-    return pattern
-
-
-def parse_vars(text: str) -> dict[str, str]:
-    """``a=1,b='x,y',c=z\\,w`` (or ``^^:a=1:b=2``) -> dict.
-
-    Only the special characters are visited (a regular expression finds them): an
-    escaped delimiter stands for the delimiter, a quote toggles quoting (and is kept),
-    an unquoted delimiter ends an item.
-
-    >>> parse_vars("a=1,b='x,y',c=z\\\\,w, d = 2 ,e")
-    {'a': '1', 'b': 'x,y', 'c': 'z,w', 'd': '2'}
-    >>> parse_vars("^^:a=1:b=x,y")
-    {'a': '1', 'b': 'x,y'}
-    """
-    delim = ","
-    if text.startswith("^^") and len(text) > 2:
-        delim = text[2]
-        text = text[3:]
-    items: list[str] = []
-    cur: list[str] = []
-    quote = False
-    start = 0
-    for m in _vars_special(delim).finditer(text):
-        ch = m.group()
-        if len(ch) == 2:  # an escaped delimiter
-            cur.append(text[start:m.start()])
-            cur.append(delim)
-            start = m.end()
-        elif ch == "'":
-            quote = not quote
-        elif not quote:
-            cur.append(text[start:m.start()])
-            items.append("".join(cur))
-            cur = []
-            start = m.end()
-    cur.append(text[start:])
-    items.append("".join(cur))
-    out: dict[str, str] = {}
-    for item in items:
-        item = item.strip()
-        if not item:
-            continue
-        name, sep, value = item.partition("=")
-        if not sep:
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == "'" and value[-1] == "'":
-            value = value[1:-1]
-        out[name.strip()] = value
-    return out
-
-
-#: (open, close) -> the characters :func:`_take_block` acts on
-_BLOCK_SPECIAL = {pair: re.compile("['" + re.escape(pair[0] + pair[1]) + "]")
-                  for pair in (("{", "}"), ("<", ">"), ("[", "]"))}
-
-
-def _take_block(text: str, open_ch: str, close_ch: str) -> tuple[str | None, str]:
-    """``{...}rest`` -> (``...``, ``rest``) for a balanced block outside quotes; (None,
-    text) when ``text`` does not start with ``open_ch``.
-
-    >>> _take_block("{a='}',b={c}}x", "{", "}")
-    ("a='}',b={c}", 'x')
-    """
-    if not text.startswith(open_ch):
-        return None, text
-    depth = 0
-    quote = False
-    for m in _BLOCK_SPECIAL[open_ch, close_ch].finditer(text):  # only the specials
-        ch = m.group()
-        if ch == "'":
-            quote = not quote
-        elif quote:
-            continue
-        elif ch == open_ch:
-            depth += 1
-        else:
-            depth -= 1
-            if depth == 0:
-                i = m.start()
-                return text[1:i], text[i + 1:]
-    raise DialStringError("INVALID_URL", f"unbalanced {open_ch}{close_ch} in {text!r}")
 
 
 def parse_hostport(text: str, default_port: int | None = None) -> tuple[str, int | None]:
@@ -361,10 +225,10 @@ _LEG_SPECIAL = re.compile(r"[\[{<\]}>,|]")
 def parse_call_url(url: str) -> tuple[dict[str, str], dict[str, str], Endpoint]:
     """``{vars}[vars]endpoint,...`` -> (call vars, first leg vars, first endpoint)."""
     variables: dict[str, str] = {}
-    block, rest = _take_block(url, "{", "}")
+    block, rest = take_block(url, "{", "}")
     if block is not None:
         variables.update(parse_vars(block))
-    block, rest = _take_block(rest, "<", ">")
+    block, rest = take_block(rest, "<", ">")
     if block is not None:
         variables.update(parse_vars(block))
     # first leg of the first group
@@ -381,7 +245,7 @@ def parse_call_url(url: str) -> tuple[dict[str, str], dict[str, str], Endpoint]:
             break
     leg = rest[:end]
     leg_vars: dict[str, str] = {}
-    block, leg = _take_block(leg, "[", "]")
+    block, leg = take_block(leg, "[", "]")
     if block is not None:
         leg_vars = parse_vars(block)
     if not leg:
