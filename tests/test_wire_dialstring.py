@@ -8,13 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from switchlab.errors import CommandError
-from switchlab.wire.dialscan import take_block
+from switchlab.wire.dialscan import _delimiter, _vars_dict, take_block
 from switchlab.wire.dialstring import (
     DialStringError,
-    Endpoint,
+    first_leg,
     originate_string,
-    parse_call_url,
-    parse_endpoint,
     parse_hostport,
     parse_originate,
     parse_vars,
@@ -134,12 +132,9 @@ def test_split_args_splits_as_the_character_loop_did(text: str) -> None:
 
 
 def _parse_vars_reference(text: str) -> dict[str, str]:
-    """The character-by-character parse_vars replaced (same rules, slower)."""
-    delim = ","
-    if text.startswith("^^") and len(text) > 2:
-        delim = text[2]
-        text = text[3:]
-    out: dict[str, str] = {}
+    """The character-by-character scan parse_vars replaced (same rules, slower); its
+    items become a dict as parse_vars's do."""
+    delim, text = _delimiter(text)
     items: list[str] = []
     cur: list[str] = []
     quote = False
@@ -160,18 +155,7 @@ def _parse_vars_reference(text: str) -> dict[str, str]:
         cur.append(ch)
         i += 1
     items.append("".join(cur))
-    for item in items:
-        item = item.strip()
-        if not item:
-            continue
-        name, sep, value = item.partition("=")
-        if not sep:
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == "'" and value[-1] == "'":
-            value = value[1:-1]
-        out[name.strip()] = value
-    return out
+    return _vars_dict(items)
 
 
 def _take_block_reference(text: str, open_ch: str, close_ch: str) -> tuple[str | None, str]:
@@ -217,15 +201,8 @@ def test_take_block_takes_what_the_character_loop_did(text: str, pair: tuple[str
             assert take_block(candidate, *pair) == expected
 
 
-def _parse_call_url_reference(url: str) -> tuple[dict[str, str], dict[str, str], Endpoint]:
-    """parse_call_url with the character loops it replaced."""
-    variables: dict[str, str] = {}
-    block, rest = _take_block_reference(url, "{", "}")
-    if block is not None:
-        variables.update(_parse_vars_reference(block))
-    block, rest = _take_block_reference(rest, "<", ">")
-    if block is not None:
-        variables.update(_parse_vars_reference(block))
+def _first_leg_reference(rest: str) -> str:
+    """The character loop first_leg replaced."""
     depth = 0
     end = len(rest)
     for i, ch in enumerate(rest):
@@ -236,27 +213,12 @@ def _parse_call_url_reference(url: str) -> tuple[dict[str, str], dict[str, str],
         elif ch in ",|" and depth == 0:
             end = i
             break
-    leg = rest[:end]
-    leg_vars: dict[str, str] = {}
-    block, leg = _take_block_reference(leg, "[", "]")
-    if block is not None:
-        leg_vars = _parse_vars_reference(block)
-    if not leg:
-        raise DialStringError("INVALID_URL", f"no endpoint in {url!r}")
-    return variables, leg_vars, parse_endpoint(leg)
+    return rest[:end]
 
 
 @settings(max_examples=500, deadline=None)
 @given(st.lists(st.sampled_from(["{a=1,b='x,y'}", "<c=2>", "[d=3]", "{", "}", "[", "]", "<",
-                                 ">", ",", "|", "'", "sofia/", "external/", "loopback/",
-                                 "u@h:5080", "9999", "error/USER_BUSY", "x"]), max_size=8))
-def test_parse_call_url_parses_as_the_character_loops_did(parts: list[str]) -> None:
-    url = "".join(parts)
-    try:
-        expected = _parse_call_url_reference(url)
-    except DialStringError as exc:
-        with pytest.raises(DialStringError) as info:
-            parse_call_url(url)
-        assert (info.value.cause, str(info.value)) == (exc.cause, str(exc))
-    else:
-        assert parse_call_url(url) == expected
+                                 ">", ",", "|", "'", "sofia/", "u@h:5080", "x"]), max_size=8))
+def test_first_leg_is_what_the_character_loop_found(parts: list[str]) -> None:
+    legs = "".join(parts)
+    assert first_leg(legs) == _first_leg_reference(legs)

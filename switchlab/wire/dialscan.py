@@ -75,10 +75,7 @@ def parse_vars(text: str) -> dict[str, str]:
     >>> parse_vars("^^:a=1:b=x,y")
     {'a': '1', 'b': 'x,y'}
     """
-    delim = ","
-    if text.startswith("^^") and len(text) > 2:
-        delim = text[2]
-        text = text[3:]
+    delim, text = _delimiter(text)
     items: list[str] = []
     cur: list[str] = []
     quote = False
@@ -98,6 +95,19 @@ def parse_vars(text: str) -> dict[str, str]:
             start = m.end()
     cur.append(text[start:])
     items.append("".join(cur))
+    return _vars_dict(items)
+
+
+def _delimiter(text: str) -> tuple[str, str]:
+    """A variable list's delimiter (``,``, or the one ``^^`` names) and its items' text."""
+    if text.startswith("^^") and len(text) > 2:
+        return text[2], text[3:]
+    return ",", text
+
+
+def _vars_dict(items: list[str]) -> dict[str, str]:
+    """``name=value`` items -> dict (blank and ``=``-less items skipped, one pair of
+    single quotes around a value removed)."""
     out: dict[str, str] = {}
     for item in items:
         item = item.strip()

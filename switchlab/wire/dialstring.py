@@ -222,6 +222,24 @@ def parse_endpoint(text: str) -> Endpoint:
 _LEG_SPECIAL = re.compile(r"[\[{<\]}>,|]")
 
 
+def first_leg(legs: str) -> str:
+    """The first leg of ``legs`` (up to a ``,`` or ``|`` outside brackets).
+
+    >>> first_leg("[a=1,b=2]sofia/e/x@h,sofia/e/y@h|loopback/1")
+    '[a=1,b=2]sofia/e/x@h'
+    """
+    depth = 0
+    for m in _LEG_SPECIAL.finditer(legs):  # only the brackets and separators
+        ch = m.group()
+        if ch in "[{<":
+            depth += 1
+        elif ch in "]}>":
+            depth -= 1
+        elif depth == 0:
+            return legs[:m.start()]
+    return legs
+
+
 def parse_call_url(url: str) -> tuple[dict[str, str], dict[str, str], Endpoint]:
     """``{vars}[vars]endpoint,...`` -> (call vars, first leg vars, first endpoint)."""
     variables: dict[str, str] = {}
@@ -231,19 +249,7 @@ def parse_call_url(url: str) -> tuple[dict[str, str], dict[str, str], Endpoint]:
     block, rest = take_block(rest, "<", ">")
     if block is not None:
         variables.update(parse_vars(block))
-    # first leg of the first group
-    depth = 0
-    end = len(rest)
-    for m in _LEG_SPECIAL.finditer(rest):  # only the brackets and separators
-        ch = m.group()
-        if ch in "[{<":
-            depth += 1
-        elif ch in "]}>":
-            depth -= 1
-        elif depth == 0:
-            end = m.start()
-            break
-    leg = rest[:end]
+    leg = first_leg(rest)
     leg_vars: dict[str, str] = {}
     block, leg = take_block(leg, "[", "]")
     if block is not None:
