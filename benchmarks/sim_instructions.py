@@ -4,10 +4,11 @@ One in-process turn of ``sim_render_ab.py`` (the emulator and the lean raw-socke
 of ``sim_throughput.py``: self-loop calls, both legs on the emulator, ten event types
 subscribed, 400 calls/s, 0.2 s hold, the interpreter's default GC) is run under
 ``valgrind --tool=callgrind`` for ``--k1`` and for ``--k2`` calls; (N(k2) - N(k1)) /
-(k2 - k1) user-space instructions is the cost of one call, start-up removed. Unlike CPU
-time it does not move with the load of a shared machine (±0.5 % between runs). Each
-tree's bytecode is compiled by a short run first (a compile inside the k1 run would be
-subtracted from the calls).
+(k2 - k1) user-space instructions is the cost of one call, start-up removed. It moves
+far less than CPU time with the load of a shared machine, but the turn is paced by the
+wall clock (timer buckets of 1 ms, event polls of 20 ms), so a slower run does a little
+different work: about ±2 % between runs of one tree. Each tree's bytecode is compiled by
+a short run first (a compile inside the k1 run would be subtracted from the calls).
 
     .venv/bin/python benchmarks/sim_instructions.py --before main
 
