@@ -164,15 +164,16 @@ class EventListener:
     # -- the hot path -----------------------------------------------------------
     def handle_event(self, ev: Event) -> None:
         """Update state from ``ev`` and dispatch it (connected to the connection)."""
-        name = ev.name
+        get = ev.get  # ev.name, ev.subclass and ev.uuid without their property frames
+        name = get("Event-Name", "")
         if name == "CUSTOM":
-            name = ev.subclass or name
-        uuid = ev.uuid
+            name = get("Event-Subclass") or name
+        uuid = get("Unique-ID")
         sess = None
         if uuid is not None:
             sess = self.sessions.get(uuid)
             if sess is None and name not in _NO_CREATE and uuid not in self._released \
-                    and ev.get("Channel-State") != "CS_DESTROY":
+                    and get("Channel-State") != "CS_DESTROY":
                 sess = Session(uuid, self.conn, ev.host)
                 sess.created = ev.received
                 self.sessions[uuid] = sess
