@@ -75,7 +75,10 @@ class Recorder:
                 rec = open_.get(call_id) if call_id is not None else None
                 if rec is not None:
                     name, ts, rx = sess.timeline[-1]
-                    on_leg_event(rec, ev, name, uuid, ts, rx)
+                    if name == "CHANNEL_HANGUP_COMPLETE" or name == "CHANNEL_ANSWER":
+                        on_leg_event(rec, ev, name, uuid, ts, rx)
+                    else:  # what _on_event does with the other events
+                        rec.add_stamped(ev, name, uuid, ts, rx)
                 return
             call_id = ev.get(header)  # a channel the listener does not keep
             if call_id is None:

@@ -308,13 +308,18 @@ class EventListener:
         if len(order) > 4096:
             released.discard(order.popleft())
         call = sess.call
-        if call is not None and all(leg.destroyed for leg in call.legs):
-            if self.calls.get(call.uuid) is call:
-                del self.calls[call.uuid]
-            call._end()
-            for fn in self._call_end:
-                self._call(fn, call)
-            self.conn.loop.call_soon(break_unobserved_cycle, call, object())
+        if call is None:
+            return
+        for leg in call.legs:
+            if not leg.destroyed:
+                return
+        # every leg is released: so is the call
+        if self.calls.get(call.uuid) is call:
+            del self.calls[call.uuid]
+        call._end()
+        for fn in self._call_end:
+            self._call(fn, call)
+        self.conn.loop.call_soon(break_unobserved_cycle, call, object())
 
     # -- jobs and connection state ----------------------------------------------
     def _job_done(self, job: Job) -> None:
