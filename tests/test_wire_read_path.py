@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from switchlab.errors import MalformedFrameError
 from switchlab.esl.protocol import ESLProtocol
-from switchlab.wire import Event, Frame, FrameParser, events, serialize
+from switchlab.wire import Event, Frame, FrameParser, serialize
 from switchlab.wire.events import SCAN_WHOLE_MAX
 from switchlab.wire.frames import EVENT_PLAIN
 from switchlab.wire.urlcodec import decode_value
@@ -78,28 +78,6 @@ def test_lookups_equal_a_straightforward_split(lines: list[tuple[str, bytes]],
         assert ev.raw == raw
     full = Event.from_plain(raw)
     assert full.headers == expected and full.body == expected_body
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(_NAME, _VALUE), min_size=1, max_size=8),
-       st.none() | st.lists(_BODY_LINE, max_size=4),
-       st.lists(_NAME | st.just("Content-Length"), min_size=1, max_size=10),
-       st.booleans())
-def test_lookups_after_a_miss_equal_a_straightforward_split(
-        lines: list[tuple[str, bytes]], body: list[tuple[str, bytes]] | None,
-        order: list[str], missed: bool) -> None:
-    """A name that found no line last time is searched from the end first
-    (``events._MISSED``): the same values, first line of a name included, with
-    every name marked missed or none."""
-    raw = event_bytes(lines, body, None)
-    expected, _ = straightforward(raw)
-    for name in order:
-        events._MISSED.clear()
-        if missed:
-            events._MISSED.update(order)
-        assert Event.from_plain(raw).get(name) == expected.get(name), name
-        if expected.get(name) is None:
-            assert name in events._MISSED  # searched from the end next time
 
 
 def test_a_big_event_is_searched_in_its_header_block_only() -> None:

@@ -48,14 +48,6 @@ _VALUES: dict[bytes, str] = {}
 _VALUES_MAX = 2048
 _VALUE_MAX_LEN = 4096
 
-# Names whose last search found no line: searched with bytes.rfind first, which
-# answers "none" about twice as fast as find on event text (it tests the key's rare
-# first byte, b"\n"; find tests its last, b" "). A hit then takes a find up to the
-# last match: the first line still wins. (The recorder asks each call for SIP codes
-# that answered calls do not have.)
-_MISSED: set[str] = set()
-_MISSED_MAX = 1024
-
 
 def _decode_escaped(value: bytes) -> str:
     """``value`` (holding a ``%``) URL-unescaped and read as UTF-8, memoized."""
@@ -247,28 +239,17 @@ class Event(Mapping[str, str]):
             return self._get_odd(name, default)
         key, start = entry
         raw = self._raw
-        if name in _MISSED:
-            i = raw.rfind(key)
-            if i >= 0:
-                _MISSED.discard(name)
-                i = raw.find(key, 0, i + start)  # the first match
-        else:
-            i = raw.find(key)
+        i = raw.find(key)
         clean = self._clean
         if i > clean:
             # Past the bytes known to be headers: a header if no body starts before
-            # it. One pass over the event, shared by every lookup. (rfind: the same
-            # answer to "is there one", and bytes.rfind is ~2x faster than find here:
-            # it tests the needle's rare first byte, b"\n", where find tests its last.)
-            if clean >= 0 and raw.rfind(_CL_LINE, clean, i) < 0:
+            # it. One pass over the event, shared by every lookup.
+            if clean >= 0 and raw.find(_CL_LINE, clean, i) < 0:
                 self._clean = i
             elif i >= self._header_end():
                 i = -1  # the first match is in the body
         if i < 0:
             cache[name] = None
-            if len(_MISSED) >= _MISSED_MAX:
-                _MISSED.clear()
-            _MISSED.add(name)
             return default
         start += i
         stop = raw.find(b"\n", start)
