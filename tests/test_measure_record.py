@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -258,6 +259,18 @@ def test_run_add_record_fills_run_id() -> None:
     row = run.add_record(record_of("call_sipp_busy"))
     assert row["run_id"] == run.run_id
     assert run.df["run_id"].iloc[0] == run.run_id
+
+
+@pytest.mark.parametrize("name", ["call_sipp_busy", "call_selfloop_plain"])
+def test_add_record_stores_what_add_row_stores(name: str) -> None:
+    """add_record keeps CallRecord.row()'s dict as it is (every column, in column
+    order): the same row, and the same frame, as the checked add_row path."""
+    whole, checked = Run({"rate": 1}, run_id="r"), Run({"rate": 1}, run_id="r")
+    rec = record_of(name)
+    assert list(rec.row()) == list(COLUMN_NAMES)
+    a, b = whole.add_record(rec), checked.add_row(rec.row())
+    assert list(a) == list(b) == list(COLUMN_NAMES) and a == b
+    pd.testing.assert_frame_equal(whole.df, checked.df)
 
 
 _LEG_EVENTS = ["CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER",
