@@ -187,9 +187,11 @@ class EventListener:
                         sess.answered = True
                         self.answered_sessions += 1
                 elif name == "CHANNEL_HANGUP":
-                    self._hungup(sess, ev)
+                    if not sess.hungup:
+                        self._hungup(sess, ev)
                 elif name == "CHANNEL_HANGUP_COMPLETE":
-                    self._hungup(sess, ev)
+                    if not sess.hungup:
+                        self._hungup(sess, ev)
                     if self.release_after_hangup is not None and uuid not in self._unreleased:
                         self._release_later(sess)
         handlers = self._handlers
@@ -202,15 +204,16 @@ class EventListener:
             for fn in handlers.get("*", ()):
                 self._call(fn, ev)
         if sess is not None:
-            app_id = sess.app_id or "default"
-            cbs = self._callbacks.get(app_id)
-            if cbs:
-                for fn in cbs.get(name, ()):
-                    self._call(fn, sess)
-            cos = self._coroutines.get(app_id)
-            if cos:
-                for fn in cos.get(name, ()):
-                    self._spawn(fn, sess)
+            if self._callbacks or self._coroutines:  # any app registered at all
+                app_id = sess.app_id or "default"
+                cbs = self._callbacks.get(app_id)
+                if cbs:
+                    for fn in cbs.get(name, ()):
+                        self._call(fn, sess)
+                cos = self._coroutines.get(app_id)
+                if cos:
+                    for fn in cos.get(name, ()):
+                        self._spawn(fn, sess)
             if name == "CHANNEL_DESTROY":
                 self._release(sess)
 
