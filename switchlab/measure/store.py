@@ -142,7 +142,7 @@ def _flag_value(value: Any) -> int:
 
 
 _call = operator.call
-_drain = deque(maxlen=0).extend  # runs an iterator to its end
+_drain = deque[Any](maxlen=0).extend  # runs an iterator to its end
 
 _CONVERT = {TIME: _time_value, MONO: _float_value, SECONDS: _float_value,
             LOAD: _float_value, SIP: _sip_value, BOOL: _bool_value, FLAG: _flag_value}
