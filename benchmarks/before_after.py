@@ -8,7 +8,9 @@ alternation for ``--rounds`` rounds, the same two benchmarks on both trees:
   call, launch lag, pacing, RSS growth.
 
 Both trees run on pure asyncio and on uvloop (when installed; a "before" tree
-older than ``--loop`` runs on its default). Alternating the variants spreads a
+older than ``--loop`` runs on its default). A ``--loops`` entry ``pollN`` runs
+the "after" tree's originator on asyncio woken at most every N ms
+(``--poll-ms N``, :mod:`switchlab.loops`), compared with "before" on asyncio. Alternating the variants spreads a
 loaded machine's noise over all of them; the medians and the ratios of each
 "after" variant to the "before" one on the same loop go to
 ``data/bench/per_call_cost.json`` (``--out``).
@@ -54,12 +56,22 @@ def extract(ref: str, into: Path) -> None:
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
 
 
+def _loop_args(loop: str | None) -> list[str]:
+    """``--loop`` (and ``--poll-ms``) arguments of a variant's loop: "asyncio", "uvloop",
+    "pollN" (asyncio paced to N ms) or None (the tree's default)."""
+    if loop is None:
+        return []
+    if loop.startswith("poll"):
+        return ["--loop", "asyncio", "--poll-ms", loop[4:]]
+    return ["--loop", loop]
+
+
 def _run(tree: Path, script: str, args: list[str], loop: str | None, out: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(tree))
     env.pop("SWITCHLAB_LOOP", None)
-    cmd = [sys.executable, str(tree / "benchmarks" / script), *args, "--out", str(out)]
-    if loop is not None:
-        cmd += ["--loop", loop]
+    env.pop("SWITCHLAB_POLL_MS", None)
+    cmd = [sys.executable, str(tree / "benchmarks" / script), *args, "--out", str(out),
+           *_loop_args(loop)]
     subprocess.run(cmd, cwd=tree, env=env, check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, timeout=900)
     return json.loads(out.read_text())
@@ -98,7 +110,7 @@ def main() -> None:
                     help="run one of the two benchmarks (default: both)")
     ap.add_argument("--loops", default=None,
                     help="comma-separated loops of the 'after' tree (default: asyncio and, "
-                         "when installed, uvloop)")
+                         "when installed, uvloop); pollN: asyncio woken at most every N ms")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     try:
@@ -117,14 +129,15 @@ def main() -> None:
         extract(args.before, before)
         # a "before" tree that knows --loop runs on each loop too (else on its default)
         knows_loops = "--loop" in (before / "benchmarks" / "originator_load.py").read_text()
-        variants = ([(f"before-{k}", before, k) for k in loops] if knows_loops
-                    else [("before", before, None)]) + [(f"after-{k}", ROOT, k) for k in loops]
+        variants = ([(f"before-{k}", before, k) for k in loops if not k.startswith("poll")]
+                    if knows_loops else [("before", before, None)]) + [
+            (f"after-{k}", ROOT, k) for k in loops]
         for name, _tree, _loop in variants:
             samples[name] = {}
         for rnd in range(args.rounds):
             for name, tree, loop in variants:
                 got = {}
-                if args.only != "originator":
+                if args.only != "originator" and not (loop or "").startswith("poll"):
                     got.update(esl(tree, loop, args.events, tmp))
                 if args.only != "esl":
                     got.update(originator(tree, loop, args.rate, args.seconds, args.hold, tmp))
@@ -139,7 +152,9 @@ def main() -> None:
     ratios = {}
     for name, m in medians.items():
         if name.startswith("after-"):  # against the same loop's "before", else "before"
-            base = medians.get("before-" + name[len("after-"):]) or medians["before"]
+            kind = name[len("after-"):]
+            base = (medians.get("before-" + ("asyncio" if kind.startswith("poll") else kind))
+                    or medians["before"])
             ratios[name] = {k: m[k] / base[k] for k in RATIOS if k in m and base.get(k)}
     report = {
         "benchmark": "per_call_cost (before/after, one sitting)",

@@ -38,7 +38,7 @@ from simproc import (  # noqa: E402
 )
 
 from switchlab import Client  # noqa: E402
-from switchlab.loops import LOOP_CHOICES, loop_kind, run  # noqa: E402
+from switchlab.loops import LOOP_CHOICES, POLL_ENV, loop_kind, run, poll_ms_value  # noqa: E402
 from switchlab.originator import LOAD_TEST_EVENTS, Originator  # noqa: E402
 
 
@@ -56,7 +56,7 @@ def _top_growth(before: "tracemalloc.Snapshot", after: "tracemalloc.Snapshot", n
 
 
 async def bench(rate: float, seconds: float, hold: float, mode: str,
-                trace_memory: int = 0) -> dict:
+                trace_memory: int = 0, poll_ms: float = 0.0) -> dict:
     port = free_port()
     sim = start_sim(port, *FAST_DUT)
     try:
@@ -117,7 +117,7 @@ async def bench(rate: float, seconds: float, hold: float, mode: str,
     per_s = np.diff(np.searchsorted(launches, edges)) if edges.size > 1 else np.array([])
     row = kpis.loc["all"]
     out = {
-        "loop": loop_kind(), "mode": mode, "target_rate": rate, "seconds": seconds, "hold_s": hold,
+        "loop": loop_kind(None, poll_ms), "poll_ms": poll_ms, "mode": mode, "target_rate": rate, "seconds": seconds, "hold_s": hold,
         "offered": int(len(df)), "answered": int((~df.failed).sum()),
         "failed": int(df.failed.sum()),
         "causes": {str(k): int(v) for k, v in df.hangup_cause.value_counts().items()},
@@ -159,13 +159,19 @@ def main() -> None:
                          "dut: the DUT answers (one leg)")
     ap.add_argument("--loop", choices=LOOP_CHOICES, default=None,
                     help="event loop of this process (default: auto, uvloop where installed)")
+    ap.add_argument("--poll-ms", type=float, default=None,
+                    help="wake this process at most once every this many ms (asyncio loop; "
+                         "switchlab.loops); default: $SWITCHLAB_POLL_MS, else not paced")
     ap.add_argument("--trace-memory", type=int, default=0, metavar="N",
                     help="trace allocations (slower) and report the N lines that grew most")
     ap.add_argument("--out", type=Path, default=ROOT / "data" / "bench" / "originator_load.json")
     args = ap.parse_args()
     if args.loop:
         os.environ["SWITCHLAB_LOOP"] = args.loop
-    res = run(bench(args.rate, args.seconds, args.hold, args.mode, args.trace_memory))
+    poll = poll_ms_value(args.poll_ms)
+    os.environ.pop(POLL_ENV, None)  # this process only: not the emulator's
+    res = run(bench(args.rate, args.seconds, args.hold, args.mode, args.trace_memory, poll),
+              poll_ms=poll)
     for k, v in res.items():
         print(f"{k:28} {v}")
     store_result(args.out, f"{args.mode}_{args.rate:g}cps_{res['loop']}", res)

@@ -18,6 +18,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, NamedTuple
 
@@ -85,13 +86,13 @@ class Lines:
             self.seen.append(line)
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Sim]:
-    """``switchlab sim`` in its own process (any free ESL port, quick answers), shared
-    by this module's tests: each one leaves no channel up."""
+@contextmanager
+def cli_sim(*extra: str) -> Iterator[Sim]:
+    """``switchlab sim`` in its own process (any free ESL port, quick answers, ``extra``
+    options), stopped with SIGTERM at the end."""
     proc = subprocess.Popen([sys.executable, "-m", "switchlab.cli", "sim", "--port", "0",
-                             "--seed", "3", "--ring-ms", "20-60", "--answer-probability", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             "--seed", "3", "--ring-ms", "20-60", "--answer-probability", "1",
+                             *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert proc.stdout is not None
         lines = Lines(proc.stdout)
@@ -105,6 +106,14 @@ def sim() -> Iterator[Sim]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Sim]:
+    """The emulator of :func:`cli_sim`, shared by this module's tests: each one leaves no
+    channel up."""
+    with cli_sim() as running:
+        yield running
 
 
 def channels_up(esl: str) -> int:

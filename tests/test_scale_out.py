@@ -87,15 +87,18 @@ def test_two_shards_one_run(dask_client: distributed.Client, tmp_path: Path) -> 
     assert [sh["shard"] for sh in meta["params"]["shards"]] == [0, 1]
 
 
-@pytest.mark.parametrize("loop", ["asyncio", pytest.param("uvloop", marks=pytest.mark.skipif(
-    loop_kind("auto") != "uvloop", reason="uvloop is not installed"))])
+@pytest.mark.parametrize("loop,poll_ms", [("asyncio", None), ("asyncio", 4.0), pytest.param(
+    "uvloop", None, marks=pytest.mark.skipif(loop_kind("auto") != "uvloop",
+                                             reason="uvloop is not installed"))])
 def test_every_shard_runs_on_the_chosen_loop(dask_client: distributed.Client, tmp_path: Path,
-                                             loop: str) -> None:
-    """``loop=`` (``dial --workers --loop``) picks each shard's event loop; run.json says which."""
+                                             loop: str, poll_ms: float | None) -> None:
+    """``loop=`` and ``poll_ms=`` (``dial --workers --loop --poll-ms``) pick each shard's
+    event loop; run.json says which."""
     run_dir = tmp_path / "run"
 
     async def go() -> None:
-        dorig = await _dorig(dask_client, run_dir, max_offered=4, loop=loop).connect()
+        dorig = await _dorig(dask_client, run_dir, max_offered=4, loop=loop,
+                             poll_ms=poll_ms).connect()
         dorig.start()
         assert await dorig.wait(30)
         await dorig.close()
@@ -103,6 +106,7 @@ def test_every_shard_runs_on_the_chosen_loop(dask_client: distributed.Client, tm
     asyncio.run(go())
     shards = json.loads((run_dir / "run.json").read_text())["params"]["shards"]
     assert [sh["loop"] for sh in shards] == [loop, loop]
+    assert [sh["poll_ms"] for sh in shards] == [poll_ms or 0.0] * 2
     assert len(load(run_dir).df) == 4
 
 

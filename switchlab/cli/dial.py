@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ..errors import AuthenticationError, ConfigError, ConnectionFailed, SwitchlabError
-from ..loops import LOOP_CHOICES, loop_kind
+from ..loops import LOOP_CHOICES, MAX_POLL_MS, describe, loop_kind
 from ..loops import run as run_on_loop
 from .common import fail, run_to_end
 from .outcome import EXIT_CODES_HELP, Asked, exit_code
@@ -73,13 +73,18 @@ DEFAULT_USER = "switchlab"
 @click.option("--loop", "loop_choice", type=click.Choice(LOOP_CHOICES), default=None,
               help="event loop: uvloop where installed (auto, the default; or $SWITCHLAB_LOOP), "
               "uvloop (required) or asyncio")
+@click.option("--poll-ms", type=click.FloatRange(0, MAX_POLL_MS), default=None,
+              help="wake only every N ms, handling what arrived and fell due in between in one "
+              "go (fewer wake-ups, less CPU per call; launches and receive times up to N ms "
+              "late; asyncio loop). Default: $SWITCHLAB_POLL_MS, else 0 (not paced)")
 def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url: str | None,
             profile: str, rate: float, limit: int, max_offered: int | None,
             duration: float | None, apps: tuple[str, ...], password: str,
             metrics_file: Path | None, write_csv: bool, checks: tuple[str, ...], sim: bool,
             sim_hosts: int, progress: bool | None, interval: float,
             host_down_deadline: float = 60.0, workers: int | None = None,
-            scheduler: str | None = None, loop_choice: str | None = None) -> None:
+            scheduler: str | None = None, loop_choice: str | None = None,
+            poll_ms: float | None = None) -> None:
     """Spin up an auto-dialer on HOST... (ESL addresses, host[:port]).
 
     Every input is checked before anything starts (one line, exit code 2).
@@ -97,7 +102,7 @@ def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url:
     addresses, app_specs, thresholds = checked.addresses, checked.app_specs, checked.thresholds
     max_offered = checked.max_offered
     try:
-        loop_kind(loop_choice)
+        loop_kind(loop_choice, poll_ms)
     except ConfigError as exc:
         fail(str(exc))
     install_early()
@@ -105,7 +110,7 @@ def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url:
         _scaled(checked.addresses, workers, scheduler, sim, sim_hosts, proxy, dest_user,
                 dest_url, profile, rate, limit, max_offered, duration, app_specs, password,
                 metrics_file, write_csv, thresholds, progress, interval, host_down_deadline,
-                loop_choice)
+                loop_choice, poll_ms)
     emulator = None
     if sim:
         from ..sim import DUTModel, Emulator
@@ -119,7 +124,7 @@ def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url:
         code = run_on_loop(_dial(addresses, proxy, dest_user, dest_url, profile, rate, limit,
                                  max_offered, duration, app_specs, password, metrics_file,
                                  write_csv, thresholds, live, interval, host_down_deadline),
-                           loop=loop_choice)
+                           loop=loop_choice, poll_ms=poll_ms)
     except StoppedEarly as exc:
         stopped_early(exc.signum)
     finally:
@@ -171,6 +176,7 @@ async def _dial(addresses: list[tuple[str, int]], proxy: str | None, dest_user: 
     except asyncio.CancelledError as exc:
         stopper.check(exc)
         raise
+    orig.run.params["event_loop"] = describe(loop)  # which loop, and its poll interval, in run.json
     stopper.attach(orig)
     await orig.connect()
     click.echo(f"Starting load test for server {proxy or 'none'} at {orig.rate:g}cps "
@@ -195,9 +201,9 @@ def _scaled(addresses: list[tuple[str, int]], workers: int | None, scheduler: st
             duration: float | None, app_specs: list[tuple[str, Any, float]], password: str,
             metrics_file: Path | None, write_csv: bool, thresholds: dict[str, str],
             progress: bool | None, interval: float, host_down_deadline: float,
-            loop_choice: str | None) -> None:
+            loop_choice: str | None, poll_ms: float | None) -> None:
     """``--workers`` / ``--scheduler``: the load test on Dask (switchlab.scale), the driver
-    and every shard on the ``--loop`` event loop; exits."""
+    and every shard on the ``--loop`` event loop (with ``--poll-ms``); exits."""
     from .dial_scale import check_scale_options, dial_scaled
     from .stopping import StoppedEarly, stopped_early
 
@@ -211,7 +217,7 @@ def _scaled(addresses: list[tuple[str, int]], workers: int | None, scheduler: st
             max_offered=max_offered, duration=duration, app_specs=app_specs,
             password=password, metrics_file=metrics_file, write_csv=write_csv, live=live,
             interval=interval, host_down_deadline=host_down_deadline,
-            loop_choice=loop_choice), loop=loop_choice)
+            loop_choice=loop_choice, poll_ms=poll_ms), loop=loop_choice, poll_ms=poll_ms)
     except StoppedEarly as exc:
         stopped_early(exc.signum)
     sys.exit(_outcome(run, thresholds, Asked(max_offered, stopped_by_user=by_user)))

@@ -56,7 +56,8 @@ async def dial_scaled(addresses: list[tuple[str, int]], *, workers: int | None,
                       app_specs: list[tuple[str, Any, float]], password: str,
                       metrics_file: Path | None, write_csv: bool, live: bool,
                       interval: float, host_down_deadline: float,
-                      loop_choice: str | None = None) -> tuple[Any, bool]:
+                      loop_choice: str | None = None,
+                      poll_ms: float | None = None) -> tuple[Any, bool]:
     """Run the load test on the Dask cluster; ``(run, stopped_by_user)``."""
     loop = asyncio.get_running_loop()
     stopper = Stopper()
@@ -71,7 +72,7 @@ async def dial_scaled(addresses: list[tuple[str, int]], *, workers: int | None,
             apps={app_id: (cls, w) for app_id, cls, w in app_specs}, password=password,
             run_dir=None if metrics_file is None else str(metrics_file),
             host_down_deadline=host_down_deadline, poll_interval=min(interval, 1.0) / 2,
-            loop=loop_choice)
+            loop=loop_choice, poll_ms=poll_ms)
         await dorig.connect()
     except (SwitchlabError, ValueError, OSError) as exc:
         fail(" ".join(str(exc).split()))

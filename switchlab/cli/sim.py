@@ -20,7 +20,7 @@ import time
 
 import click
 
-from ..loops import run
+from ..loops import MAX_POLL_MS, run
 from ..sim import DUTModel, Emulator, Latency
 from ..sim.faultplan import GRAMMAR, FaultSpec, schedule
 
@@ -104,6 +104,9 @@ def _faults(ctx: click.Context, param: click.Parameter,
               "(destinations outbound*, outsync*; loopback only)")
 @click.option("--uvloop/--no-uvloop", "use_uvloop", default=True, show_default=True,
               help="run on uvloop when it is installed (faster socket I/O)")
+@click.option("--poll-ms", type=click.FloatRange(0, MAX_POLL_MS), default=0.0,
+              show_default=True, help="wake at most once every N ms (asyncio loop; less CPU "
+              "per call below capacity, steps and stamps up to N ms late); 0: not paced")
 @click.option("-v", "--verbose", count=True, help="log more (-v info, -vv debug)")
 def command(port: int, hosts: int, bind: str, password: str, tick_ms: str, heartbeat_s: float,
             seed: int | None, dut_port: int, capacity: int | None, cps_limit: float | None,
@@ -111,7 +114,8 @@ def command(port: int, hosts: int, bind: str, password: str, tick_ms: str, heart
             ringing_ms: Latency | None, ring_ms: Latency | None, failure_ms: Latency | None,
             call_duration_ms: Latency | None, knee_ms: float | None,
             failures: dict[int | str, float] | None, faults: list[FaultSpec], fault_api: bool,
-            use_uvloop: bool, verbose: int, socket_address: str = "127.0.0.1:8084") -> None:
+            use_uvloop: bool, verbose: int, socket_address: str = "127.0.0.1:8084",
+            poll_ms: float = 0.0) -> None:
     """Serve emulated FreeSWITCH 1.11 hosts (event socket) until interrupted."""
     logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -137,7 +141,8 @@ def command(port: int, hosts: int, bind: str, password: str, tick_ms: str, heart
     except (ValueError, TypeError) as exc:
         raise click.UsageError(str(exc)) from None
     try:
-        run(_serve(emulator, faults), loop=None if use_uvloop else "asyncio")
+        run(_serve(emulator, faults), loop=None if use_uvloop and not poll_ms else "asyncio",
+            poll_ms=poll_ms)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {bind}:{port}: {exc}") from None
     except KeyboardInterrupt:

@@ -55,8 +55,8 @@ class DistributedOriginator(LoadControls):
     into ``run_dir/shards/<k>`` (a path every worker can write: the same
     machine or a shared file system). ``loop``: each shard's event loop
     (:mod:`switchlab.loops`; None: ``$SWITCHLAB_LOOP``, else auto, on that
-    worker). The other keywords are the
-    :class:`~switchlab.originator.Originator`'s.
+    worker) and ``poll_ms`` its poll interval (None: ``$SWITCHLAB_POLL_MS``
+    there). The other keywords are the :class:`~switchlab.originator.Originator`'s.
     """
 
     def __init__(self, hosts: Sequence[str] | None = None, dest: str | None = None, *,
@@ -70,8 +70,8 @@ class DistributedOriginator(LoadControls):
                  timeout: float = 60, password: str = "ClueCon", run_dir: str | None = None,
                  hangup_grace: float = 10.0,
                  host_down_deadline: float | None = HostWatch.DEFAULT_DEADLINE,
-                 start_delay: float = 1.0, poll_interval: float = 0.5,
-                 dashboard: bool = False, loop: str | None = None) -> None:
+                 start_delay: float = 1.0, poll_interval: float = 0.5, dashboard: bool = False,
+                 loop: str | None = None, poll_ms: float | None = None) -> None:
         super().__init__(rate=rate, limit=limit, duration=duration, max_offered=max_offered,
                          shape=shape)
         if not hosts and emulated_hosts < 1:
@@ -82,7 +82,7 @@ class DistributedOriginator(LoadControls):
         if poll_interval <= 0 or poll_interval > 1.0:
             raise SwitchlabError(f"poll_interval={poll_interval}: status must come at least "
                                  "once a second; give 0 < poll_interval <= 1")
-        self._where, self._loop = (client, workers, scheduler, dashboard), loop
+        self._where, self._loop = (client, workers, scheduler, dashboard), (loop, poll_ms)
         self.host_list = list(hosts or [])
         self.emulated_hosts, self.seed = int(emulated_hosts), seed
         self.capacities = None if capacities is None else list(capacities)
@@ -138,7 +138,7 @@ class DistributedOriginator(LoadControls):
         dc, workers = self.cluster.client, self.cluster.workers()
         if self.host_list:
             workers = workers[:len(self.host_list)]
-        futs = [dc.submit(Shard, i, w, self._loop, workers=[w], actor=True, pure=False,
+        futs = [dc.submit(Shard, i, w, *self._loop, workers=[w], actor=True, pure=False,
                           allow_other_workers=False) for i, w in enumerate(workers)]
         self.shards = [ShardHandle(i, w, f) for i, (w, f) in enumerate(zip(workers, futs))]
         if self.emulated_hosts:
@@ -170,7 +170,7 @@ class DistributedOriginator(LoadControls):
         done = [fut.result(CONTROL_TIMEOUT + self.config["timeout"]) for fut in pending]
         self.run.params["shards"] = [{"shard": s.index, "worker": s.worker, "hosts": s.hosts,
                                       "share": s.share, "run_dir": str(s.run_dir or ""),
-                                      "loop": summary["loop"]}
+                                      "loop": summary["loop"], "poll_ms": summary["poll_ms"]}
                                      for s, summary in zip(self.shards, done)]
         self.run.log("shards", f"{len(self.shards)} shards", shards=self.run.params["shards"])
         self._aggregate()

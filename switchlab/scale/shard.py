@@ -20,7 +20,7 @@ from typing import Any
 
 from ..client import Client
 from ..errors import SwitchlabError
-from ..loops import new_event_loop
+from ..loops import describe, new_event_loop
 from ..measure import Run
 from ..originator import Originator, loopback_destinations
 from ..sim import DUTModel, Emulator
@@ -62,9 +62,11 @@ class ShardRun(Run):
 class Shard:
     """A Dask actor: one shard's originator on its own loop (see the module doc)."""
 
-    def __init__(self, index: int, worker: str, loop: str | None = None) -> None:
+    def __init__(self, index: int, worker: str, loop: str | None = None,
+                 poll_ms: float | None = None) -> None:
         self.index, self.worker = index, worker
-        self.loop = new_event_loop(loop)  # switchlab.loops: "auto", "uvloop" or "asyncio"
+        # switchlab.loops: "auto", "uvloop" or "asyncio", paced or not
+        self.loop = new_event_loop(loop, poll_ms)
         self._thread = threading.Thread(target=self.loop.run_forever,
                                         name=f"switchlab-shard-{index}", daemon=True)
         self._thread.start()
@@ -117,7 +119,7 @@ class Shard:
         await self.orig.connect()
         return {"shard": self.index, "worker": self.worker, "hosts": hosts,
                 "proxy": config.get("proxy"), "run_dir": run_dir,
-                "loop": type(self.loop).__module__.split(".")[0]}  # "uvloop" or "asyncio"
+                **describe(self.loop)}  # "loop": "uvloop" or "asyncio", and "poll_ms"
 
     def _orig(self) -> Originator:
         if self.orig is None:
