@@ -1,6 +1,8 @@
 """RowStore (compact columnar rows) and the typed DataFrame."""
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -199,3 +201,12 @@ def test_append_in_one_pass_equals_column_by_column(changes: list[dict]) -> None
         assert len(fast) == len(plain)
         assert _stored(fast) == _stored(plain)
         assert [c.values for c in fast._cat_cols] == [c.values for c in plain._cat_cols]
+
+
+def test_any_mapping_is_a_row() -> None:
+    """A row need not be a dict (the one-pass key check is for dicts only)."""
+    s = RowStore()
+    s.append(MappingProxyType(full_row(0)))
+    with pytest.raises(MeasurementError, match="unknown row column"):
+        s.append(MappingProxyType({"call_idd": "x"}))
+    assert len(s) == 1 and s.rows()[0]["call_id"] == "call-0"

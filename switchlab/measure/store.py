@@ -228,10 +228,8 @@ class RowStore:
         value of the wrong type, leaving the store unchanged. ``derived=True``:
         the caller already ran :func:`checked_derive` on ``row``."""
         cols = self._cols
-        try:
-            known = cols.keys() >= row.keys()  # one C pass
-        except (TypeError, AttributeError):
-            known = False
+        # a dict's keys are checked in one C pass; any other mapping key by key
+        known = isinstance(row, dict) and cols.keys() >= row.keys()
         unknown = [] if known else [k for k in row if k not in cols]
         if unknown:
             raise MeasurementError(
