@@ -1,6 +1,8 @@
 """RowStore (compact columnar rows) and the typed DataFrame."""
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -163,3 +165,48 @@ def test_store_frame_agrees_with_pandas_built_from_dicts(rows: list[dict]) -> No
         assert (None if pd.isna(df["sip_code"].iloc[i]) else int(df["sip_code"].iloc[i])) \
             == row["sip_code"]
         assert bool(df["failed"].iloc[i]) == row["failed"]
+
+
+# every kind of value a row column may be given, good or bad
+_ANY_VALUE = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-2**70, max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(["", "x", "486", "1.5", "\ud800"]),
+    st.builds(np.int64, st.integers(min_value=-2**63, max_value=2**63 - 1)),
+    st.builds(np.float64, st.floats()), st.just([1]), st.just({"a": 1}))
+
+
+def _stored(s: RowStore) -> object:
+    raw = s.raw_columns()
+    return {k: (v[0].tolist(), v[1]) if isinstance(v, tuple) else
+            (v.to_pylist() if hasattr(v, "to_pylist") else v.tobytes()) for k, v in raw.items()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from(list(COLUMNS)), _ANY_VALUE, max_size=6),
+                min_size=1, max_size=4))
+def test_append_in_one_pass_equals_column_by_column(changes: list[dict]) -> None:
+    """``RowStore.append`` converts a row in one pass (kinds grouped): the same
+    buffers, category dictionaries and errors as appending column by column."""
+    fast, plain = RowStore(), RowStore()
+    for i, over in enumerate(changes):
+        row = full_row(i, **over)
+        said = []
+        for store, add in ((fast, fast.append), (plain, plain._append_each)):
+            try:
+                add(row, derived=True) if add == fast.append else add(row)
+                said.append(None)
+            except MeasurementError as exc:
+                said.append(str(exc))
+        assert said[0] == said[1]
+        assert len(fast) == len(plain)
+        assert _stored(fast) == _stored(plain)
+        assert [c.values for c in fast._cat_cols] == [c.values for c in plain._cat_cols]
+
+
+def test_any_mapping_is_a_row() -> None:
+    """A row need not be a dict (the one-pass key check is for dicts only)."""
+    s = RowStore()
+    s.append(MappingProxyType(full_row(0)))
+    with pytest.raises(MeasurementError, match="unknown row column"):
+        s.append(MappingProxyType({"call_idd": "x"}))
+    assert len(s) == 1 and s.rows()[0]["call_id"] == "call-0"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -258,3 +259,44 @@ def test_run_add_record_fills_run_id() -> None:
     row = run.add_record(record_of("call_sipp_busy"))
     assert row["run_id"] == run.run_id
     assert run.df["run_id"].iloc[0] == run.run_id
+
+
+@pytest.mark.parametrize("name", ["call_sipp_busy", "call_selfloop_plain"])
+def test_add_record_stores_what_add_row_stores(name: str) -> None:
+    """add_record keeps CallRecord.row()'s dict as it is (every column, in column
+    order): the same row, and the same frame, as the checked add_row path."""
+    whole, checked = Run({"rate": 1}, run_id="r"), Run({"rate": 1}, run_id="r")
+    rec = record_of(name)
+    assert list(rec.row()) == list(COLUMN_NAMES)
+    a, b = whole.add_record(rec), checked.add_row(rec.row())
+    assert list(a) == list(b) == list(COLUMN_NAMES) and a == b
+    pd.testing.assert_frame_equal(whole.df, checked.df)
+
+
+_LEG_EVENTS = ["CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER",
+               "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(
+    st.tuples(st.sampled_from(["caller", "callee"]), st.sampled_from(_LEG_EVENTS)),
+    st.tuples(st.just("job"), st.sampled_from(["+OK c1\n", "-ERR USER_BUSY\n"])),
+    st.tuples(st.just("local"), st.just("HOST_DISCONNECTED"))), max_size=14))
+def test_only_a_hangup_complete_a_job_or_a_local_failure_completes_a_record(
+        steps: list[tuple[str, str]]) -> None:
+    """The recorder asks ``complete`` only after these (originator/recorder.py):
+    no other event ever turns an incomplete record complete."""
+    rec = CallRecord("c1", launch=LAUNCH_WALL, launch_monotonic=LAUNCH_MONO)
+    for i, (who, what) in enumerate(steps):
+        before = rec.complete
+        if who == "job":
+            rec.job_result(what, LAUNCH_MONO + i)
+        elif who == "local":
+            rec.fail_locally(what)
+        else:
+            uuid = "c1" if who == "caller" else "e1"
+            ev = Event.from_headers({"Event-Name": what, "Unique-ID": uuid,
+                                     "Event-Date-Timestamp": str(1_700_000_000_000_000 + i)})
+            rec.add_event(ev)
+            if not before and rec.complete:
+                assert what == "CHANNEL_HANGUP_COMPLETE", steps[: i + 1]

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from fswire import WIRE
 from switchlab.errors import CommandError
 from switchlab.wire import Command, CommandParser, commands
+from switchlab.wire.validate import check_word
 
 SEND = re.compile(r"# SEND (.*)$")
 
@@ -238,3 +239,51 @@ def test_auth_errors_never_quote_the_password():
     with pytest.raises(CommandError) as info:
         commands.auth(secret)
     assert "s3cr3t" not in str(info.value)
+
+
+def _outcome(make):
+    try:
+        return make()
+    except CommandError as exc:
+        return ("CommandError", str(exc))
+
+
+@settings(max_examples=400, deadline=None)
+@given(text, st.one_of(st.none(), text))
+@example("originate {a=b}sofia/x/y &park()", "4f2c11aa-0000-4000-8000-000000000001")
+@example("status", "a b")
+@example("status", "\u2028")
+@example("\ud800", "j")
+def test_api_and_bgapi_fast_paths_equal_command(cmd: str, job_uuid: str | None) -> None:
+    """``api``/``bgapi`` write their bytes directly: the same bytes, or the same error,
+    as checking the line and building it with :func:`commands.command`."""
+    def plain_api() -> bytes:
+        if not commands.check_line("api command", cmd).strip():
+            raise CommandError("api command is empty; give e.g. 'status'")
+        return commands.command(f"api {cmd}")
+
+    def plain_bgapi() -> bytes:
+        if not commands.check_line("bgapi command", cmd).strip():
+            raise CommandError("bgapi command is empty; give e.g. 'originate ...'")
+        if job_uuid is None:
+            return commands.command(f"bgapi {cmd}")
+        return commands.command(f"bgapi {cmd}",
+                                {"Job-UUID": commands.check_word("Job-UUID", job_uuid)})
+
+    assert _outcome(lambda: commands.api(cmd)) == _outcome(plain_api)
+    assert _outcome(lambda: commands.bgapi(cmd, job_uuid)) == _outcome(plain_bgapi)
+
+
+def test_check_word_whitespace_is_str_isspace() -> None:
+    """``check_word`` refuses exactly the words holding a character ``str.isspace()``
+    calls whitespace (it searches with ``\\s`` in C, not character by character)."""
+    for cp in range(0x3100):  # every whitespace code point is below U+3100
+        ch = chr(cp)
+        if ch in "\r\n\x00":
+            continue
+        try:
+            check_word("w", f"a{ch}b")
+            refused = False
+        except CommandError:
+            refused = True
+        assert refused == ch.isspace(), hex(cp)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 from hypothesis import given, settings
@@ -79,3 +80,41 @@ def test_the_error_body_of_issue_8() -> None:
 def test_apierror_built_by_hand_keeps_the_text() -> None:
     err = APIError("sofia status profile x", "Invalid Profile!\n")
     assert err.text == "Invalid Profile!" and "Invalid Profile!" in str(err)
+
+
+def test_a_failed_job_nobody_awaits_is_silent() -> None:
+    """A failed job is a normal outcome: its future's exception is marked retrieved
+    when the job fails (FreeSWITCH's -ERR, or failed locally), so dropping it unawaited
+    logs nothing; awaiting it still raises."""
+    loop = asyncio.new_event_loop()
+    said: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, ctx: said.append(ctx))
+    try:
+        err = Job("j1", "originate x", loop.create_future(), "fs1")
+        err.resolve(Event.from_headers({"Event-Name": "BACKGROUND_JOB"}, b"-ERR USER_BUSY\n"))
+        gone = Job("j2", "originate x", loop.create_future(), "fs1")
+        gone.fail(ConnectionError("closed"))
+        with pytest.raises(APIError):
+            loop.run_until_complete(asyncio.wait_for(err.future, 1))
+        assert gone.failed and gone.cause == "ConnectionError"
+        del err, gone
+        gc.collect()
+        loop.run_until_complete(asyncio.sleep(0))
+    finally:
+        loop.close()
+    assert said == []
+
+
+def test_a_failed_job_is_logged_by_asyncio_without_the_silencing() -> None:
+    """The check above can fail: a bare failed future dropped unawaited is reported."""
+    loop = asyncio.new_event_loop()
+    said: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, ctx: said.append(ctx))
+    try:
+        fut = loop.create_future()
+        fut.set_exception(ConnectionError("closed"))
+        del fut
+        gc.collect()
+    finally:
+        loop.close()
+    assert len(said) == 1 and "never retrieved" in str(said[0]["message"])

@@ -51,8 +51,9 @@ class Job:
         self.sess_uuid: str | None = None
         self.call_id: str | None = None
         self.app_id: str | None = None
+        # a failed call is a normal outcome: each failure below is marked as retrieved
+        # when it is set (no done callback, no loop pass per job)
         self._fut = fut
-        fut.add_done_callback(silence)  # a failed call is a normal outcome
 
     def __await__(self) -> Generator[Any, None, str]:
         return self._fut.__await__()
@@ -107,6 +108,7 @@ class Job:
         reply = parse_reply(body)
         if reply.failed:
             fut.set_exception(APIError(self.command, body, reply.text))
+            fut.exception()  # silenced
         else:
             fut.set_result(reply.text)
 
@@ -115,8 +117,10 @@ class Job:
         if self.done_at is None:
             self.done_at = _monotonic()
             self.done_wall = time.time()
-        if not self._fut.done():
-            self._fut.set_exception(exc)
+        fut = self._fut
+        if not fut.done():
+            fut.set_exception(exc)
+            fut.exception()  # silenced
 
     def __repr__(self) -> str:
         state = "pending"

@@ -205,7 +205,7 @@ class ESLProtocol:
                 ev.host = host
             self.events_received += 1
             try:
-                if jobs and ev.name == "BACKGROUND_JOB":
+                if jobs and ev.get("Event-Name") == "BACKGROUND_JOB":  # ev.name, one frame less
                     self._job_event(ev)
                 self.emit(ev)
             except Exception:  # a bad event or a failing handler must not kill the connection

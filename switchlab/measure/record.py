@@ -229,7 +229,8 @@ class CallRecord:
 
     # -- output -------------------------------------------------------------
     def row(self) -> dict[str, Any]:
-        """The row dict (every column of :data:`~switchlab.measure.schema.COLUMNS`)."""
+        """The row dict: every column of :data:`~switchlab.measure.schema.COLUMNS`, in
+        that order."""
         c, e = self.caller, self.callee
         cause, sip_code, disposition = c.outcome()
         if cause is None and self.job_ok is False:
@@ -246,7 +247,8 @@ class CallRecord:
         if self.rx_job is not None:
             job_done = self.launch_us + round((self.rx_job - self.rx_launch) * 1e6)
         failed = c.answer is None or self.job_ok is False
-        row = {
+        row = dict.fromkeys(COLUMNS)  # every column, in column order
+        row.update({
             "run_id": self.run_id, "call_id": self.call_id, "host": self.host,
             "app": self.app, "dest": self.dest,
             "launch": self.launch_us, "job_done": job_done,
@@ -261,11 +263,9 @@ class CallRecord:
             "hangup_disposition": disposition, "failed": bool(failed),
             "active_calls": self.active_calls, "erlangs": self.erlangs,
             "target_rate": self.target_rate,
-        }
+        })
         if self.extra:
             row.update(self.extra)
-        for col in COLUMNS:
-            row.setdefault(col, None)
         return derive(row)
 
     def __repr__(self) -> str:

@@ -94,15 +94,21 @@ class Run(RunView):
         """Add a :class:`~switchlab.measure.record.CallRecord`'s row; returns it."""
         if type(self).add_row is not Run.add_row:  # a subclass's add_row sees every row
             return self.add_row(record.row())
-        # CallRecord.row() has every column, derived; an app's own columns were
-        # checked by CallRecord.set_column: only the run id and the order are left
-        return self._store(record.row(), derive=False)
+        # CallRecord.row() is a new dict of every column in column order, derived;
+        # an app's own columns were checked by CallRecord.set_column: only the run
+        # id is left
+        return self._store(record.row(), derive=False, whole=True)
 
-    def _store(self, row: Mapping[str, Any], derive: bool) -> dict[str, Any]:
+    def _store(self, row: Mapping[str, Any], derive: bool, whole: bool = False
+               ) -> dict[str, Any]:
         """``row`` in column order with the run id filled in (and its latencies
-        derived and checked), kept and journalled; the row as stored."""
-        full = dict.fromkeys(COLUMNS)
-        full.update(row)
+        derived and checked), kept and journalled; the row as stored. ``whole``:
+        ``row`` is a new dict of every column in column order, stored as it is."""
+        if whole and isinstance(row, dict):
+            full = row
+        else:
+            full = dict.fromkeys(COLUMNS)
+            full.update(row)
         if full["run_id"] is None:
             full["run_id"] = self.run_id
         if derive:

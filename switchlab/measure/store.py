@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import operator
 from array import array
+from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -140,6 +141,9 @@ def _flag_value(value: Any) -> int:
     return NO_FLAG if value is None else (1 if value else 0)
 
 
+_call = operator.call
+_drain = deque[Any](maxlen=0).extend  # runs an iterator to its end
+
 _CONVERT = {TIME: _time_value, MONO: _float_value, SECONDS: _float_value,
             LOAD: _float_value, SIP: _sip_value, BOOL: _bool_value, FLAG: _flag_value}
 
@@ -193,6 +197,25 @@ class RowStore:
         self._derived = tuple(step[0] for step in DERIVE_PLAN)
         self._appenders = [(name, _CONVERT.get(kind), col.append)
                            for name, kind, col in self._kinds]
+        # append's one pass: the columns grouped by kind, and the append of each
+        # column's buffer in that order (categories append codes, strings are apart)
+        by_kind: dict[str, list[str]] = {}
+        for name, kind in COLUMNS.items():
+            by_kind.setdefault(kind, []).append(name)
+        group = {kind: tuple(by_kind.get(kind, ())) for kind in
+                 (TIME, MONO, SECONDS, LOAD, SIP, BOOL, FLAG, CATEGORY, STRING)}
+        self._time_names = group[TIME]
+        self._float_names = group[MONO] + group[SECONDS] + group[LOAD]
+        self._sip_names, self._bool_names = group[SIP], group[BOOL]
+        self._flag_names, self._cat_names = group[FLAG], group[CATEGORY]
+        self._cat_cols: tuple[_Categories, ...] = tuple(self._cols[n] for n in group[CATEGORY])
+        self._cat_gets = tuple(c.index.get for c in self._cat_cols)
+        self._str_cols: tuple[_Strings, ...] = tuple(self._cols[n] for n in group[STRING])
+        self._str_names = group[STRING]
+        fixed = (*self._time_names, *self._float_names, *self._sip_names, *self._bool_names,
+                 *self._flag_names)
+        self._adds = tuple(self._cols[n].append for n in fixed) + tuple(
+            c.codes.append for c in self._cat_cols)
 
     def __len__(self) -> int:
         return self._n
@@ -205,13 +228,61 @@ class RowStore:
         value of the wrong type, leaving the store unchanged. ``derived=True``:
         the caller already ran :func:`checked_derive` on ``row``."""
         cols = self._cols
-        unknown = [k for k in row if k not in cols]
+        # a dict's keys are checked in one C pass; any other mapping key by key
+        known = isinstance(row, dict) and cols.keys() >= row.keys()
+        unknown = [] if known else [k for k in row if k not in cols]
         if unknown:
             raise MeasurementError(
                 f"unknown row column(s) {unknown}; the columns are {list(self._names)} "
                 "(an app's own columns must be registered before the store is created)")
         if not derived and any(row.get(c) is None for c in self._derived):
             row = checked_derive(dict(row))
+        try:
+            values, strings = self._converted(row.get)
+        except (TypeError, ValueError, OverflowError, MeasurementError):
+            values = None  # the column by column path below says which column is bad
+        if values is not None:
+            _drain(map(_call, self._adds, values))
+            for col, data in zip(self._str_cols, strings):
+                if data is None:
+                    col.valid.append(0)
+                else:
+                    col.data += data
+                    col.valid.append(1)
+                col.offsets.append(len(col.data))
+            self._n += 1
+            return
+        self._append_each(row)
+
+    def _converted(self, get: Any) -> tuple[list[Any], list[bytes | None]]:
+        """Every value of a row converted for its buffer, in ``_adds`` order (a
+        category as its code, new categories added), and the string columns'
+        UTF-8 bytes. Nothing is stored if this raises; the conversions are those
+        of :data:`_CONVERT` and :meth:`_Categories.append`."""
+        times = array("q", [NAT if v is None else v if v.__class__ is int else _time_value(v)
+                            for v in map(get, self._time_names)])
+        floats = [_NAN if v is None else v if v.__class__ is float else float(v)
+                  for v in map(get, self._float_names)]
+        sips = array("h", [NO_SIP if v is None else int(v) for v in map(get, self._sip_names)])
+        bools = [1 if v else 0 for v in map(get, self._bool_names)]
+        flags = [NO_FLAG if v is None else 1 if v else 0 for v in map(get, self._flag_names)]
+        cats = list(map(get, self._cat_names))
+        codes = [-1 if v is None else cget(v, -2) for cget, v in zip(self._cat_gets, cats)]
+        strings = [None if v is None else str(v).encode("utf-8")
+                   for v in map(get, self._str_names)]
+        if -2 in codes:  # a value not seen before in its column
+            new = [(j, str(cats[j])) for j, code in enumerate(codes) if code == -2]
+            for j, text in new:
+                col = self._cat_cols[j]
+                code = col.index.get(text)
+                if code is None:
+                    code = col.index[text] = len(col.values)
+                    col.values.append(text)
+                codes[j] = code
+        return [*times, *floats, *sips, *bools, *flags, *codes], strings
+
+    def _append_each(self, row: Mapping[str, Any]) -> None:
+        """Append ``row`` column by column (raises for the first bad column)."""
         get = row.get
         done = 0
         try:

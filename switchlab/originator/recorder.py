@@ -68,14 +68,17 @@ class Recorder:
             # The listener has read the event's name, uuid and stamp into its
             # session's timeline, and the tracking variable once per channel:
             # nothing is looked up in the event again.
-            uuid = ev.uuid
+            uuid = ev.get("Unique-ID")  # ev.uuid, one frame less
             sess = sessions.get(uuid) if uuid is not None else None
             if sess is not None and sess.timeline:
                 call_id = sess.call_id
                 rec = open_.get(call_id) if call_id is not None else None
                 if rec is not None:
                     name, ts, rx = sess.timeline[-1]
-                    on_leg_event(rec, ev, name, sess.uuid, ts, rx)
+                    if name == "CHANNEL_HANGUP_COMPLETE" or name == "CHANNEL_ANSWER":
+                        on_leg_event(rec, ev, name, uuid, ts, rx)
+                    else:  # what _on_event does with the other events
+                        rec.add_stamped(ev, name, uuid, ts, rx)
                 return
             call_id = ev.get(header)  # a channel the listener does not keep
             if call_id is None:
@@ -118,17 +121,24 @@ class Recorder:
 
     def _on_event(self, rec: CallRecord, ev: Event, name: str, uuid: str | None, ts: int | None,
                   rx: float) -> None:
-        was_answered = rec.answered
-        if not rec.add_stamped(ev, name, uuid, ts, rx):
-            return
-        if name == "CHANNEL_ANSWER":
-            if not was_answered and rec.answered:
+        if name == "CHANNEL_HANGUP_COMPLETE":
+            if not rec.add_stamped(ev, name, uuid, ts, rx):
+                return
+            if uuid == rec.call_id:
+                self._caller_done[rec.call_id] = time.monotonic()
+            if rec.complete:
+                self._finish(rec)
+        elif name == "CHANNEL_ANSWER":
+            was_answered = rec.answered
+            if rec.add_stamped(ev, name, uuid, ts, rx) and not was_answered and rec.answered:
                 self.answered_open += 1
                 if self.on_answer is not None:
                     self.on_answer(rec)
-        elif name == "CHANNEL_HANGUP_COMPLETE" and uuid == rec.call_id:
-            self._caller_done[rec.call_id] = time.monotonic()
-        self._maybe_done(rec)
+        else:
+            # Only a leg's CHANNEL_HANGUP_COMPLETE (or the job's result, or a local
+            # failure) can make a record complete: the other events set stamps, and a
+            # CHANNEL_CREATE only adds a leg to wait for (CallRecord.complete).
+            rec.add_stamped(ev, name, uuid, ts, rx)
 
     def set_column(self, call_id: str, name: str, value: Any) -> None:
         """An app's outcome for call ``call_id`` (``call.set_column``): into its row."""

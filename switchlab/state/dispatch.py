@@ -164,15 +164,16 @@ class EventListener:
     # -- the hot path -----------------------------------------------------------
     def handle_event(self, ev: Event) -> None:
         """Update state from ``ev`` and dispatch it (connected to the connection)."""
-        name = ev.name
+        get = ev.get  # ev.name, ev.subclass and ev.uuid without their property frames
+        name = get("Event-Name", "")
         if name == "CUSTOM":
-            name = ev.subclass or name
-        uuid = ev.uuid
+            name = get("Event-Subclass") or name
+        uuid = get("Unique-ID")
         sess = None
         if uuid is not None:
             sess = self.sessions.get(uuid)
             if sess is None and name not in _NO_CREATE and uuid not in self._released \
-                    and ev.get("Channel-State") != "CS_DESTROY":
+                    and get("Channel-State") != "CS_DESTROY":
                 sess = Session(uuid, self.conn, ev.host)
                 sess.created = ev.received
                 self.sessions[uuid] = sess
@@ -186,9 +187,11 @@ class EventListener:
                         sess.answered = True
                         self.answered_sessions += 1
                 elif name == "CHANNEL_HANGUP":
-                    self._hungup(sess, ev)
+                    if not sess.hungup:
+                        self._hungup(sess, ev)
                 elif name == "CHANNEL_HANGUP_COMPLETE":
-                    self._hungup(sess, ev)
+                    if not sess.hungup:
+                        self._hungup(sess, ev)
                     if self.release_after_hangup is not None and uuid not in self._unreleased:
                         self._release_later(sess)
         handlers = self._handlers
@@ -201,15 +204,16 @@ class EventListener:
             for fn in handlers.get("*", ()):
                 self._call(fn, ev)
         if sess is not None:
-            app_id = sess.app_id or "default"
-            cbs = self._callbacks.get(app_id)
-            if cbs:
-                for fn in cbs.get(name, ()):
-                    self._call(fn, sess)
-            cos = self._coroutines.get(app_id)
-            if cos:
-                for fn in cos.get(name, ()):
-                    self._spawn(fn, sess)
+            if self._callbacks or self._coroutines:  # any app registered at all
+                app_id = sess.app_id or "default"
+                cbs = self._callbacks.get(app_id)
+                if cbs:
+                    for fn in cbs.get(name, ()):
+                        self._call(fn, sess)
+                cos = self._coroutines.get(app_id)
+                if cos:
+                    for fn in cos.get(name, ()):
+                        self._spawn(fn, sess)
             if name == "CHANNEL_DESTROY":
                 self._release(sess)
 
@@ -307,13 +311,18 @@ class EventListener:
         if len(order) > 4096:
             released.discard(order.popleft())
         call = sess.call
-        if call is not None and all(leg.destroyed for leg in call.legs):
-            if self.calls.get(call.uuid) is call:
-                del self.calls[call.uuid]
-            call._end()
-            for fn in self._call_end:
-                self._call(fn, call)
-            self.conn.loop.call_soon(break_unobserved_cycle, call, object())
+        if call is None:
+            return
+        for leg in call.legs:
+            if not leg.destroyed:
+                return
+        # every leg is released: so is the call
+        if self.calls.get(call.uuid) is call:
+            del self.calls[call.uuid]
+        call._end()
+        for fn in self._call_end:
+            self._call(fn, call)
+        self.conn.loop.call_soon(break_unobserved_cycle, call, object())
 
     # -- jobs and connection state ----------------------------------------------
     def _job_done(self, job: Job) -> None:

@@ -118,7 +118,8 @@ class Session(CallFlow, Media):
     # -- fed by the listener ----------------------------------------------------
     def _update(self, ev: Event, name: str) -> None:
         self.events.appendleft(ev)
-        self.timeline.append((name, ev.timestamp_us, ev.received))
+        # ev.timestamp_us without its property frame
+        self.timeline.append((name, ev._number("Event-Date-Timestamp"), ev.received))
         if self._apps and name == "CHANNEL_EXECUTE_COMPLETE":
             self._app_complete(ev)
         waiters = self._waiters

@@ -78,7 +78,8 @@ def api(cmd: str) -> bytes:
     """``api <cmd>``: run an API command, answer in an ``api/response``."""
     if not check_line("api command", cmd).strip():
         raise CommandError("api command is empty; give e.g. 'status'")
-    return command(f"api {cmd}")
+    # command(f"api {cmd}") once its checks are done: the line was checked above
+    return _utf8("command", f"api {cmd}\n\n")
 
 
 def bgapi(cmd: str, job_uuid: str | None = None) -> bytes:
@@ -86,8 +87,10 @@ def bgapi(cmd: str, job_uuid: str | None = None) -> bytes:
     if not check_line("bgapi command", cmd).strip():
         raise CommandError("bgapi command is empty; give e.g. 'originate ...'")
     if job_uuid is None:
-        return command(f"bgapi {cmd}")
-    return command(f"bgapi {cmd}", {"Job-UUID": check_word("Job-UUID", job_uuid)})
+        return _utf8("command", f"bgapi {cmd}\n\n")
+    # command(...) with the Job-UUID header, once its checks are done: the line was
+    # checked above, and a word is a valid header value (no line break, no leading space)
+    return _utf8("command", f"bgapi {cmd}\nJob-UUID: {check_word('Job-UUID', job_uuid)}\n\n")
 
 
 def event(names: Iterable[str] = ("ALL",), fmt: str = "plain") -> bytes:

@@ -36,7 +36,6 @@ _CL_LINE = b"\nContent-Length: "
 #: (a big job result) is searched in its header block only.
 SCAN_WHOLE_MAX = 32768
 
-_MISS = object()
 # name -> (b"\nName: ", its length): what a lookup searches for (names that can be headers only).
 _KEYS: dict[str, tuple[bytes, int]] = {}
 _KEYS_MAX = 4096
@@ -231,13 +230,13 @@ class Event(Mapping[str, str]):
             return self._get_other(name, default)
         # A plain event is searched, even once decoded whole (same values).
         cache = self._decoded
-        got = cache.get(name, _MISS)
-        if got is not _MISS:
+        if name in cache:  # (operators, not method calls: this is the hottest line)
+            got = cache[name]
             return default if got is None else got
-        entry = _KEYS.get(name)
-        if entry is None:
+        try:
+            key, start = _KEYS[name]
+        except KeyError:
             return self._get_odd(name, default)
-        key, start = entry
         raw = self._raw
         i = raw.find(key)
         clean = self._clean

@@ -50,6 +50,8 @@ _SIP_USER = re.compile(r"[A-Za-z0-9\-_.!~*+=$%#]+")
 _VAR_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
 _APP = re.compile(r"[A-Za-z0-9_]+")
 _UNESCAPED_COMMA = re.compile(r"(?<!\\),")
+#: the first character for which ``str.isspace()`` is true (``\s`` is that same set for str)
+_SPACE = re.compile(r"\s").search
 
 _WHY = {
     "\n": "a line break ends the ESL command and would inject another one",
@@ -63,7 +65,7 @@ def _reason(value: str, extra: str) -> str:
     for ch, why in _WHY.items():
         if ch in value:
             return why
-    if any(c.isspace() for c in value):
+    if _SPACE(value):
         return "whitespace would split the originate arguments"
     bad = sorted({c for c in value if c in extra})
     if bad:
@@ -95,7 +97,7 @@ def check_word(what: str, value: str) -> str:
     'USER_BUSY'
     """
     check_line(what, value)
-    if not value or any(c.isspace() for c in value):
+    if not value or _SPACE(value):
         raise CommandError(f"{what} {value!r} must be one non-empty word without whitespace")
     return value
 
@@ -359,7 +361,7 @@ def format_value(name: str, value: object) -> str:
         why = "'{' or '}' would end the variable block and let the rest run as a dial string"
     elif _UNESCAPED_COMMA.search(text):
         why = "an unescaped ',' starts another variable; write it as '\\,'"
-    elif any(c.isspace() for c in text):
+    elif _SPACE(text):
         why = _reason(text, "")
     elif any(c in text for c in "'\"`"):
         why = "quotes would regroup the originate arguments"
