@@ -76,9 +76,15 @@ class LeanClient(asyncio.Protocol):
         self.sent_at: dict[bytes, float] = {}
         self.job_latency: list[float] = []
         self.last_job_at = 0.0
+        self.lost = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        # the emulator drops a listener that reads too slowly, as FreeSWITCH does: then
+        # the run did not keep up (what it had sent is still counted)
+        self.lost = True
 
     def data_received(self, data: bytes) -> None:
         self.bytes += len(data)
@@ -179,6 +185,8 @@ async def run(args: argparse.Namespace, src: Path | None = None) -> dict[str, ob
                     f"sofia/external/answer@127.0.0.1:5080 &sleep({hold_ms})\n"
                     f"Job-UUID: {job.decode()}\n\n")
                 sent += 1
+            if client.lost:
+                break
             if batch:
                 assert client.transport is not None
                 client.transport.write("".join(batch).encode())
@@ -191,8 +199,8 @@ async def run(args: argparse.Namespace, src: Path | None = None) -> dict[str, ob
         peak_rss = max(peak_rss, rss_mb(proc.pid))
         # let every call finish
         deadline = time.monotonic() + args.hold + 30
-        while time.monotonic() < deadline and (client.jobs_ok + sum(client.jobs_err.values())
-                                               < sent or client.live):
+        while not client.lost and time.monotonic() < deadline and (
+                client.jobs_ok + sum(client.jobs_err.values()) < sent or client.live):
             await asyncio.sleep(0.1)
         t_done = time.monotonic() - t0
         cpu = cpu_seconds(proc.pid) - cpu0
@@ -209,7 +217,7 @@ async def run(args: argparse.Namespace, src: Path | None = None) -> dict[str, ob
         # what the emulator sustained (the target rate if it kept up)
         span = max(client.last_job_at - t0, t_sent)
         answered_rate = client.jobs_ok / span
-        kept_up = (client.jobs_ok == sent and not client.jobs_err
+        kept_up = (client.jobs_ok == sent and not client.jobs_err and not client.lost
                    and pct(0.99) < 1000)
         latency = {"p50": pct(0.5), "p90": pct(0.9), "p99": pct(0.99), "max": pct(1.0)}
         if lat:
@@ -234,6 +242,7 @@ async def run(args: argparse.Namespace, src: Path | None = None) -> dict[str, ob
             "send_rate_cps": round(sent / t_sent, 1),
             "answered_rate_cps": round(answered_rate, 1),
             "kept_up": kept_up,
+            "client_dropped_by_emulator": client.lost,
             "wall_s_until_all_done": round(t_done, 2),
             "peak_concurrent_channels": client.peak_live,
             "peak_emulator_rss_mb": round(peak_rss, 1),
