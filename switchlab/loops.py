@@ -119,18 +119,14 @@ class PacedSelector(selectors.DefaultSelector):
         if timeout is not None and timeout <= 0:
             return super().select(0)
         now = time.monotonic()
-        ready: list[tuple[Any, int]]
-        if now < self._next:
+        ready: list[tuple[Any, int]] = []
+        if now < self._next:  # too soon after the last wake-up: sleep, then look
             time.sleep(self._next - now)
             ready = super().select(0)
-            later = time.monotonic()
             if timeout is not None:
-                timeout -= later - now
-            if ready or (timeout is not None and timeout <= 0):
-                self.wakeups += 1
-                self._next = later + self.interval
-                return ready
-        ready = super().select(timeout)
+                timeout -= time.monotonic() - now
+        if not ready and (timeout is None or timeout > 0):
+            ready = super().select(timeout)
         self.wakeups += 1
         self._next = time.monotonic() + self.interval
         return ready
@@ -145,8 +141,8 @@ def _paced_loop(interval: float) -> Callable[[], asyncio.AbstractEventLoop]:
 def loop_factory(choice: str | None = None,
                  poll_ms: float | str | None = None) -> Callable[[], asyncio.AbstractEventLoop]:
     """A callable making a new event loop of the chosen kind (paced if asked)."""
-    kind = loop_kind(choice, poll_ms)
-    interval = poll_ms_value(poll_ms)
+    interval = poll_ms_value(poll_ms)  # $SWITCHLAB_POLL_MS read once
+    kind = loop_kind(choice, interval)
     if interval > 0:
         return _paced_loop(interval / 1000.0)
     if kind == "uvloop":

@@ -25,10 +25,10 @@ from typing import Any
 from ..errors import MeasurementError
 from ..wire.replies import originate_outcome
 from .leg import RECORDED_EVENTS, EventLike, Leg, sip_code_of
-
-__all__ = ["RECEIVED_DISPOSITIONS", "RECORDED_EVENTS", "SENT_DISPOSITIONS", "CallRecord", "EventLike",
-           "derive", "parse_job_result", "side_from_dispositions", "sip_code_of"]
 from .schema import COLUMNS, DERIVE_PLAN, SIDE_CALLEE, SIDE_CALLER, SIDE_LOCAL
+
+__all__ = ["RECEIVED_DISPOSITIONS", "RECORDED_EVENTS", "SENT_DISPOSITIONS", "CallRecord",
+           "EventLike", "derive", "parse_job_result", "side_from_dispositions", "sip_code_of"]
 
 #: ``sip_hangup_disposition`` values meaning "this leg's FreeSWITCH ended the call".
 SENT_DISPOSITIONS = frozenset({"send_bye", "send_cancel", "send_refuse"})

@@ -88,7 +88,10 @@ class Run(RunView):
         if unknown:
             raise MeasurementError(
                 f"unknown row column(s) {unknown}; the columns are {list(COLUMNS)}")
-        return self._store(row, derive=True)
+        full = dict.fromkeys(COLUMNS)  # every column, in column order
+        full.update(row)
+        checked_derive(full)
+        return self._store(full)
 
     def add_record(self, record: CallRecord) -> dict[str, Any]:
         """Add a :class:`~switchlab.measure.record.CallRecord`'s row; returns it."""
@@ -97,22 +100,13 @@ class Run(RunView):
         # CallRecord.row() is a new dict of every column in column order, derived;
         # an app's own columns were checked by CallRecord.set_column: only the run
         # id is left
-        return self._store(record.row(), derive=False, whole=True)
+        return self._store(record.row())
 
-    def _store(self, row: Mapping[str, Any], derive: bool, whole: bool = False
-               ) -> dict[str, Any]:
-        """``row`` in column order with the run id filled in (and its latencies
-        derived and checked), kept and journalled; the row as stored. ``whole``:
-        ``row`` is a new dict of every column in column order, stored as it is."""
-        if whole and isinstance(row, dict):
-            full = row
-        else:
-            full = dict.fromkeys(COLUMNS)
-            full.update(row)
+    def _store(self, full: dict[str, Any]) -> dict[str, Any]:
+        """``full`` (a new dict of every column, in column order, derived) with the
+        run id filled in, kept and journalled; the row as stored."""
         if full["run_id"] is None:
             full["run_id"] = self.run_id
-        if derive:
-            checked_derive(full)
         self.call_table.append(full, self._calls_journal)
         return full
 
