@@ -12,6 +12,11 @@ a short run first (a compile inside the k1 run would be subtracted from the call
 
     .venv/bin/python benchmarks/sim_instructions.py --before main
 
+``--store`` counts the channels' variable store alone instead (exact: no sockets, no
+timers): every set, template application, unset and render of 100 calls of this tree's
+emulator (``sim_render_ab.record_store_ops``) replayed on fresh channels of each tree
+``--k1`` and ``--k2`` times (default 1 and 3); (N(k2) - N(k1)) / ((k2 - k1) * 100).
+
 Needs ``valgrind``. Writes ``data/bench/sim_instructions.json``.
 """
 from __future__ import annotations
@@ -38,11 +43,21 @@ n = int(sys.argv[1])
 r = asyncio.run(sim_render_ab.one_turn('switchlab', n, 400, 200))
 assert r['answered'] == n, r
 """
+#: the variable store alone: 100 calls' operations replayed N times
+STORE = """
+import sys
+sys.path[:0] = [{root!r}, {root!r} + '/benchmarks']
+import sim_render_ab
+ops = sim_render_ab.record_store_ops(100)
+for _ in range(int(sys.argv[1])):
+    sim_render_ab.replay_store('switchlab', ops)
+"""
+STORE_CALLS = 100
 
 
-def instructions(root: Path, calls: int) -> int:
-    """User-space instructions of one process running a turn of ``calls`` calls."""
-    code = TURN.format(root=str(root))
+def instructions(root: Path, calls: int, turn: str = TURN) -> int:
+    """User-space instructions of one process running ``turn`` with ``calls``."""
+    code = turn.format(root=str(root))
     out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
                           sys.executable, "-c", code, str(calls)],
                          capture_output=True, text=True, check=True, cwd=root)
@@ -52,23 +67,29 @@ def instructions(root: Path, calls: int) -> int:
     return int(found.group(1))
 
 
-def per_call(root: Path, k1: int, k2: int) -> dict[str, Any]:
-    subprocess.run([sys.executable, "-c", TURN.format(root=str(root)), "5"], check=True,
-                   cwd=root, capture_output=True)  # compiles the bytecode
-    n1, n2 = instructions(root, k1), instructions(root, k2)
+def per_call(root: Path, k1: int, k2: int, store: bool = False) -> dict[str, Any]:
+    turn, unit = (STORE, STORE_CALLS) if store else (TURN, 1)
+    subprocess.run([sys.executable, "-c", turn.format(root=str(root)), "1" if store else "5"],
+                   check=True, cwd=root, capture_output=True)  # compiles the bytecode
+    n1, n2 = instructions(root, k1, turn), instructions(root, k2, turn)
     return {"instructions_k1": n1, "instructions_k2": n2,
-            "per_call": round((n2 - n1) / (k2 - k1))}
+            "per_call": round((n2 - n1) / ((k2 - k1) * unit))}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--before", help="a git ref to measure too (exported to a temp dir)")
-    ap.add_argument("--k1", type=int, default=50)
-    ap.add_argument("--k2", type=int, default=150)
+    ap.add_argument("--k1", type=int, help="calls (replays with --store) of the short run")
+    ap.add_argument("--k2", type=int, help="calls (replays with --store) of the long run")
+    ap.add_argument("--store", action="store_true",
+                    help="count the variable store alone (replayed operations)")
     args = ap.parse_args()
+    args.k1 = args.k1 or (1 if args.store else 50)
+    args.k2 = args.k2 or (3 if args.store else 150)
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed; install it (apt-get install valgrind)")
-    result: dict[str, Any] = {"k1": args.k1, "k2": args.k2,
+    result: dict[str, Any] = {"what": "variable store" if args.store else "turn",
+                              "k1": args.k1, "k2": args.k2,
                               "python": platform.python_version(),
                               "machine": platform.machine()}
     with tempfile.TemporaryDirectory() as tmp:
@@ -81,14 +102,15 @@ def main() -> None:
             trees = {"before": Path(tmp), "after": ROOT}
             result["before_ref"] = args.before
         for label, root in trees.items():
-            result[label] = per_call(root, args.k1, args.k2)
+            result[label] = per_call(root, args.k1, args.k2, args.store)
             print(f"{label}: {result[label]['per_call']:,} instructions per call", flush=True)
     if "before" in result:
         result["before_over_after"] = round(
             result["before"]["per_call"] / result["after"]["per_call"], 3)
         print(f"before/after: {result['before_over_after']}")
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    out = OUT.with_name("sim_store_instructions.json") if args.store else OUT
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -119,30 +119,45 @@ def record_store_ops(calls: int) -> list[tuple[Any, ...]]:
     saved = {n: getattr(channel, n) for n in
              ("__init__", "set_var", "set_vars", "apply", "unset_var", "var_plain")}
 
+    depth = [0]  # an operation made by another one (apply -> set_vars) is not recorded
+
+    def nested(kind: str) -> Any:
+        def run(self: Any, *args: Any) -> Any:
+            if depth[0] == 0:
+                ops.append((kind, id(self), *args))
+            depth[0] += 1
+            try:
+                return saved[name_of[kind]](self, *args)
+            finally:
+                depth[0] -= 1
+        return run
+
+    name_of = {"set": "set_var", "unset": "unset_var", "plain": "var_plain"}
+
     def init(self: Any, *a: Any, **k: Any) -> None:
         saved["__init__"](self, *a, **k)
         ops.append(("new", id(self)))
 
-    def set_var(self: Any, name: str, value: str) -> None:
-        ops.append(("set", id(self), name, value))
-        saved["set_var"](self, name, value)
+    set_var, unset_var, var_plain = nested("set"), nested("unset"), nested("plain")
 
     def set_vars(self: Any, pairs: Any) -> None:
         pairs = list(pairs)
-        ops.append(("many", id(self), pairs))
-        saved["set_vars"](self, pairs)
+        if depth[0] == 0:
+            ops.append(("many", id(self), pairs))
+        depth[0] += 1
+        try:
+            saved["set_vars"](self, pairs)
+        finally:
+            depth[0] -= 1
 
     def apply(self: Any, tpl: Any, **extra: Any) -> None:
-        ops.append(("apply", id(self), tpl.ops, {**self.facts, **extra}))
-        saved["apply"](self, tpl, **extra)
-
-    def unset_var(self: Any, name: str) -> None:
-        ops.append(("unset", id(self), name))
-        saved["unset_var"](self, name)
-
-    def var_plain(self: Any) -> str:
-        ops.append(("plain", id(self)))
-        return saved["var_plain"](self)  # type: ignore[no-any-return]
+        if depth[0] == 0:
+            ops.append(("apply", id(self), tpl.ops, {**self.facts, **extra}))
+        depth[0] += 1
+        try:
+            saved["apply"](self, tpl, **extra)
+        finally:
+            depth[0] -= 1
 
     for name, fn in (("__init__", init), ("set_var", set_var), ("set_vars", set_vars),
                      ("apply", apply), ("unset_var", unset_var), ("var_plain", var_plain)):
