@@ -148,26 +148,26 @@ HEADER = "variable_sip_h_X-switchlab_call_id"
 
 
 class FakeListener:
-    """What the recorder needs of an EventListener: the tracking header, handlers,
-    the column sinks (app outcomes) and its sessions (none kept here: the recorder
-    reads the tracking header of each event)."""
+    """What the recorder needs of an EventListener: the tracking header, session
+    handlers, the column sinks (app outcomes). It keeps no sessions: each event
+    goes to the handlers with no session and no stamp (the recorder reads the
+    tracking header, uuid and stamp of each event: the plain path)."""
 
     call_tracking_header = HEADER
 
     def __init__(self) -> None:
-        self.handlers: dict[str, list[Callable[[Event], None]]] = {}
+        self.handlers: dict[str, list[Callable[..., None]]] = {}
         self.column_sinks: list[Callable[[str, str, object], None]] = []
-        self.sessions: dict[str, object] = {}
 
-    def add_handler(self, name: str, fn: Callable[[Event], None]) -> None:
+    def add_session_handler(self, name: str, fn: Callable[..., None]) -> None:
         self.handlers.setdefault(name, []).append(fn)
 
-    def remove_handler(self, name: str, fn: Callable[[Event], None]) -> None:
+    def remove_session_handler(self, name: str, fn: Callable[..., None]) -> None:
         self.handlers[name].remove(fn)
 
     def dispatch(self, ev: Event) -> None:
         for fn in list(self.handlers.get(ev.name, ())):
-            fn(ev)
+            fn(ev, None, ev.name, None)
 
 
 class FakeJob:
@@ -431,3 +431,4 @@ async def test_through_a_listener_the_rows_are_those_of_the_events() -> None:
     got = [{c: r[c] for c in columns} for r in live]
     want = [{c: r[c] for c in columns} for r in by_hand]
     assert got == want and [r["hangup_side"] for r in got] == ["caller", "callee"]
+

@@ -18,6 +18,8 @@ from ..esl import Job
 from ..errors import APIError, Disconnected
 from ..measure import CallRecord, Run
 from ..state.dispatch import EventListener
+from ..state.registry import SessionFn
+from ..state.session import Session
 from ..wire.events import Event
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,7 @@ class Recorder:
         self.on_done = on_done
         self.open: dict[str, CallRecord] = {}
         self._caller_done: dict[str, float] = {}
-        self._listeners: list[tuple[EventListener, Callable[[Event], None]]] = []
+        self._listeners: list[tuple[EventListener, SessionFn]] = []
         self.answered_open = 0
         self.offered = 0
         self.answered = 0
@@ -60,35 +62,34 @@ class Recorder:
     def attach(self, listener: EventListener) -> None:
         """Receive the recorded events of one host's listener."""
         header = listener.call_tracking_header
-        sessions = listener.sessions
         open_ = self.open
         on_leg_event = self._on_event
 
-        def on_event(ev: Event) -> None:
-            # The listener has read the event's name, uuid and stamp into its
-            # session's timeline, and the tracking variable once per channel:
+        def on_event(ev: Event, sess: Session | None, name: str, ts: int | None) -> None:
+            # A session handler: the listener read the event's name, uuid and stamp,
+            # and the tracking variable once per channel (Session.call_id):
             # nothing is looked up in the event again.
-            uuid = ev.get("Unique-ID")  # ev.uuid, one frame less
-            sess = sessions.get(uuid) if uuid is not None else None
-            if sess is not None and sess.timeline:
+            if sess is not None:
                 call_id = sess.call_id
                 rec = open_.get(call_id) if call_id is not None else None
-                if rec is not None:
-                    name, ts, rx = sess.timeline[-1]
-                    if name == "CHANNEL_HANGUP_COMPLETE" or name == "CHANNEL_ANSWER":
-                        on_leg_event(rec, ev, name, uuid, ts, rx)
-                    else:  # what _on_event does with the other events
-                        rec.add_stamped(ev, name, uuid, ts, rx)
+                if rec is None:
+                    return
+                uuid = sess.uuid
+                if name == "CHANNEL_HANGUP_COMPLETE" or name == "CHANNEL_ANSWER":
+                    on_leg_event(rec, ev, name, uuid, ts, ev.received)
+                else:  # what _on_event does with the other events (CallRecord.add_stamped)
+                    (rec.caller if uuid == call_id else rec.callee).add(
+                        ev, name, ts, ev.received or None)
                 return
             call_id = ev.get(header)  # a channel the listener does not keep
             if call_id is None:
                 return
             rec = open_.get(call_id)
             if rec is not None:
-                on_leg_event(rec, ev, ev.name, uuid, ev.timestamp_us, ev.received)
+                on_leg_event(rec, ev, name, ev.get("Unique-ID"), ev.timestamp_us, ev.received)
 
         for name in RECORDED_EVENTS:
-            listener.add_handler(name, on_event)
+            listener.add_session_handler(name, on_event)
         listener.column_sinks.append(self.set_column)
         self._listeners.append((listener, on_event))
 
@@ -98,7 +99,7 @@ class Recorder:
     def detach(self) -> None:
         for listener, fn in self._listeners:
             for name in RECORDED_EVENTS:
-                listener.remove_handler(name, fn)
+                listener.remove_session_handler(name, fn)
             if self.set_column in listener.column_sinks:
                 listener.column_sinks.remove(self.set_column)
         self._listeners.clear()
