@@ -172,6 +172,10 @@ class Client:
         """``api <cmd>``: the body (``-ERR`` raises APIError unless ``check=False``)."""
         return self._conn.api(cmd, check=check, timeout=timeout)
 
+    def api_forget(self, cmd: str) -> None:
+        """``api <cmd>`` that nobody waits for: sent, its reply read and dropped."""
+        self._conn.api_forget(cmd)
+
     async def cmd(self, cmd: str) -> str:
         """``api <cmd>`` with the body stripped (switchio's ``cmd``)."""
         return (await self._conn.api(cmd)).strip()

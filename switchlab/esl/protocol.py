@@ -130,6 +130,17 @@ class ESLProtocol:
             raise
         return fut
 
+    def send(self, data: bytes, decode: Decoder, what: str, job: Job | None = None) -> None:
+        """:meth:`request` with no future: nobody waits for the result (the reply
+        is still matched, decoded and dropped; a ``bgapi``'s job still settles)."""
+        req = Request(None, decode, what, job)
+        self.pending.append(req)
+        try:
+            self.write(data)
+        except BaseException:
+            self.pending.remove(req)
+            raise
+
     def connect(self) -> asyncio.Future[Event]:
         """Outbound mode: send ``connect``; resolves with the channel data
         (an :class:`Event` named ``CHANNEL_DATA``, also kept in :attr:`channel`)."""
@@ -260,10 +271,11 @@ class ESLProtocol:
         try:
             value = req.decode(f, req)
         except Exception as exc:
-            if not fut.done():
+            if fut is not None and not fut.done():
                 fut.set_exception(exc)
             return
-        if not fut.done():  # else cancelled or timed out; the reply still used its slot
+        # done: cancelled or timed out; the reply still used its slot
+        if fut is not None and not fut.done():
             fut.set_result(value)
 
     # -- the end of a conversation ------------------------------------------------
@@ -279,7 +291,7 @@ class ESLProtocol:
                 self.jobs.pop(req.job.uuid, None)
                 req.job.fail(exc)
             fut = req.future
-            if not fut.done():
+            if fut is not None and not fut.done():
                 fut.set_exception(exc)
                 silence(fut)
         jobs, self.jobs = self.jobs, {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from ..client import Client
-from ..esl.job import silence
 from ..measure import CallRecord
 from ..pool import ClientPool
 
@@ -35,7 +34,7 @@ class HoldTimers:
         if client is None or not client.connected:
             return
         rec.hung_up_locally()
-        client.api(f"uuid_kill {rec.call_id}", check=False).add_done_callback(silence)
+        client.api_forget(f"uuid_kill {rec.call_id}")  # no future, no callback
 
     def cancel(self, call_id: str) -> None:
         """The call ended: forget its timer."""

@@ -109,7 +109,13 @@ class Recorder:
         """Track a new attempt; its job's result is recorded when it arrives."""
         self.open[record.call_id] = record
         self.offered += 1
-        job.future.add_done_callback(lambda fut: self._on_job(record, job, fut))
+        if isinstance(job, Job):  # told in the protocol's step when its BACKGROUND_JOB comes
+            job.watch(self._job_settled, record)
+        else:  # anything else with a future
+            job.future.add_done_callback(lambda fut: self._on_job(record, job, fut))
+
+    def _job_settled(self, job: Job, rec: CallRecord) -> None:
+        self._on_job(rec, job, job.future)
 
     def _on_job(self, rec: CallRecord, job: Job, fut: asyncio.Future[str]) -> None:
         if fut.cancelled() or isinstance(fut.exception(), Disconnected):
