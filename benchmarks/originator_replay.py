@@ -158,7 +158,13 @@ async def _replay(log: Log) -> tuple[int, float, int]:
             launcher._launch(time.monotonic())
             calls += 1
         elif data.startswith(b"api uuid_kill"):
-            timer = holds._timers.get(data.split()[2].decode())
+            call_id = data.split()[2].decode()
+            if hasattr(holds, "_holds"):  # one timer for every hold: that call's hold ends
+                held = holds._holds.get(call_id)
+                assert held is not None, "a uuid_kill for a call the replay did not answer"
+                holds._expire(held[0])
+                continue
+            timer = holds._timers.get(call_id)  # a tree with a timer per hold
             assert timer is not None, "a uuid_kill for a call the replay did not answer"
             callback, args = timer._callback, timer._args  # type: ignore[attr-defined]
             timer.cancel()
