@@ -74,7 +74,12 @@ class Requests:
         through (e.g. ``filter Event-Name BACKGROUND_JOB``).
         """
         job_uuid = job_uuid or str(_uuid.uuid4())
-        data = commands.bgapi(cmd, job_uuid=job_uuid)
+        return self.bgapi_bytes(cmd, commands.bgapi(cmd, job_uuid=job_uuid), job_uuid)
+
+    def bgapi_bytes(self, cmd: str, data: bytes, job_uuid: str) -> Job:
+        """:meth:`bgapi` with its bytes made by the caller: ``data`` must be
+        ``commands.bgapi(cmd, job_uuid=job_uuid)`` (which checks them); for a caller
+        that fills a template checked once (``Client.originate``)."""
         self._ready(f"bgapi {cmd}")
         esl = self._esl
         restore = esl.restore

@@ -17,6 +17,7 @@ from typing import Any
 from ..esl import Job
 from ..errors import APIError, Disconnected
 from ..measure import CallRecord, Run
+from ..measure.leg import RECORDED_EVENTS as RECORDED, Leg
 from ..state.dispatch import EventListener
 from ..state.registry import SessionFn
 from ..state.session import Session
@@ -63,7 +64,7 @@ class Recorder:
         """Receive the recorded events of one host's listener."""
         header = listener.call_tracking_header
         open_ = self.open
-        on_leg_event = self._on_event
+        on_leg = self._on_leg
 
         def on_event(ev: Event, sess: Session | None, name: str, ts: int | None) -> None:
             # A session handler: the listener read the event's name, uuid and stamp,
@@ -75,18 +76,18 @@ class Recorder:
                 if rec is None:
                     return
                 uuid = sess.uuid
+                leg = rec.caller if uuid == call_id else rec.callee  # CallRecord.add_stamped
                 if name == "CHANNEL_HANGUP_COMPLETE" or name == "CHANNEL_ANSWER":
-                    on_leg_event(rec, ev, name, uuid, ts, ev.received)
-                else:  # what _on_event does with the other events (CallRecord.add_stamped)
-                    (rec.caller if uuid == call_id else rec.callee).add(
-                        ev, name, ts, ev.received or None)
+                    on_leg(rec, leg, ev, name, uuid, ts, ev.received or None)
+                else:  # what _on_leg does with the other events
+                    leg.add(ev, name, ts, ev.received or None)
                 return
             call_id = ev.get(header)  # a channel the listener does not keep
             if call_id is None:
                 return
             rec = open_.get(call_id)
             if rec is not None:
-                on_leg_event(rec, ev, name, ev.get("Unique-ID"), ev.timestamp_us, ev.received)
+                self._on_event(rec, ev, name, ev.get("Unique-ID"), ev.timestamp_us, ev.received)
 
         for name in RECORDED_EVENTS:
             listener.add_session_handler(name, on_event)
@@ -128,16 +129,24 @@ class Recorder:
 
     def _on_event(self, rec: CallRecord, ev: Event, name: str, uuid: str | None, ts: int | None,
                   rx: float) -> None:
+        if name in RECORDED:  # CallRecord.add_stamped's choice of leg
+            self._on_leg(rec, rec.caller if uuid == rec.call_id else rec.callee, ev, name, uuid,
+                         ts, rx or None)
+
+    def _on_leg(self, rec: CallRecord, leg: Leg, ev: Event, name: str, uuid: str | None,
+                ts: int | None, rx: float | None) -> None:
+        """A recorded event of ``rec``'s leg ``leg`` (stamped ``ts``, received at ``rx``)."""
         if name == "CHANNEL_HANGUP_COMPLETE":
-            if not rec.add_stamped(ev, name, uuid, ts, rx):
-                return
+            leg.add(ev, name, ts, rx)
             if uuid == rec.call_id:
                 self._caller_done[rec.call_id] = time.monotonic()
             if rec.complete:
                 self._finish(rec)
         elif name == "CHANNEL_ANSWER":
-            was_answered = rec.answered
-            if rec.add_stamped(ev, name, uuid, ts, rx) and not was_answered and rec.answered:
+            caller = rec.caller
+            if caller.answer is not None:  # rec.answered already
+                leg.add(ev, name, ts, rx)
+            elif leg.add(ev, name, ts, rx) and caller.answer is not None:
                 self.answered_open += 1
                 if self.on_answer is not None:
                     self.on_answer(rec)
@@ -145,7 +154,7 @@ class Recorder:
             # Only a leg's CHANNEL_HANGUP_COMPLETE (or the job's result, or a local
             # failure) can make a record complete: the other events set stamps, and a
             # CHANNEL_CREATE only adds a leg to wait for (CallRecord.complete).
-            rec.add_stamped(ev, name, uuid, ts, rx)
+            leg.add(ev, name, ts, rx)
 
     def set_column(self, call_id: str, name: str, value: Any) -> None:
         """An app's outcome for call ``call_id`` (``call.set_column``): into its row."""
