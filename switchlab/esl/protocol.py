@@ -84,6 +84,8 @@ class ESLProtocol:
         self.host = host
         self.address = address or host or "the event socket"
         self.emit: Callable[[Event], Any] = _noop
+        #: when set, given every event and its Event-Name instead of ``emit``
+        self.emit_named: Callable[[Event, str], Any] | None = None
         self.on_notice: Callable[[Frame], Any] = _noop
         self.on_job: Callable[[Job], Any] = _noop
         self.parser = FrameParser()
@@ -216,9 +218,16 @@ class ESLProtocol:
                 ev.host = host
             self.events_received += 1
             try:
-                if jobs and ev.get("Event-Name") == "BACKGROUND_JOB":  # ev.name, one frame less
-                    self._job_event(ev)
-                self.emit(ev)
+                named = self.emit_named
+                if named is not None:  # the name read once, for the job table and the sinks
+                    name = ev.get("Event-Name", "")
+                    if jobs and name == "BACKGROUND_JOB":
+                        self._job_event(ev)
+                    named(ev, name)
+                else:
+                    if jobs and ev.get("Event-Name") == "BACKGROUND_JOB":  # ev.name, a frame less
+                        self._job_event(ev)
+                    self.emit(ev)
             except Exception:  # a bad event or a failing handler must not kill the connection
                 log.exception("%s: handling an event failed: %r", self.address,
                               f[:200] if f.__class__ is bytes else f)

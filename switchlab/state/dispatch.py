@@ -92,7 +92,7 @@ class EventListener(Registry):
         self.gaps: list[Gap] = []
         #: ``fn(call_id, column, value)`` for every app outcome a call records (Recorder)
         self.column_sinks: list[Callable[[str, str, Any], Any]] = []
-        conn.add_event_handler(self.handle_event)
+        conn.add_named_event_handler(self._handle)
         conn.add_handler("job", self._job_done)
         conn.add_handler("disconnect", self._on_disconnect)
         conn.add_handler("reconnect", self._on_reconnect)
@@ -126,8 +126,12 @@ class EventListener(Registry):
         history and timeline are written here (no call into the session unless a
         waiter or an app is pending on it), and the session handlers get what was
         read (:meth:`add_session_handler`)."""
-        get = ev.get  # ev.name, ev.subclass and ev.uuid without their property frames
-        name = get("Event-Name", "")
+        self._handle(ev, ev.get("Event-Name", ""))
+
+    def _handle(self, ev: Event, name: str) -> None:
+        """:meth:`handle_event` of ``ev`` named ``name`` (its Event-Name, read by the
+        connection: the listener is its named event handler)."""
+        get = ev.get  # ev.subclass and ev.uuid without their property frames
         if name == "CUSTOM":
             name = get("Event-Subclass") or name
         uuid = get("Unique-ID")
@@ -366,7 +370,7 @@ class EventListener(Registry):
     def close(self) -> None:
         """Detach from the connection and release everything."""
         try:
-            self.conn.remove_event_handler(self.handle_event)
+            self.conn.remove_named_event_handler(self._handle)
             self.conn.remove_handler("job", self._job_done)
             self.conn.remove_handler("disconnect", self._on_disconnect)
             self.conn.remove_handler("reconnect", self._on_reconnect)
