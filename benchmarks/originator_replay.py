@@ -125,6 +125,8 @@ async def _replay(log: Log) -> tuple[int, float, int]:
     client.listener = EventListener(conn, call_tracking_var=client.call_tracking_var,
                                     app_id_var=client.app_id_var)
     client._subscribed = set(LOAD_TEST_EVENTS)
+    if hasattr(client.listener, "destroy_comes"):  # as Client._subscribe sets it (4th round on)
+        client.listener.destroy_comes = "CHANNEL_DESTROY" in LOAD_TEST_EVENTS
     esl.restore.subscribed(LOAD_TEST_EVENTS, "plain")
     # holds never expire by themselves: the recorded uuid_kill commands expire them
     orig = Originator([client], dest="answer@127.0.0.1:5080", proxy="127.0.0.1:5070", rate=200,

@@ -151,7 +151,9 @@ class Client:
         if "ALL" in self._subscribed or not want:
             return
         await self._conn.subscribe(*sorted(want))
-        self._subscribed |= want
+        subscribed = self._subscribed = self._subscribed | want
+        if self.listener is not None:  # sessions end at HANGUP_COMPLETE if no DESTROY comes
+            self.listener.destroy_comes = "CHANNEL_DESTROY" in subscribed or "ALL" in subscribed
 
     async def close(self) -> None:
         """Unload apps, close the listener and the connection."""

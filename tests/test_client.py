@@ -8,6 +8,7 @@ import os
 import re
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ from switchlab import Client, ClientPool, callback, get_client
 from switchlab.apps.players import TonePlay
 from switchlab.client import _uuid4, parse_sofia_url
 from switchlab.errors import APIError, CommandError, ConnectionFailed
+from switchlab.originator import LOAD_TEST_EVENTS
 from switchlab.wire import commands
 from switchlab.wire.dialstring import originate_string
 
@@ -246,11 +248,12 @@ async def test_prepost_runs_at_load_and_unload() -> None:
 
 # -- live --------------------------------------------------------------------------------
 @contextlib.asynccontextmanager
-async def live_toneplay(fshost: str, fspassword: str,
-                        *app_ids: str) -> AsyncIterator[tuple[Client, str, int]]:
-    """A client of ``fshost`` with TonePlay loaded as each of ``app_ids``, and the
-    host's ``external`` SIP address; closed on the way out."""
-    client = Client(fshost, password=fspassword)
+async def live_toneplay(fshost: str, fspassword: str, *app_ids: str,
+                        **kwargs: Any) -> AsyncIterator[tuple[Client, str, int]]:
+    """A client of ``fshost`` (``kwargs``: more Client options) with TonePlay loaded
+    as each of ``app_ids``, and the host's ``external`` SIP address; closed on the
+    way out."""
+    client = Client(fshost, password=fspassword, **kwargs)
     await client.connect()
     try:
         for app_id in app_ids:
@@ -280,6 +283,44 @@ async def test_live_call_ties_both_legs_and_releases(fshost: str, fspassword: st
         await asyncio.wait_for(ended, 10)
         assert job.call_id not in client.listener.calls
         assert uuid not in client.listener.sessions
+
+
+@pytest.mark.parametrize("destroy", [False, True], ids=["no-destroy", "destroy"])
+async def test_live_sessions_end_at_hangup_complete_unless_destroy_is_subscribed(
+        fshost: str, fspassword: str, destroy: bool) -> None:
+    """A client not subscribed to CHANNEL_DESTROY (the load test's set) releases each
+    session right after its CHANNEL_HANGUP_COMPLETE was dispatched, with no timer;
+    subscribed, it releases at CHANNEL_DESTROY. Handlers see the session either way."""
+    events = [*LOAD_TEST_EVENTS, "CHANNEL_PARK", *(["CHANNEL_DESTROY"] if destroy else [])]
+    async with live_toneplay(fshost, fspassword, "rel", events=events) as (client, host, port):
+        listener = client.listener
+        assert listener is not None and listener.destroy_comes is destroy
+        names: list[str] = []
+        held_at_complete: list[bool] = []
+        listener.add_handler("*", lambda ev: names.append(ev.name))
+        listener.add_handler("CHANNEL_HANGUP_COMPLETE",
+                             lambda ev: held_at_complete.append(ev.uuid in listener.sessions))
+        job = client.originate(f"answer-rel@{host}:{port}", app_id="rel")
+        await asyncio.wait_for(job, 15)
+        call = listener.calls[job.call_id]
+        ended = call.wait()
+        await asyncio.wait_for(call.first.hangup(), 10)
+        await asyncio.wait_for(ended, 10)
+        assert held_at_complete == [True, True]
+        assert listener.sessions == {} and listener.calls == {}
+        assert len(call.legs) == 2 and all(s.destroyed and not s.lost for s in call.legs)
+        assert listener._unreleased == {}
+        if destroy:
+            for _ in range(100):  # the second leg's CHANNEL_DESTROY ended the call
+                if names.count("CHANNEL_DESTROY") == 2:
+                    break
+                await asyncio.sleep(0.01)
+            assert names.count("CHANNEL_DESTROY") == 2
+            assert names.index("CHANNEL_DESTROY") > names.index("CHANNEL_HANGUP_COMPLETE")
+        else:
+            assert "CHANNEL_DESTROY" not in names and listener._release_timer is None
+            await client.subscribe(["CHANNEL_DESTROY"])  # an app may want it after all
+            assert listener.destroy_comes
 
 
 async def test_live_toneplay_answers_parked_callee(fshost: str, fspassword: str) -> None:

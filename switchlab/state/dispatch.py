@@ -6,8 +6,10 @@ Bookkeeping per event (the hot path) reads only ``Event-Name``,
 tracking and app-id variables once. A session is released at
 ``CHANNEL_DESTROY`` (or ``release_after_hangup`` seconds after
 ``CHANNEL_HANGUP_COMPLETE`` when no destroy comes, as on a ``myevents``
-socket), a call once all its legs are released, a job when its
-``BACKGROUND_JOB`` arrives: registries do not grow with the calls made.
+socket; at ``CHANNEL_HANGUP_COMPLETE`` itself when ``destroy_comes`` is off
+because nobody subscribed to ``CHANNEL_DESTROY``), a call once all its legs
+are released, a job when its ``BACKGROUND_JOB`` arrives: registries do not
+grow with the calls made.
 """
 from __future__ import annotations
 
@@ -73,6 +75,12 @@ class EventListener(Registry):
         self.call_tracking_header = header_of(call_tracking_var)
         self.app_id_header = header_of(app_id_var)
         self.release_after_hangup = release_after_hangup
+        #: whether ``CHANNEL_DESTROY`` events come (the client subscribed to them,
+        #: or to ``ALL``); when not, a session is released right after its
+        #: ``CHANNEL_HANGUP_COMPLETE`` was dispatched (FreeSWITCH sends nothing
+        #: after it for the channel but ``CHANNEL_DESTROY`` and a ``CS_DESTROY``
+        #: ``CHANNEL_STATE``, which never make a session again)
+        self.destroy_comes = True
         self.sessions: dict[str, Session] = {}
         self.calls: dict[str, Call] = {}
         self._init_registry()
@@ -166,7 +174,8 @@ class EventListener(Registry):
                 elif name == "CHANNEL_HANGUP_COMPLETE":
                     if not sess.hungup:
                         self._hungup(sess, ev)
-                    if self.release_after_hangup is not None and uuid not in self._unreleased:
+                    if self.release_after_hangup is not None and self.destroy_comes \
+                            and uuid not in self._unreleased:
                         self._release_later(sess)
         taps = self._session_handlers.get(name)
         if taps:
@@ -195,7 +204,8 @@ class EventListener(Registry):
                 if cos:
                     for fn in cos.get(name, ()):
                         self._spawn(fn, sess)
-            if name == "CHANNEL_DESTROY":
+            if name == "CHANNEL_DESTROY" or (name == "CHANNEL_HANGUP_COMPLETE"
+                                             and not self.destroy_comes):
                 self._release(sess)
 
     def _new_session(self, ev: Event, uuid: str, name: str) -> Session | None:

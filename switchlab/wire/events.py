@@ -31,6 +31,7 @@ _PLAIN, _JSON, _XML, _DECODED, _BIG = 0, 1, 2, 3, 4
 #: ``switch_event_serialize`` writes the body's Content-Length as the last header
 #: line; a plain event's bytes are kept behind a ``\n``, so every line starts with one.
 _CL_LINE = b"\nContent-Length: "
+_CL_LEN = len(_CL_LINE)
 
 #: Plain events up to this size are searched whole by a lookup; a larger one
 #: (a big job result) is searched in its header block only.
@@ -242,8 +243,9 @@ class Event(Mapping[str, str]):
         clean = self._clean
         if i > clean:
             # Past the bytes known to be headers: a header if no body starts before
-            # it. One pass over the event, shared by every lookup.
-            if clean >= 0 and raw.find(_CL_LINE, clean, i) < 0:
+            # it. One pass over the event, shared by every lookup (none is needed
+            # when the bytes in between are too few to hold a Content-Length line).
+            if clean >= 0 and (i - clean < _CL_LEN or raw.find(_CL_LINE, clean, i) < 0):
                 self._clean = i
             elif i >= self._header_end():
                 i = -1  # the first match is in the body
@@ -256,7 +258,10 @@ class Event(Mapping[str, str]):
         if 37 in value:  # "%"
             text = _VALUES.get(value) or _decode_escaped(value)
         else:
-            text = value.decode("utf-8", "replace")
+            try:  # (no arguments: the cheapest call; invalid UTF-8 is rare)
+                text = value.decode()
+            except UnicodeDecodeError:
+                text = value.decode("utf-8", "replace")
         cache[name] = text
         return text
 
