@@ -61,6 +61,12 @@ def capture(path: Path, rate: float, seconds: float) -> None:
 
     stream.ESLStream.data_received = data_received  # type: ignore[method-assign]
     protocol.ESLProtocol.request = recorded_request  # type: ignore[method-assign]
+    send = getattr(protocol.ESLProtocol, "send", None)  # requests nobody waits for (4th round)
+    if send is not None:
+        def recorded_send(self: Any, data: bytes, *args: Any, **kw: Any) -> Any:
+            log.append(("tx", data))
+            return send(self, data, *args, **kw)
+        protocol.ESLProtocol.send = recorded_send  # type: ignore[method-assign]
     res = run(originator_load.bench(rate, seconds, 1.0, "loop"), loop="asyncio")
     path.write_bytes(pickle.dumps(log))
     print(f"captured {res['offered']} calls ({res['causes']}) into {path}")
