@@ -127,9 +127,12 @@ def main() -> None:
         before.mkdir()
         tmp.mkdir()
         extract(args.before, before)
-        # a "before" tree that knows --loop runs on each loop too (else on its default)
-        knows_loops = "--loop" in (before / "benchmarks" / "originator_load.py").read_text()
-        variants = ([(f"before-{k}", before, k) for k in loops if not k.startswith("poll")]
+        # a "before" tree that knows --loop runs on each loop too (else on its default),
+        # and on each poll interval when it knows --poll-ms
+        script = (before / "benchmarks" / "originator_load.py").read_text()
+        knows_loops, knows_poll = "--loop" in script, "--poll-ms" in script
+        variants = ([(f"before-{k}", before, k) for k in loops
+                     if knows_poll or not k.startswith("poll")]
                     if knows_loops else [("before", before, None)]) + [
             (f"after-{k}", ROOT, k) for k in loops]
         for name, _tree, _loop in variants:
@@ -153,7 +156,8 @@ def main() -> None:
     for name, m in medians.items():
         if name.startswith("after-"):  # against the same loop's "before", else "before"
             kind = name[len("after-"):]
-            base = (medians.get("before-" + ("asyncio" if kind.startswith("poll") else kind))
+            base = (medians.get("before-" + kind)
+                    or medians.get("before-" + ("asyncio" if kind.startswith("poll") else kind))
                     or medians["before"])
             ratios[name] = {k: m[k] / base[k] for k in RATIOS if k in m and base.get(k)}
     report = {

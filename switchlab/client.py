@@ -23,6 +23,7 @@ from typing import Any, AsyncIterator
 from .apps import LoadedApp, app_name, load_app as _load_app, unload_app as _unload_app
 from .esl import Connection, ConnectionState, Job, Reconnect, parse_address
 from .errors import APIError, CommandError
+from .wire import commands
 from .wire.dialstring import originate_string
 from .wire.validate import check_var_name
 from .state.dispatch import APP_ID_VAR, CALL_TRACKING_VAR, DEFAULT_EVENTS, EventListener
@@ -40,7 +41,15 @@ _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 _PLAIN_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
 #: stands for the call's uuid while an originate command is built once per set of parameters
 _UUID_SLOT = "00000000-0000-4000-8000-00000000c0de"
+#: ... and for the Job-UUID
+_JOB_SLOT = "00000000-0000-4000-8000-0000000006b1"
 _TEMPLATES_MAX = 64
+
+
+#: random bytes for the next uuids: one ``os.urandom`` system call per 256 uuids
+#: (a launch takes two); emptied in a forked child, which must not repeat its parent's
+_RANDOM = bytearray()
+os.register_at_fork(after_in_child=_RANDOM.clear)
 
 
 def _uuid4() -> str:
@@ -49,7 +58,11 @@ def _uuid4() -> str:
     >>> u = _uuid4(); str(_uuid.UUID(u)) == u and _uuid.UUID(u).version
     4
     """
-    h = os.urandom(16).hex()
+    pool = _RANDOM
+    if not pool:
+        pool += os.urandom(4096)
+    h = pool[-16:].hex()
+    del pool[-16:]
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
@@ -95,7 +108,7 @@ class Client:
         self._profiles: dict[str, tuple[str, int]] = {}
         self._subscribed: set[str] = set()
         # originate command per set of parameters, split where the call's uuid goes
-        self._templates: dict[tuple[Any, ...], list[str] | None] = {}
+        self._templates: dict[tuple[Any, ...], tuple[list[str], list[bytes]] | None] = {}
 
     @property
     def address(self) -> str:
@@ -174,6 +187,10 @@ class Client:
         """``api <cmd>``: the body (``-ERR`` raises APIError unless ``check=False``)."""
         return self._conn.api(cmd, check=check, timeout=timeout)
 
+    def api_forget(self, cmd: str) -> None:
+        """``api <cmd>`` that nobody waits for: sent, its reply read and dropped."""
+        self._conn.api_forget(cmd)
+
     async def cmd(self, cmd: str) -> str:
         """``api <cmd>`` with the body stripped (switchio's ``cmd``)."""
         return (await self._conn.api(cmd)).strip()
@@ -214,37 +231,60 @@ class Client:
         :class:`~switchlab.errors.CommandError` (a ValueError) and nothing is sent.
         """
         uuid = uuid_func()
-        cmd = self._templated(dest_url, profile, proxy, app_id, vars, timeout, uuid)
-        if cmd is None:
+        job_uuid = _uuid4()
+        made = self._templated(dest_url, profile, proxy, app_id, vars, timeout, uuid, job_uuid)
+        if made is None:
             cmd = self.originate_string(dest_url, profile, proxy, app_id, vars, timeout, uuid)
-        job = self._conn.bgapi(cmd, job_uuid=_uuid4())
+            job = self._conn.bgapi(cmd, job_uuid=job_uuid)
+        else:
+            job = self._conn.bgapi_bytes(*made, job_uuid)
         job.sess_uuid = job.call_id = uuid
         job.app_id = app_id or self.client_id
         return job
 
     def _templated(self, dest_url: str, profile: str, proxy: str | None, app_id: str | None,
-                   vars: Mapping[str, object] | None, timeout: float, uuid: str) -> str | None:
-        """:meth:`originate_string`'s command from a template built (and checked) once
-        per set of parameters (a load test repeats the same few); None when the
-        parameters or the uuid do not fit one (then it is built in full)."""
-        if not _PLAIN_UUID(uuid):
+                   vars: Mapping[str, object] | None, timeout: float, uuid: str, job_uuid: str
+                   ) -> tuple[str, bytes] | None:
+        """:meth:`originate_string`'s command and its ``bgapi`` bytes
+        (``commands.bgapi(cmd, job_uuid=job_uuid)``) from a template built (and
+        checked) once per set of parameters (a load test repeats the same few);
+        None when the parameters or the uuids do not fit one (then the command is
+        built and checked in full)."""
+        if not (_PLAIN_UUID(uuid) and _PLAIN_UUID(job_uuid)):
             return None
         # a value's type is part of the key: True == 1 == 1.0, but they are written differently
         key = (dest_url, profile, proxy, app_id, timeout,
-               *((k, type(v), v) for k, v in (vars or {}).items()))
+               *((k, type(v), v) for k, v in vars.items())) if vars else \
+            (dest_url, profile, proxy, app_id, timeout)
         try:
-            known = key in self._templates
+            template = self._templates[key]
+        except KeyError:
+            template = self._template(key, dest_url, profile, proxy, app_id, vars, timeout)
         except TypeError:  # an unhashable value
             return None
-        if not known:
-            if len(self._templates) >= _TEMPLATES_MAX:
-                self._templates.clear()
-            cmd = self.originate_string(dest_url, profile, proxy, app_id, vars, timeout, _UUID_SLOT)
-            split = cmd.split(_UUID_SLOT)
-            # the uuid goes into origination_uuid and the tracking variable, nowhere else
-            self._templates[key] = split if len(split) == 3 else None
-        parts = self._templates[key]
-        return None if parts is None else uuid.join(parts)
+        if template is None:
+            return None
+        text, raw = template
+        u = uuid.encode()
+        return uuid.join(text), b"".join((raw[0], u, raw[1], u, raw[2], job_uuid.encode(), raw[3]))
+
+    def _template(self, key: tuple[Any, ...], dest_url: str, profile: str, proxy: str | None,
+                  app_id: str | None, vars: Mapping[str, object] | None, timeout: float
+                  ) -> tuple[list[str], list[bytes]] | None:
+        if len(self._templates) >= _TEMPLATES_MAX:
+            self._templates.clear()
+        cmd = self.originate_string(dest_url, profile, proxy, app_id, vars, timeout, _UUID_SLOT)
+        text = cmd.split(_UUID_SLOT)
+        # checked as bgapi checks it, with uuids of the same shape as the real ones
+        raw = commands.bgapi(cmd, job_uuid=_JOB_SLOT).split(_UUID_SLOT.encode())
+        template = None
+        # the uuid goes into origination_uuid and the tracking variable, nowhere else
+        if len(text) == 3 and len(raw) == 3:
+            last = raw[2].split(_JOB_SLOT.encode())
+            if len(last) == 2:
+                template = (text, [raw[0], raw[1], last[0], last[1]])
+        self._templates[key] = template
+        return template
 
     def hupall(self, app_id: str | None = None, cause: str = "NORMAL_CLEARING"
                ) -> asyncio.Future[list[str]]:

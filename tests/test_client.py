@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,9 +15,10 @@ import pytest
 from fakes import FakeESL, FakeSwitch, transcript_frames
 from switchlab import Client, ClientPool, callback, get_client
 from switchlab.apps.players import TonePlay
-from switchlab.client import parse_sofia_url
+from switchlab.client import _uuid4, parse_sofia_url
 from switchlab.errors import APIError, CommandError, ConnectionFailed
 from switchlab.originator import LOAD_TEST_EVENTS
+from switchlab.wire import commands
 from switchlab.wire.dialstring import originate_string
 
 U = "0cc2598a-4236-4b6b-829f-ee31a7b2f907"
@@ -102,20 +105,60 @@ async def test_originate_sends_exactly_its_originate_string() -> None:
         client = Client(fs.address)
         await client.connect()
         sent: list[tuple[str, str]] = []
+        job_uuids: list[str] = []
         for kwargs, variables in cases * 2:  # the second time from the template
             job = client.originate("Fred@127.0.0.1:5080", vars=variables, **kwargs)
             expected = client.originate_string("Fred@127.0.0.1:5080", vars=variables,
                                                uuid=job.call_id, **kwargs)
             sent.append((job.command, expected))
+            job_uuids.append(job.uuid)
             assert job.call_id and job.uuid != job.call_id
         odd = client.originate("Fred@127.0.0.1:5080", uuid_func=lambda: "call.1")  # not a uuid
         sent.append((odd.command, client.originate_string("Fred@127.0.0.1:5080", uuid="call.1")))
+        job_uuids.append(odd.uuid)
         await client.api("status")
-        lines = [c.line for c in fs.peers[0].commands if c.line.startswith("bgapi ")]
+        bgapis = [c for c in fs.peers[0].commands if c.line.startswith("bgapi ")]
+        lines = [c.line for c in bgapis]
         assert lines == [f"bgapi {expected}" for _, expected in sent]
+        # the template's bytes are bgapi's: the Job-UUID header and nothing else
+        assert [(c.headers, c.body) for c in bgapis] == [({"Job-UUID": u}, b"") for u in job_uuids]
         assert all(command == expected for command, expected in sent)
         assert len({command for command, _ in sent}) == len(sent)  # a fresh uuid per call
         await client.close()
+
+
+def test_an_originate_templates_bytes_are_bgapis() -> None:
+    """The template's bytes, once filled, are exactly ``commands.bgapi`` of the
+    command (the checks it makes were made once, on the template)."""
+    c = Client()
+    job_uuid = "5be1a0f0-1c2d-4e3f-8a9b-0c1d2e3f4a5b"
+    for kwargs in ({}, {"proxy": "127.0.0.1:5070", "vars": {"n": 1, "s": "a.b"}},
+                   {"app_id": "tone", "timeout": 2.5}):
+        for _ in range(2):  # built, then from the template
+            made = c._templated("Fred@127.0.0.1:5080", kwargs.get("profile", "external"),
+                                kwargs.get("proxy"), kwargs.get("app_id"), kwargs.get("vars"),
+                                kwargs.get("timeout", 60), U, job_uuid)
+            cmd = c.originate_string("Fred@127.0.0.1:5080", uuid=U, **kwargs)
+            assert made == (cmd, commands.bgapi(cmd, job_uuid=job_uuid))
+    assert c._templated("x@h", "external", None, None, None, 60, U, "job.1") is None
+
+
+def test_uuids_are_fresh_across_refills_and_in_a_forked_child() -> None:
+    """``_uuid4`` draws from a buffer of random bytes (one system call per 256
+    uuids): every uuid is a new version-4 uuid, and a forked child (a shard) does
+    not repeat what its parent draws next."""
+    drawn = [_uuid4() for _ in range(600)]  # over two refills
+    assert len(set(drawn)) == 600 and all(uuid.UUID(u).version == 4 for u in drawn)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next uuid, then out at once
+        os.write(write, _uuid4().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.close(write)
+    assert uuid.UUID(child).version == 4 and child != _uuid4()
 
 
 def test_values_that_are_fine() -> None:

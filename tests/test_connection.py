@@ -248,6 +248,49 @@ async def test_json_and_xml_events_decode() -> None:
         await conn.close()
 
 
+async def test_named_event_sinks_get_the_name_in_registration_order(caplog) -> None:
+    """``add_named_event_handler``: every event and its Event-Name (read once; a
+    job's BACKGROUND_JOB still settles it), called in registration order with the
+    plain sinks, ``on_event`` first; a failing sink is logged and the rest still
+    run; removed, it gets nothing more."""
+    frames = event_frames("call_selfloop_plain") + event_frames("call_selfloop_json")[:3]
+    reply = b"".join(frames) + serialize.api_response("+OK\n")
+    async with FakeESL(responder=answer_verb("api", reply)) as fs:
+        conn = await connect(fs.address)
+        order: list[tuple[str, str, str]] = []
+
+        def named(tag: str):  # type: ignore[no-untyped-def]
+            def sink(ev, name):  # type: ignore[no-untyped-def]
+                assert name == ev.name
+                order.append((tag, ev.name, ev.uuid or ""))
+            return sink
+
+        def failing(ev, name):  # type: ignore[no-untyped-def]
+            raise RuntimeError("a bad sink")
+
+        first, last = named("first"), named("last")
+        conn.add_named_event_handler(first)
+        conn.add_event_handler(lambda ev: order.append(("plain", ev.name, ev.uuid or "")))
+        conn.add_named_event_handler(failing)
+        conn.add_named_event_handler(last)
+        conn.on_event = lambda ev: order.append(("on_event", ev.name, ev.uuid or ""))
+        job = conn.bgapi("status")
+        await conn.api("go")
+        await asyncio.wait_for(job, 5)
+        tags = ["on_event", "first", "plain", "last"]
+        n = len(frames) + 1  # and the job's BACKGROUND_JOB
+        assert [t for t, _, _ in order] == tags * n
+        assert [e for t, e, _ in order if t == "first"] == [e for t, e, _ in order
+                                                              if t == "on_event"]
+        assert "a bad sink" in caplog.text
+        for fn in (first, failing, last):
+            conn.remove_named_event_handler(fn)
+        conn.on_event = None
+        await conn.api("go")
+        assert [t for t, _, _ in order][len(tags) * n:] == ["plain"] * len(frames)
+        await conn.close()
+
+
 # -- bgapi -------------------------------------------------------------------
 async def test_bgapi_job_resolves_and_fails_with_cause() -> None:
     bodies = {"originate ok": "+OK 4c6198d3-901d-4e03-8997-4797f06e06ca\n",

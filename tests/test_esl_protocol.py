@@ -281,3 +281,57 @@ def test_a_request_that_cannot_be_written_is_not_queued(loop: asyncio.AbstractEv
     with pytest.raises(Disconnected, match="connection_made"):
         p.request(b"api status\n\n", decoders.api_checked, "api status")
     assert not p.pending
+
+
+def test_a_request_nobody_waits_for_keeps_its_reply_slot(loop: asyncio.AbstractEventLoop) -> None:
+    """``send`` (``api_forget``, ``bgapi``'s accept reply): no future, but its reply
+    is matched in order, so the next request still gets its own; a rejected bgapi
+    sent this way still fails its job; a lost connection drops it quietly."""
+    p, sent, _events, _ = make(loop)
+    p.send(commands.api("uuid_kill x"), decoders.api_checked, "api uuid_kill x")
+    job = p.new_job("j9", "nosuch")
+    p.send(commands.bgapi("nosuch", job_uuid="j9"), p.bgapi_accepted, "bgapi nosuch", job)
+    status = p.request(commands.api("status"), decoders.api_checked, "api status")
+    p.receive_data(serialize.api_response("-ERR No such channel!\n")  # raised and dropped
+                   + serialize.command_reply("-ERR command not found")
+                   + serialize.api_response("UP 1\n"))
+    assert status.result() == "UP 1\n" and not p.pending
+    assert job.accepted is False and isinstance(job.exception(), CommandFailed) and not p.jobs
+    assert sent[:2] == [b"api uuid_kill x\n\n", b"bgapi nosuch\nJob-UUID: j9\n\n"]
+    lost = p.new_job("j1", "originate x")
+    p.send(commands.api("uuid_kill y"), decoders.api_body, "api uuid_kill y")
+    p.send(commands.bgapi("originate x", job_uuid="j1"), p.bgapi_accepted, "bgapi", lost)
+    p.connection_lost("gone")
+    assert isinstance(lost.exception(), Disconnected) and not p.pending and not p.jobs
+    d = Driver(p)  # a Requests without a _send of its own goes through _request
+    d.api_forget("uuid_kill z")
+    assert sent[-1] == b"api uuid_kill z\n\n" and len(p.pending) == 1
+
+
+async def test_a_job_watcher_is_told_in_the_protocols_step_or_after_a_failure() -> None:
+    """``Job.watch``: called inside the step that resolves the job from its
+    BACKGROUND_JOB (before the event is emitted), one loop pass after a failure,
+    once; a failing watcher is logged and the event still reaches the listener."""
+    loop = asyncio.get_running_loop()
+    p, _sent, events, _ = make(loop)
+    seen: list[tuple[str, Any, int]] = []
+    ok, gone = p.new_job("j1", "originate a"), p.new_job("j2", "originate b")
+
+    def watcher(job: Job, arg: Any) -> None:
+        seen.append((job.uuid, arg, len(events)))
+        raise RuntimeError("a bad watcher")
+
+    ok.watch(watcher, "first")
+    ok.watch(lambda job, arg: seen.append((job.uuid, arg, len(events))), "second")
+    gone.watch(watcher, "gone")
+    p.receive_data(serialize.event_plain([("Event-Name", "BACKGROUND_JOB"), ("Job-UUID", "j1")],
+                                         b"+OK 4c6198d3\n"))
+    assert seen == [("j1", "first", 0), ("j1", "second", 0)] and ok.result() == "4c6198d3"
+    assert [e.name for e in events] == ["BACKGROUND_JOB"]
+    p.connection_lost("gone")
+    assert len(seen) == 2 and isinstance(gone.exception(), Disconnected)
+    await asyncio.sleep(0)
+    assert seen[2:] == [("j2", "gone", 1)]
+    ok.fail(Disconnected("late"))  # settled already: the watchers were told once
+    await asyncio.sleep(0)
+    assert len(seen) == 3

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from switchlab.errors import MeasurementError
 from switchlab.measure import RowStore, coerce_frame, empty_frame, frame_from_rows
+from switchlab.measure import store as store_module
 from switchlab.measure.schema import COLUMN_NAMES, COLUMNS
 
 T0 = 1_795_694_067_360_680
@@ -201,6 +202,36 @@ def test_append_in_one_pass_equals_column_by_column(changes: list[dict]) -> None
         assert len(fast) == len(plain)
         assert _stored(fast) == _stored(plain)
         assert [c.values for c in fast._cat_cols] == [c.values for c in plain._cat_cols]
+
+
+def test_rows_staged_between_reads_are_stored_as_column_by_column() -> None:
+    """The one-pass append stages rows (their fixed-width values packed in one
+    buffer) and moves them into the columns every few hundred rows or before a
+    read: over staging boundaries, with bad rows and reads in between, the
+    buffers, sizes and errors are those of appending column by column."""
+    fast, plain = RowStore(), RowStore()
+    bad = {"sip_code": 70_000}, {"launch": 2**64}, {"active_calls": "many"}
+    n = 2 * store_module._STAGE_ROWS + 37
+    for i in range(n):
+        row = full_row(i, sip_code=480 + i % 20, hangup_cause=f"CAUSE_{i % 7}",
+                       failed=bool(i % 3), rx_job=None if i % 5 else 101.5)
+        if i % 97 == 13:
+            row.update(bad[i % 3])
+        said = []
+        for add in (lambda r: fast.append(r, derived=True), plain._append_each):
+            try:
+                add(row)
+                said.append(None)
+            except MeasurementError as exc:
+                said.append(str(exc))
+        assert said[0] == said[1]
+        assert len(fast) == len(plain) and fast.nbytes() == plain.nbytes()  # no read: staged
+        if i in (5, store_module._STAGE_ROWS + 3):  # a read in the middle moves them
+            assert list(fast.column("sip_code")) == list(plain.column("sip_code"))
+    assert 0 < fast._staged < store_module._STAGE_ROWS  # some rows are still staged here
+    assert _stored(fast) == _stored(plain) and fast._staged == 0
+    assert [c.values for c in fast._cat_cols] == [c.values for c in plain._cat_cols]
+    assert fast.rows(n - 40) == plain.rows(n - 40)
 
 
 def test_any_mapping_is_a_row() -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from switchlab import Client, connect
 from switchlab.errors import APIError, Disconnected
+from switchlab.esl import ESLProtocol
 from switchlab.measure import CallRecord, Run
 from switchlab.originator import LOAD_TEST_EVENTS, RECORDED_EVENTS, Recorder
 from switchlab.state import EventListener
@@ -148,26 +149,26 @@ HEADER = "variable_sip_h_X-switchlab_call_id"
 
 
 class FakeListener:
-    """What the recorder needs of an EventListener: the tracking header, handlers,
-    the column sinks (app outcomes) and its sessions (none kept here: the recorder
-    reads the tracking header of each event)."""
+    """What the recorder needs of an EventListener: the tracking header, session
+    handlers, the column sinks (app outcomes). It keeps no sessions: each event
+    goes to the handlers with no session and no stamp (the recorder reads the
+    tracking header, uuid and stamp of each event: the plain path)."""
 
     call_tracking_header = HEADER
 
     def __init__(self) -> None:
-        self.handlers: dict[str, list[Callable[[Event], None]]] = {}
+        self.handlers: dict[str, list[Callable[..., None]]] = {}
         self.column_sinks: list[Callable[[str, str, object], None]] = []
-        self.sessions: dict[str, object] = {}
 
-    def add_handler(self, name: str, fn: Callable[[Event], None]) -> None:
+    def add_session_handler(self, name: str, fn: Callable[..., None]) -> None:
         self.handlers.setdefault(name, []).append(fn)
 
-    def remove_handler(self, name: str, fn: Callable[[Event], None]) -> None:
+    def remove_session_handler(self, name: str, fn: Callable[..., None]) -> None:
         self.handlers[name].remove(fn)
 
     def dispatch(self, ev: Event) -> None:
         for fn in list(self.handlers.get(ev.name, ())):
-            fn(ev)
+            fn(ev, None, ev.name, None)
 
 
 class FakeJob:
@@ -432,3 +433,42 @@ async def test_through_a_listener_the_rows_are_those_of_the_events() -> None:
     got = [{c: r[c] for c in columns} for r in live]
     want = [{c: r[c] for c in columns} for r in by_hand]
     assert got == want and [r["hangup_side"] for r in got] == ["caller", "callee"]
+
+
+async def test_a_real_jobs_watcher_gives_the_rows_of_its_future() -> None:
+    """The recorder watches a real :class:`~switchlab.esl.Job` (told in the protocol's
+    step, no done callback); the rows are those of a job seen through its future
+    (FakeJob): answered, refused, lost with the connection."""
+    loop = asyncio.get_running_loop()
+
+    columns = ["call_id", "caller_create", "caller_answer", "hangup_cause", "sip_code",
+               "hangup_side", "failed", "setup_latency"]
+    got: dict[bool, pd.DataFrame] = {}
+    for real in (False, True):
+        recorder, listener, run = attached()
+        p = ESLProtocol(loop.create_future, write=lambda data: None, host="fs1")
+        jobs: dict[str, Any] = {}
+        for call_id in ("ok", "busy", "lost"):
+            jobs[call_id] = p.new_job(f"j-{call_id}", "originate") if real else FakeJob()
+            recorder.launched(CallRecord(call_id, launch=1.0, launch_monotonic=0.0),
+                              jobs[call_id])
+        for ev in answered_call("ok", "ok-b"):
+            listener.dispatch(ev)
+        for call_id, body in (("ok", "+OK ok\n"), ("busy", "-ERR USER_BUSY\n")):
+            if real:
+                p.receive_data(serialize.event_plain(
+                    [("Event-Name", "BACKGROUND_JOB"), ("Job-UUID", f"j-{call_id}")],
+                    body.encode()))
+                if call_id == "ok":  # told at once, in the protocol's step
+                    assert recorder.finished == 1
+            else:
+                (jobs[call_id].ok if call_id == "ok" else jobs[call_id].err)(body[5:-1])
+        if real:
+            p.connection_lost("gone")
+        else:
+            jobs["lost"].future.set_exception(Disconnected("gone"))
+        await asyncio.sleep(0)
+        assert recorder.active == 0 and recorder.finished == 3
+        got[real] = run.df[columns]
+    pd.testing.assert_frame_equal(got[True], got[False])
+    assert list(got[True].hangup_cause) == ["NORMAL_CLEARING", "USER_BUSY", "HOST_DISCONNECTED"]

@@ -88,6 +88,46 @@ async def test_timeline_keeps_wire_order_and_both_clocks() -> None:
         await conn.close()
 
 
+@pytest.mark.parametrize("name", ["call_selfloop_plain", "call_sipp_busy"])
+async def test_session_handlers_get_what_the_listener_read(name: str) -> None:
+    """``add_session_handler``: each event of its name, after the state update and
+    before the plain handlers, with the listener's session for the channel (None
+    when it keeps none), the name and the stamp the session's timeline has; the
+    same events, in the same order, as plain handlers get. Removed, it gets none."""
+    got: list[tuple[object, ...]] = []
+    plain: list[Event] = []
+    names = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY",
+             "CHANNEL_STATE")
+    reply = b"".join(event_frames(name)) + serialize.api_response("+OK\n")
+    async with FakeESL(responder=answer_verb("api", reply)) as fs:
+        conn = await connect(fs.address)
+        listener = EventListener(conn)
+
+        def tap(ev: Event, sess: object, ev_name: str, ts: object) -> None:
+            assert len(got) == len(plain)  # before the plain handler of the same event
+            kept = listener.sessions.get(ev.uuid or "")
+            if sess is None:
+                assert kept is None and ts is None
+            else:
+                assert sess is kept and sess.timeline[-1] == (ev_name, ts, ev.received)
+                assert sess.events[0] is ev and ts == ev.timestamp_us
+            got.append((ev, sess, ev_name, ts))
+
+        for n in names:
+            listener.add_session_handler(n, tap)
+            listener.add_handler(n, plain.append)
+        await conn.api("go")
+        assert [g[0] for g in got] == plain and [g[2] for g in got] == [e.name for e in plain]
+        assert {g[2] for g in got if g[1] is None} <= {"CHANNEL_STATE"}  # after DESTROY
+        assert any(g[1] is not None for g in got)
+        n = len(got)
+        for name_ in names:
+            listener.remove_session_handler(name_, tap)
+        await conn.api("go")
+        assert len(got) == n and len(plain) == 2 * n
+        await conn.close()
+
+
 async def test_fs_stamps_are_not_monotonic_in_wire_order() -> None:
     """The reason the engine never sorts by FreeSWITCH stamps (INDEX2.md)."""
     stamps = [e.timestamp_us for e in _wire_events("hupall_with_var")]

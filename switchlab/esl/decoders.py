@@ -28,12 +28,13 @@ __all__ = ["AuthReply", "BgapiAccepted", "Decoder", "Request", "api_body", "api_
 
 
 class Request:
-    """One command waiting for its reply: ``future``, ``decode``, ``what``
+    """One command waiting for its reply: ``future`` (None when nobody waits
+    for the result: the reply is decoded and dropped), ``decode``, ``what``
     (the command, for messages) and, for ``bgapi``, its ``job``."""
 
     __slots__ = ("future", "decode", "what", "job")
 
-    def __init__(self, future: asyncio.Future[Any], decode: Decoder, what: str,
+    def __init__(self, future: asyncio.Future[Any] | None, decode: Decoder, what: str,
                  job: Job | None = None) -> None:
         self.future = future
         self.decode = decode

@@ -2,6 +2,9 @@
 
 Events go to ``on_event`` (one callable, the cheapest path) and any
 ``add_event_handler`` sinks, combined into the protocol's single ``emit``;
+once a sink wants the event's name too (``add_named_event_handler``: the state
+layer's listener), all are combined into its ``emit_named`` instead, so the
+name the protocol reads (to find a job's ``BACKGROUND_JOB``) is read once;
 other notifications (``disconnect``, ``reconnect``, ``linger``, ``log``,
 ``job``) go to the lists of :meth:`Handlers.add_handler`.
 """
@@ -32,7 +35,9 @@ class Handlers:
 
     def _init_handlers(self) -> None:
         self._on_event: Callable[[Event], Any] | None = None
-        self._event_handlers: list[Callable[[Event], Any]] = []
+        # every add_event_handler / add_named_event_handler sink in registration
+        # order, with True for the named ones
+        self._event_handlers: list[tuple[Callable[..., Any], bool]] = []
         self._handlers: dict[str, list[Callable[..., Any]]] = {k: [] for k in HANDLER_KINDS}
         self._esl.on_job = self._job_done
 
@@ -48,27 +53,56 @@ class Handlers:
 
     def add_event_handler(self, fn: Callable[[Event], Any]) -> None:
         """Add a callable given every event, after ``on_event``."""
-        self._event_handlers.append(fn)
+        self._event_handlers.append((fn, False))
         self._rebuild_emit()
 
     def remove_event_handler(self, fn: Callable[[Event], Any]) -> None:
-        self._event_handlers.remove(fn)
+        self._event_handlers.remove((fn, False))
+        self._rebuild_emit()
+
+    def add_named_event_handler(self, fn: Callable[[Event, str], Any]) -> None:
+        """Add a callable given every event and its ``Event-Name`` (``""`` when it
+        has none, read once for all of them), after ``on_event``, in the order
+        of registration with the :meth:`add_event_handler` ones."""
+        self._event_handlers.append((fn, True))
+        self._rebuild_emit()
+
+    def remove_named_event_handler(self, fn: Callable[[Event, str], Any]) -> None:
+        self._event_handlers.remove((fn, True))
         self._rebuild_emit()
 
     def _rebuild_emit(self) -> None:
-        sinks = ([self._on_event] if self._on_event else []) + list(self._event_handlers)
-        if not sinks:
-            self._esl.emit = _noop
-        elif len(sinks) == 1:
-            self._esl.emit = sinks[0]
-        else:
-            def emit(ev: Event, _sinks: tuple[Callable[[Event], Any], ...] = tuple(sinks)) -> None:
-                for fn in _sinks:
-                    try:
-                        fn(ev)
-                    except Exception:
-                        log.exception("event handler %r failed on %r", fn, ev)
-            self._esl.emit = emit
+        sinks = ([(self._on_event, False)] if self._on_event else []) + self._event_handlers
+        esl = self._esl
+        if not any(named for _, named in sinks):
+            esl.emit_named = None
+            plain = tuple(fn for fn, _ in sinks)
+            if not plain:
+                esl.emit = _noop
+            elif len(plain) == 1:
+                esl.emit = plain[0]
+            else:
+                def emit(ev: Event, _sinks: tuple[Callable[[Event], Any], ...] = plain) -> None:
+                    for fn in _sinks:
+                        try:
+                            fn(ev)
+                        except Exception:
+                            log.exception("event handler %r failed on %r", fn, ev)
+                esl.emit = emit
+            return
+        esl.emit = _noop
+        if len(sinks) == 1:
+            esl.emit_named = sinks[0][0]
+            return
+
+        def emit_named(ev: Event, name: str,
+                       _sinks: tuple[tuple[Callable[..., Any], bool], ...] = tuple(sinks)) -> None:
+            for fn, named in _sinks:
+                try:
+                    fn(ev, name) if named else fn(ev)
+                except Exception:
+                    log.exception("event handler %r failed on %r", fn, ev)
+        esl.emit_named = emit_named
 
     def add_handler(self, kind: str, fn: Callable[..., Any]) -> None:
         """Register ``fn`` for ``"disconnect"``, ``"reconnect"``, ``"linger"``, ``"log"`` or ``"job"``."""

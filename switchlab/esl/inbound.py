@@ -269,6 +269,14 @@ class Connection(Requests, Handlers, Reconnecting):
             self._loop.call_later(timeout, _expire, fut, what, timeout, self.address)
         return fut
 
+    def _send(self, data: bytes, decode: Decoder, what: str, *, job: Job | None = None) -> None:
+        if self.state is not ConnectionState.CONNECTED:
+            raise self._not_connected(what)
+        stream = self._stream
+        if stream is None or not stream.writable:
+            raise self._not_connected(what)
+        self._esl.send(data, decode, what, job)
+
     def _ready(self, what: str) -> None:
         if self.state is not ConnectionState.CONNECTED:
             raise self._not_connected(what)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Generator
 from typing import Any
@@ -11,6 +12,8 @@ from ..wire.events import Event
 from ..wire.replies import parse_reply
 
 __all__ = ["Job", "silence"]
+
+log = logging.getLogger(__name__)
 
 _monotonic = time.monotonic
 
@@ -35,7 +38,7 @@ class Job:
 
     __slots__ = ("uuid", "command", "host", "launched", "launched_wall", "accepted", "done_at",
                  "done_wall", "event", "body", "sess_uuid", "call_id", "app_id", "_fut",
-                 "__weakref__")
+                 "_watchers", "__weakref__")
 
     def __init__(self, job_uuid: str, command: str, fut: asyncio.Future[str], host: str) -> None:
         self.uuid = job_uuid
@@ -54,6 +57,7 @@ class Job:
         # a failed call is a normal outcome: each failure below is marked as retrieved
         # when it is set (no done callback, no loop pass per job)
         self._fut = fut
+        self._watchers: list[tuple[Callable[[Job, Any], Any], Any]] | None = None
 
     def __await__(self) -> Generator[Any, None, str]:
         return self._fut.__await__()
@@ -95,6 +99,26 @@ class Job:
         """Call ``fn(job)`` once the job is resolved or failed."""
         self._fut.add_done_callback(lambda _f: fn(self))
 
+    def watch(self, fn: Callable[[Job, Any], Any], arg: Any = None) -> None:
+        """Call ``fn(job, arg)`` once the protocol settles this job: at once when its
+        ``BACKGROUND_JOB`` resolves it (no loop pass, no callback object: a done
+        callback of :attr:`future` takes both), one loop pass after a failure
+        (rejected, connection lost: as a done callback, after the connection's own
+        notices). A future settled by someone else (e.g. cancelled) is seen when
+        the protocol settles the job. Errors of ``fn`` are logged."""
+        if self._watchers is None:
+            self._watchers = [(fn, arg)]
+        else:
+            self._watchers.append((fn, arg))
+
+    def _settled(self) -> None:
+        watchers, self._watchers = self._watchers, None
+        for fn, arg in watchers or ():
+            try:
+                fn(self, arg)
+            except Exception:
+                log.exception("a watcher of %r failed", self)
+
     def resolve(self, ev: Event) -> None:
         """Settle the job from its ``BACKGROUND_JOB`` event (called by the protocol)."""
         self.event = ev
@@ -103,14 +127,15 @@ class Job:
         body = ev.body.decode("utf-8", "replace")
         self.body = body
         fut = self._fut
-        if fut.done():
-            return
-        reply = parse_reply(body)
-        if reply.failed:
-            fut.set_exception(APIError(self.command, body, reply.text))
-            fut.exception()  # silenced
-        else:
-            fut.set_result(reply.text)
+        if not fut.done():
+            reply = parse_reply(body)
+            if reply.failed:
+                fut.set_exception(APIError(self.command, body, reply.text))
+                fut.exception()  # silenced
+            else:
+                fut.set_result(reply.text)
+        if self._watchers is not None:
+            self._settled()
 
     def fail(self, exc: BaseException) -> None:
         """Settle the job with ``exc`` (rejected by FreeSWITCH, or the connection went)."""
@@ -121,6 +146,8 @@ class Job:
         if not fut.done():
             fut.set_exception(exc)
             fut.exception()  # silenced
+        if self._watchers is not None:
+            fut.get_loop().call_soon(self._settled)
 
     def __repr__(self) -> str:
         state = "pending"

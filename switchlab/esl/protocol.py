@@ -84,6 +84,8 @@ class ESLProtocol:
         self.host = host
         self.address = address or host or "the event socket"
         self.emit: Callable[[Event], Any] = _noop
+        #: when set, given every event and its Event-Name instead of ``emit``
+        self.emit_named: Callable[[Event, str], Any] | None = None
         self.on_notice: Callable[[Frame], Any] = _noop
         self.on_job: Callable[[Job], Any] = _noop
         self.parser = FrameParser()
@@ -129,6 +131,17 @@ class ESLProtocol:
             self.pending.remove(req)  # nothing was sent: no reply will come for it
             raise
         return fut
+
+    def send(self, data: bytes, decode: Decoder, what: str, job: Job | None = None) -> None:
+        """:meth:`request` with no future: nobody waits for the result (the reply
+        is still matched, decoded and dropped; a ``bgapi``'s job still settles)."""
+        req = Request(None, decode, what, job)
+        self.pending.append(req)
+        try:
+            self.write(data)
+        except BaseException:
+            self.pending.remove(req)
+            raise
 
     def connect(self) -> asyncio.Future[Event]:
         """Outbound mode: send ``connect``; resolves with the channel data
@@ -205,9 +218,16 @@ class ESLProtocol:
                 ev.host = host
             self.events_received += 1
             try:
-                if jobs and ev.get("Event-Name") == "BACKGROUND_JOB":  # ev.name, one frame less
-                    self._job_event(ev)
-                self.emit(ev)
+                named = self.emit_named
+                if named is not None:  # the name read once, for the job table and the sinks
+                    name = ev.get("Event-Name", "")
+                    if jobs and name == "BACKGROUND_JOB":
+                        self._job_event(ev)
+                    named(ev, name)
+                else:
+                    if jobs and ev.get("Event-Name") == "BACKGROUND_JOB":  # ev.name, a frame less
+                        self._job_event(ev)
+                    self.emit(ev)
             except Exception:  # a bad event or a failing handler must not kill the connection
                 log.exception("%s: handling an event failed: %r", self.address,
                               f[:200] if f.__class__ is bytes else f)
@@ -260,10 +280,11 @@ class ESLProtocol:
         try:
             value = req.decode(f, req)
         except Exception as exc:
-            if not fut.done():
+            if fut is not None and not fut.done():
                 fut.set_exception(exc)
             return
-        if not fut.done():  # else cancelled or timed out; the reply still used its slot
+        # done: cancelled or timed out; the reply still used its slot
+        if fut is not None and not fut.done():
             fut.set_result(value)
 
     # -- the end of a conversation ------------------------------------------------
@@ -279,7 +300,7 @@ class ESLProtocol:
                 self.jobs.pop(req.job.uuid, None)
                 req.job.fail(exc)
             fut = req.future
-            if not fut.done():
+            if fut is not None and not fut.done():
                 fut.set_exception(exc)
                 silence(fut)
         jobs, self.jobs = self.jobs, {}

@@ -41,6 +41,11 @@ class Requests:
                  force: bool = False, timeout: float | None = None) -> asyncio.Future[Any]:
         raise NotImplementedError
 
+    def _send(self, data: bytes, decode: Decoder, what: str, *, job: Job | None = None) -> None:
+        """Send a request nobody waits for (by default through ``_request``; the
+        inbound connection's has no future at all)."""
+        self._request(data, decode, what, job=job).add_done_callback(silence)
+
     def _ready(self, what: str) -> None:
         raise NotImplementedError
 
@@ -55,6 +60,11 @@ class Requests:
         return self._request(commands.api(cmd), decoders.api_checked if check else decoders.api_body,
                              f"api {cmd}", timeout=timeout)
 
+    def api_forget(self, cmd: str) -> None:
+        """``api <cmd>`` that nobody waits for (fire and forget): no future; the
+        reply is read and dropped, whatever it says."""
+        self._send(commands.api(cmd), decoders.api_body, f"api {cmd}")
+
     def bgapi(self, cmd: str, *, job_uuid: str | None = None) -> Job:
         """``bgapi <cmd>`` with a client-chosen ``Job-UUID``: a :class:`Job`.
 
@@ -64,7 +74,12 @@ class Requests:
         through (e.g. ``filter Event-Name BACKGROUND_JOB``).
         """
         job_uuid = job_uuid or str(_uuid.uuid4())
-        data = commands.bgapi(cmd, job_uuid=job_uuid)
+        return self.bgapi_bytes(cmd, commands.bgapi(cmd, job_uuid=job_uuid), job_uuid)
+
+    def bgapi_bytes(self, cmd: str, data: bytes, job_uuid: str) -> Job:
+        """:meth:`bgapi` with its bytes made by the caller: ``data`` must be
+        ``commands.bgapi(cmd, job_uuid=job_uuid)`` (which checks them); for a caller
+        that fills a template checked once (``Client.originate``)."""
         self._ready(f"bgapi {cmd}")
         esl = self._esl
         restore = esl.restore
@@ -74,7 +89,8 @@ class Requests:
                                 "event BACKGROUND_JOB")
             fut.add_done_callback(silence)
         job = esl.new_job(job_uuid, cmd)
-        self._request(data, esl.bgapi_accepted, f"bgapi {cmd}", job=job)
+        # the job says whether it was accepted: no future for the reply itself
+        self._send(data, esl.bgapi_accepted, f"bgapi {cmd}", job=job)
         return job
 
     def command(self, line: str, headers: Mapping[str, str] | None = None, body: bytes | None = None,

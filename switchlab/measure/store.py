@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import operator
+import struct
 from array import array
-from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -31,6 +31,7 @@ from .columns import (
     STRING,
     TIME,
 )
+from .buffers import Categories, Strings
 from .record import derive
 from .schema import COLUMNS, DERIVE_PLAN
 
@@ -41,74 +42,6 @@ NO_SIP = -1
 #: int8 sentinel for a missing flag.
 NO_FLAG = -1
 _NAN = float("nan")
-
-
-class _Categories:
-    """Dictionary encoder: value → small int code (``-1`` for None)."""
-
-    __slots__ = ("codes", "index", "values")
-
-    def __init__(self) -> None:
-        self.codes = array("i")
-        self.values: list[str] = []
-        self.index: dict[str, int] = {}
-
-    def append(self, value: Any) -> None:
-        if value is None:
-            self.codes.append(-1)
-            return
-        code = self.index.get(value)
-        if code is None:
-            value = str(value)
-            code = self.index.get(value)
-            if code is None:
-                code = self.index[value] = len(self.values)
-                self.values.append(value)
-        self.codes.append(code)
-
-    def pop(self) -> None:
-        self.codes.pop()
-
-    def nbytes(self) -> int:
-        return self.codes.itemsize * len(self.codes)
-
-
-class _Strings:
-    """UTF-8 strings in one buffer with int64 offsets (Arrow's large_string layout)."""
-
-    __slots__ = ("data", "offsets", "valid")
-
-    def __init__(self) -> None:
-        self.data = bytearray()
-        self.offsets = array("q", [0])
-        self.valid = bytearray()
-
-    def append(self, value: Any) -> None:
-        if value is None:
-            self.valid.append(0)
-        else:
-            self.data += str(value).encode("utf-8")
-            self.valid.append(1)
-        self.offsets.append(len(self.data))
-
-    def pop(self) -> None:
-        self.offsets.pop()
-        self.valid.pop()
-        del self.data[self.offsets[-1]:]
-
-    def nbytes(self) -> int:
-        return len(self.data) + 8 * len(self.offsets) + len(self.valid)
-
-    def to_arrow(self, n: int) -> pa.Array:
-        offsets = np.frombuffer(self.offsets, dtype=np.int64, count=n + 1).copy()
-        data = bytes(self.data[: int(offsets[-1])])
-        valid = np.frombuffer(bytes(self.valid[:n]), dtype=np.uint8).astype(bool)
-        mask_buf = None
-        nulls = int(n - valid.sum())
-        if nulls:
-            mask_buf = pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
-        return pa.LargeStringArray.from_buffers(
-            n, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data), mask_buf, nulls)
 
 
 def _time_value(value: Any) -> int:
@@ -141,8 +74,8 @@ def _flag_value(value: Any) -> int:
     return NO_FLAG if value is None else (1 if value else 0)
 
 
-_call = operator.call
-_drain = deque[Any](maxlen=0).extend  # runs an iterator to its end
+#: rows staged before their values move into the columns
+_STAGE_ROWS = 512
 
 _CONVERT = {TIME: _time_value, MONO: _float_value, SECONDS: _float_value,
             LOAD: _float_value, SIP: _sip_value, BOOL: _bool_value, FLAG: _flag_value}
@@ -174,9 +107,9 @@ _TYPECODES = {TIME: "q", MONO: "d", SECONDS: "d", LOAD: "d", SIP: "h", BOOL: "b"
 def _new_buffer(kind: str) -> Any:
     """An empty buffer for one column of ``kind``."""
     if kind == CATEGORY:
-        return _Categories()
+        return Categories()
     if kind == STRING:
-        return _Strings()
+        return Strings()
     return array(_TYPECODES[kind])
 
 
@@ -208,14 +141,24 @@ class RowStore:
         self._float_names = group[MONO] + group[SECONDS] + group[LOAD]
         self._sip_names, self._bool_names = group[SIP], group[BOOL]
         self._flag_names, self._cat_names = group[FLAG], group[CATEGORY]
-        self._cat_cols: tuple[_Categories, ...] = tuple(self._cols[n] for n in group[CATEGORY])
+        self._cat_cols: tuple[Categories, ...] = tuple(self._cols[n] for n in group[CATEGORY])
         self._cat_gets = tuple(c.index.get for c in self._cat_cols)
-        self._str_cols: tuple[_Strings, ...] = tuple(self._cols[n] for n in group[STRING])
+        self._str_cols: tuple[Strings, ...] = tuple(self._cols[n] for n in group[STRING])
         self._str_names = group[STRING]
         fixed = (*self._time_names, *self._float_names, *self._sip_names, *self._bool_names,
                  *self._flag_names)
-        self._adds = tuple(self._cols[n].append for n in fixed) + tuple(
-            c.codes.append for c in self._cat_cols)
+        # Rows are staged row-major: the fixed-width values of a row (and the category
+        # codes) packed in one struct call into one buffer (an array append parses
+        # its argument: ~40 of those per row cost more than the rest of append), then
+        # moved into their columns every _STAGE_ROWS rows, or before any read.
+        targets = [*(self._cols[n] for n in fixed), *(c.codes for c in self._cat_cols)]
+        codes = "".join(t.typecode for t in targets)
+        self._pack = struct.Struct("=" + codes).pack
+        self._stage = bytearray()
+        self._staged = 0
+        self._stage_dtype = np.dtype([(f"c{j}", "=" + np.dtype(c).str[1:])
+                                      for j, c in enumerate(codes)])
+        self._stage_targets = tuple(targets)
 
     def __len__(self) -> int:
         return self._n
@@ -238,11 +181,15 @@ class RowStore:
         if not derived and any(row.get(c) is None for c in self._derived):
             row = checked_derive(dict(row))
         try:
-            values, strings = self._converted(row.get)
-        except (TypeError, ValueError, OverflowError, MeasurementError):
+            values, strings, new = self._converted(row.get)
+            packed = self._pack(*values)  # checks each value's range, like the arrays
+        except (TypeError, ValueError, OverflowError, MeasurementError, struct.error):
             values = None  # the column by column path below says which column is bad
+        if values is not None and new:  # values not seen before in their columns
+            self._add_categories(values, new)
+            packed = self._pack(*values)
         if values is not None:
-            _drain(map(_call, self._adds, values))
+            self._stage += packed
             for col, data in zip(self._str_cols, strings):
                 if data is None:
                     col.valid.append(0)
@@ -251,38 +198,58 @@ class RowStore:
                     col.valid.append(1)
                 col.offsets.append(len(col.data))
             self._n += 1
+            self._staged += 1
+            if self._staged >= _STAGE_ROWS:
+                self._flush()
             return
         self._append_each(row)
 
-    def _converted(self, get: Any) -> tuple[list[Any], list[bytes | None]]:
-        """Every value of a row converted for its buffer, in ``_adds`` order (a
-        category as its code, new categories added), and the string columns'
-        UTF-8 bytes. Nothing is stored if this raises; the conversions are those
-        of :data:`_CONVERT` and :meth:`_Categories.append`."""
-        times = array("q", [NAT if v is None else v if v.__class__ is int else _time_value(v)
-                            for v in map(get, self._time_names)])
+    def _flush(self) -> None:
+        """Move the staged rows' fixed-width values into their columns."""
+        if not self._staged:
+            return
+        rows = np.frombuffer(self._stage, dtype=self._stage_dtype)
+        for j, target in enumerate(self._stage_targets):
+            target.frombytes(rows[f"c{j}"].tobytes())
+        del rows  # (the buffer cannot be cleared while a view of it exists)
+        self._stage.clear()
+        self._staged = 0
+
+    def _converted(self, get: Any) -> tuple[list[Any], list[bytes | None], list[tuple[int, str]]]:
+        """Every value of a row converted for its buffer, in ``_pack`` order (a
+        category as its code), the string columns' UTF-8 bytes, and the
+        categories not seen before (``(j, text)``: their codes are -2 until
+        :meth:`_add_categories`). Nothing is changed here; the conversions are
+        those of :data:`_CONVERT` and :meth:`Categories.append`."""
+        times = [NAT if v is None else v if v.__class__ is int else _time_value(v)
+                 for v in map(get, self._time_names)]
         floats = [_NAN if v is None else v if v.__class__ is float else float(v)
                   for v in map(get, self._float_names)]
-        sips = array("h", [NO_SIP if v is None else int(v) for v in map(get, self._sip_names)])
+        sips = [NO_SIP if v is None else int(v) for v in map(get, self._sip_names)]
         bools = [1 if v else 0 for v in map(get, self._bool_names)]
         flags = [NO_FLAG if v is None else 1 if v else 0 for v in map(get, self._flag_names)]
         cats = list(map(get, self._cat_names))
         codes = [-1 if v is None else cget(v, -2) for cget, v in zip(self._cat_gets, cats)]
         strings = [None if v is None else str(v).encode("utf-8")
                    for v in map(get, self._str_names)]
-        if -2 in codes:  # a value not seen before in its column
-            new = [(j, str(cats[j])) for j, code in enumerate(codes) if code == -2]
-            for j, text in new:
-                col = self._cat_cols[j]
-                code = col.index.get(text)
-                if code is None:
-                    code = col.index[text] = len(col.values)
-                    col.values.append(text)
-                codes[j] = code
-        return [*times, *floats, *sips, *bools, *flags, *codes], strings
+        new = [(j, str(cats[j])) for j, code in enumerate(codes) if code == -2] \
+            if -2 in codes else []
+        return [*times, *floats, *sips, *bools, *flags, *codes], strings, new
+
+    def _add_categories(self, values: list[Any], new: list[tuple[int, str]]) -> None:
+        """Give the new category values of a row (its ``_converted`` values) their codes."""
+        first = len(values) - len(self._cat_cols)
+        for j, text in new:
+            col = self._cat_cols[j]
+            code = col.index.get(text)
+            if code is None:
+                code = col.index[text] = len(col.values)
+                col.values.append(text)
+            values[first + j] = code
 
     def _append_each(self, row: Mapping[str, Any]) -> None:
         """Append ``row`` column by column (raises for the first bad column)."""
+        self._flush()
         get = row.get
         done = 0
         try:
@@ -306,7 +273,7 @@ class RowStore:
     def nbytes(self) -> int:
         """Bytes held by the column buffers (the per-row cost, without the
         few Python objects of the category dictionaries)."""
-        total = 0
+        total = len(self._stage)  # the staged rows' fixed-width values
         for _name, kind, col in self._kinds:
             if kind in (CATEGORY, STRING):
                 total += col.nbytes()
@@ -318,6 +285,7 @@ class RowStore:
         """One column as a numpy array (a copy): times int64 µs (NAT when
         missing), floats with NaN, SIP int16 (-1 missing), categories as
         object arrays."""
+        self._flush()
         col = self._cols[name]
         kind = next(k for c, k, _ in self._kinds if c == name)
         n = self._n
@@ -337,6 +305,7 @@ class RowStore:
         ``(codes, values)``, the call id as an Arrow array), for
         :func:`switchlab.measure.frame.frame_from_raw`. Only this copy needs
         the store to stand still; building the DataFrame from it does not."""
+        self._flush()
         n = self._n
         start = max(0, min(start, n))
         out: dict[str, Any] = {}

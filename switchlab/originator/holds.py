@@ -3,31 +3,65 @@ after its hold time, unless it ended before."""
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 
 from ..client import Client
-from ..esl.job import silence
 from ..measure import CallRecord
 from ..pool import ClientPool
 
 
 class HoldTimers:
-    """One timer per answered call of ``pool``'s hosts."""
+    """The hold of every answered call of ``pool``'s hosts, on one timer.
+
+    Each call's deadline goes into a heap; one loop timer is armed for the
+    earliest and, when it fires, ends every call that is due, then re-arms for
+    the next (no timer object per call; a call that ends first is forgotten
+    in a dict, its heap entry skipped)."""
 
     def __init__(self, pool: ClientPool) -> None:
         self.pool = pool
-        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._holds: dict[str, tuple[CallRecord, float]] = {}  # call id -> (record, deadline)
+        self._due: list[tuple[float, int, str]] = []  # (deadline, order, call id), a heap
+        self._order = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
         self._clients: dict[str, Client] = {}  # by address
 
     def __len__(self) -> int:
-        return len(self._timers)
+        return len(self._holds)
 
     def start(self, rec: CallRecord, hold: float) -> None:
         """Hang ``rec``'s call up in ``hold`` seconds (needs a running loop)."""
         loop = asyncio.get_running_loop()
-        self._timers[rec.call_id] = loop.call_later(hold, self._expire, rec)
+        deadline = loop.time() + hold
+        self._holds[rec.call_id] = (rec, deadline)
+        heapq.heappush(self._due, (deadline, next(self._order), rec.call_id))
+        timer = self._timer
+        if timer is None or deadline < self._timer_at:
+            if timer is not None:
+                timer.cancel()
+            self._timer_at = deadline
+            self._timer = loop.call_at(deadline, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        loop = asyncio.get_running_loop()
+        now = loop.time() + 1e-6  # the loop may run a timer up to its clock resolution early
+        due, holds = self._due, self._holds
+        while due and due[0][0] <= now:
+            _, _, call_id = heapq.heappop(due)
+            held = holds.get(call_id)
+            if held is not None and held[1] <= now:  # else ended, or held again later
+                self._expire(held[0])
+        while due and due[0][2] not in holds:  # entries of calls that ended
+            heapq.heappop(due)
+        if due:
+            self._timer_at = due[0][0]
+            self._timer = loop.call_at(self._timer_at, self._fire)
 
     def _expire(self, rec: CallRecord) -> None:
-        self._timers.pop(rec.call_id, None)
+        self._holds.pop(rec.call_id, None)
         client = self._clients.get(rec.host)  # type: ignore[arg-type]
         if client is None or client.address != rec.host:
             self._clients = {c.address: c for c in self.pool}
@@ -35,15 +69,15 @@ class HoldTimers:
         if client is None or not client.connected:
             return
         rec.hung_up_locally()
-        client.api(f"uuid_kill {rec.call_id}", check=False).add_done_callback(silence)
+        client.api_forget(f"uuid_kill {rec.call_id}")  # no future, no callback
 
     def cancel(self, call_id: str) -> None:
-        """The call ended: forget its timer."""
-        handle = self._timers.pop(call_id, None)
-        if handle is not None:
-            handle.cancel()
+        """The call ended: forget its hold."""
+        self._holds.pop(call_id, None)
 
     def cancel_all(self) -> None:
-        for handle in self._timers.values():
-            handle.cancel()
-        self._timers.clear()
+        self._holds.clear()
+        self._due.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

@@ -17,7 +17,10 @@ from typing import Any
 from ..esl import Job
 from ..errors import APIError, Disconnected
 from ..measure import CallRecord, Run
+from ..measure.leg import RECORDED_EVENTS as RECORDED, Leg
 from ..state.dispatch import EventListener
+from ..state.registry import SessionFn
+from ..state.session import Session
 from ..wire.events import Event
 
 log = logging.getLogger(__name__)
@@ -51,7 +54,7 @@ class Recorder:
         self.on_done = on_done
         self.open: dict[str, CallRecord] = {}
         self._caller_done: dict[str, float] = {}
-        self._listeners: list[tuple[EventListener, Callable[[Event], None]]] = []
+        self._listeners: list[tuple[EventListener, SessionFn]] = []
         self.answered_open = 0
         self.offered = 0
         self.answered = 0
@@ -62,35 +65,34 @@ class Recorder:
     def attach(self, listener: EventListener) -> None:
         """Receive the recorded events of one host's listener."""
         header = listener.call_tracking_header
-        sessions = listener.sessions
         open_ = self.open
-        on_leg_event = self._on_event
+        on_leg = self._on_leg
 
-        def on_event(ev: Event) -> None:
-            # The listener has read the event's name, uuid and stamp into its
-            # session's timeline, and the tracking variable once per channel:
+        def on_event(ev: Event, sess: Session | None, name: str, ts: int | None) -> None:
+            # A session handler: the listener read the event's name, uuid and stamp,
+            # and the tracking variable once per channel (Session.call_id):
             # nothing is looked up in the event again.
-            uuid = ev.get("Unique-ID")  # ev.uuid, one frame less
-            sess = sessions.get(uuid) if uuid is not None else None
-            if sess is not None and sess.timeline:
+            if sess is not None:
                 call_id = sess.call_id
                 rec = open_.get(call_id) if call_id is not None else None
-                if rec is not None:
-                    name, ts, rx = sess.timeline[-1]
-                    if name == "CHANNEL_HANGUP_COMPLETE" or name == "CHANNEL_ANSWER":
-                        on_leg_event(rec, ev, name, uuid, ts, rx)
-                    else:  # what _on_event does with the other events
-                        rec.add_stamped(ev, name, uuid, ts, rx)
+                if rec is None:
+                    return
+                uuid = sess.uuid
+                leg = rec.caller if uuid == call_id else rec.callee  # CallRecord.add_stamped
+                if name == "CHANNEL_HANGUP_COMPLETE" or name == "CHANNEL_ANSWER":
+                    on_leg(rec, leg, ev, name, uuid, ts, ev.received or None)
+                else:  # what _on_leg does with the other events
+                    leg.add(ev, name, ts, ev.received or None)
                 return
             call_id = ev.get(header)  # a channel the listener does not keep
             if call_id is None:
                 return
             rec = open_.get(call_id)
             if rec is not None:
-                on_leg_event(rec, ev, ev.name, uuid, ev.timestamp_us, ev.received)
+                self._on_event(rec, ev, name, ev.get("Unique-ID"), ev.timestamp_us, ev.received)
 
         for name in RECORDED_EVENTS:
-            listener.add_handler(name, on_event)
+            listener.add_session_handler(name, on_event)
         listener.column_sinks.append(self.set_column)
         self._listeners.append((listener, on_event))
 
@@ -100,7 +102,7 @@ class Recorder:
     def detach(self) -> None:
         for listener, fn in self._listeners:
             for name in RECORDED_EVENTS:
-                listener.remove_handler(name, fn)
+                listener.remove_session_handler(name, fn)
             if self.set_column in listener.column_sinks:
                 listener.column_sinks.remove(self.set_column)
         self._listeners.clear()
@@ -110,7 +112,13 @@ class Recorder:
         """Track a new attempt; its job's result is recorded when it arrives."""
         self.open[record.call_id] = record
         self.offered += 1
-        job.future.add_done_callback(lambda fut: self._on_job(record, job, fut))
+        if isinstance(job, Job):  # told in the protocol's step when its BACKGROUND_JOB comes
+            job.watch(self._job_settled, record)
+        else:  # anything else with a future
+            job.future.add_done_callback(lambda fut: self._on_job(record, job, fut))
+
+    def _job_settled(self, job: Job, rec: CallRecord) -> None:
+        self._on_job(rec, job, job.future)
 
     def _on_job(self, rec: CallRecord, job: Job, fut: asyncio.Future[str]) -> None:
         if fut.cancelled() or isinstance(fut.exception(), Disconnected):
@@ -123,16 +131,24 @@ class Recorder:
 
     def _on_event(self, rec: CallRecord, ev: Event, name: str, uuid: str | None, ts: int | None,
                   rx: float) -> None:
+        if name in RECORDED:  # CallRecord.add_stamped's choice of leg
+            self._on_leg(rec, rec.caller if uuid == rec.call_id else rec.callee, ev, name, uuid,
+                         ts, rx or None)
+
+    def _on_leg(self, rec: CallRecord, leg: Leg, ev: Event, name: str, uuid: str | None,
+                ts: int | None, rx: float | None) -> None:
+        """A recorded event of ``rec``'s leg ``leg`` (stamped ``ts``, received at ``rx``)."""
         if name == "CHANNEL_HANGUP_COMPLETE":
-            if not rec.add_stamped(ev, name, uuid, ts, rx):
-                return
+            leg.add(ev, name, ts, rx)
             if uuid == rec.call_id:
                 self._caller_done[rec.call_id] = time.monotonic()
             if rec.complete:
                 self._finish(rec)
         elif name == "CHANNEL_ANSWER":
-            was_answered = rec.answered
-            if rec.add_stamped(ev, name, uuid, ts, rx) and not was_answered and rec.answered:
+            caller = rec.caller
+            if caller.answer is not None:  # rec.answered already
+                leg.add(ev, name, ts, rx)
+            elif leg.add(ev, name, ts, rx) and caller.answer is not None:
                 self.answered_open += 1
                 if self.on_answer is not None:
                     self.on_answer(rec)
@@ -140,7 +156,7 @@ class Recorder:
             # Only a leg's CHANNEL_HANGUP_COMPLETE (or the job's result, or a local
             # failure) can make a record complete: the other events set stamps, and a
             # CHANNEL_CREATE only adds a leg to wait for (CallRecord.complete).
-            rec.add_stamped(ev, name, uuid, ts, rx)
+            leg.add(ev, name, ts, rx)
 
     def set_column(self, call_id: str, name: str, value: Any) -> None:
         """An app's outcome for call ``call_id`` (``call.set_column``): into its row."""

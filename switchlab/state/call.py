@@ -141,7 +141,10 @@ def break_unobserved_cycle(call: Call, probe: object) -> bool:
         inside = legs.count(sess) + (call.first is sess) + (call.last is sess) + 2
         if sys.getrefcount(sess) > inside:
             return False
-    backrefs = sum(1 for s in legs if s.call is call)
+    backrefs = 0
+    for sess in legs:
+        if sess.call is call:
+            backrefs += 1
     if sys.getrefcount(call) - backrefs > sys.getrefcount(probe):
         return False
     for sess in legs:

@@ -17,13 +17,14 @@ import asyncio
 import json
 import logging
 from collections import Counter, deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 from ..esl import Connection, ConnectionState, Gap, Job
 from ..errors import APIError, CommandFailed, Disconnected, SessionGone
 from ..wire.events import Event
 from .call import Call, break_unobserved_cycle
+from .registry import CoroFn, Registry, SessionFn
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -51,22 +52,18 @@ DEFAULT_EVENTS = (
     "PLAYBACK_START", "PLAYBACK_STOP", "DTMF", "HEARTBEAT",
 )
 
-EventFn = Callable[[Event], Any]
-ModelFn = Callable[[Any], Any]
-CoroFn = Callable[[Any], Coroutine[Any, Any, Any]]
-
-
 def header_of(var: str) -> str:
     """The event header of a channel variable: ``variable_<var>`` (idempotent)."""
     return var if var.startswith("variable_") else f"variable_{var}"
 
 
-class EventListener:
+class EventListener(Registry):
     """Keeps ``sessions`` (uuid → :class:`Session`) and ``calls`` (call id →
     :class:`Call`) for one connection and dispatches events.
 
-    Dispatch order for each event: state update, then low-level handlers
-    (``add_handler(name, fn)``: ``fn(event)``, name ``"*"`` for every event),
+    Dispatch order for each event: state update, then session handlers
+    (``add_session_handler(name, fn)``: ``fn(event, session, name, stamp)``),
+    then low-level handlers (``add_handler(name, fn)``: ``fn(event)``, name ``"*"`` for every event),
     then the app callbacks (``fn(session)``) and coroutines (``async
     fn(session)``) registered for the session's app id (``"default"`` for
     sessions without one). ``BACKGROUND_JOB`` callbacks get the :class:`Job`.
@@ -86,11 +83,8 @@ class EventListener:
         self.destroy_comes = True
         self.sessions: dict[str, Session] = {}
         self.calls: dict[str, Call] = {}
-        self._handlers: dict[str, list[EventFn]] = {}
-        self._callbacks: dict[str, dict[str, list[ModelFn]]] = {}
-        self._coroutines: dict[str, dict[str, list[CoroFn]]] = {}
+        self._init_registry()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._call_end: list[Callable[[Call], Any]] = []
         self._released: set[str] = set()
         self._released_order: deque[str] = deque()
         # sessions whose CHANNEL_HANGUP_COMPLETE came: uuid -> (release deadline, session),
@@ -106,7 +100,7 @@ class EventListener:
         self.gaps: list[Gap] = []
         #: ``fn(call_id, column, value)`` for every app outcome a call records (Recorder)
         self.column_sinks: list[Callable[[str, str, Any], Any]] = []
-        conn.add_event_handler(self.handle_event)
+        conn.add_named_event_handler(self._handle)
         conn.add_handler("job", self._job_done)
         conn.add_handler("disconnect", self._on_disconnect)
         conn.add_handler("reconnect", self._on_reconnect)
@@ -132,62 +126,42 @@ class EventListener:
         """Sessions that hung up with a cause other than NORMAL_CLEARING."""
         return sum(self.hangup_causes.values()) - self.hangup_causes["NORMAL_CLEARING"]
 
-    # -- registration ---------------------------------------------------------
-    def add_handler(self, name: str, fn: EventFn) -> None:
-        """Call ``fn(event)`` for every ``name`` event (``"*"``: every event)."""
-        self._handlers.setdefault(name, []).append(fn)
-
-    def remove_handler(self, name: str, fn: EventFn) -> None:
-        self._handlers[name].remove(fn)
-        if not self._handlers[name]:
-            del self._handlers[name]
-
-    def add_call_end_handler(self, fn: Callable[[Call], Any]) -> None:
-        """Call ``fn(call)`` once every leg of a call is released (the call is complete)."""
-        self._call_end.append(fn)
-
-    def remove_call_end_handler(self, fn: Callable[[Call], Any]) -> None:
-        self._call_end.remove(fn)
-
-    def add_callback(self, name: str, app_id: str, fn: ModelFn, prepend: bool = False) -> None:
-        """Call ``fn(session)`` for ``name`` events of sessions of app ``app_id``."""
-        chain = self._callbacks.setdefault(app_id, {}).setdefault(name, [])
-        chain.insert(0, fn) if prepend else chain.append(fn)
-
-    def add_coroutine(self, name: str, app_id: str, fn: CoroFn, prepend: bool = False) -> None:
-        """Start ``fn(session)`` as a task for ``name`` events of app ``app_id``'s sessions."""
-        chain = self._coroutines.setdefault(app_id, {}).setdefault(name, [])
-        chain.insert(0, fn) if prepend else chain.append(fn)
-
-    def remove_callback(self, name: str, app_id: str, fn: Any) -> None:
-        for table in (self._callbacks, self._coroutines):
-            chain = table.get(app_id, {}).get(name)
-            if chain and fn in chain:
-                chain.remove(fn)
-                if not chain:
-                    del table[app_id][name]
-                if not table[app_id]:
-                    del table[app_id]
-
     # -- the hot path -----------------------------------------------------------
     def handle_event(self, ev: Event) -> None:
-        """Update state from ``ev`` and dispatch it (connected to the connection)."""
-        get = ev.get  # ev.name, ev.subclass and ev.uuid without their property frames
-        name = get("Event-Name", "")
+        """Update state from ``ev`` and dispatch it (connected to the connection).
+
+        One step per event: the name, uuid and stamp are read once, the session's
+        history and timeline are written here (no call into the session unless a
+        waiter or an app is pending on it), and the session handlers get what was
+        read (:meth:`add_session_handler`)."""
+        self._handle(ev, ev.get("Event-Name", ""))
+
+    def _handle(self, ev: Event, name: str) -> None:
+        """:meth:`handle_event` of ``ev`` named ``name`` (its Event-Name, read by the
+        connection: the listener is its named event handler)."""
+        get = ev.get  # ev.subclass and ev.uuid without their property frames
         if name == "CUSTOM":
             name = get("Event-Subclass") or name
         uuid = get("Unique-ID")
         sess = None
+        ts = None
         if uuid is not None:
             sess = self.sessions.get(uuid)
-            if sess is None and name not in _NO_CREATE and uuid not in self._released \
-                    and get("Channel-State") != "CS_DESTROY":
-                sess = Session(uuid, self.conn, ev.host)
-                sess.created = ev.received
-                self.sessions[uuid] = sess
-                self.total_sessions += 1
+            if sess is None and name not in _NO_CREATE and uuid not in self._released:
+                sess = self._new_session(ev, uuid, name)
             if sess is not None:
-                sess._update(ev, name)
+                # the session's update: ev.timestamp_us without its frames
+                # (Event._number's rule: decimal digits, else ProtocolError)
+                ts = get("Event-Date-Timestamp")
+                if ts:
+                    ts = int(ts) if ts.isascii() and ts.isdigit() else \
+                        ev._number("Event-Date-Timestamp")
+                else:
+                    ts = None
+                sess.events.appendleft(ev)
+                sess.timeline.append((name, ts, ev.received))
+                if sess._waiters or sess._apps:
+                    sess._wake(ev, name)
                 if not sess._tied:
                     self._tie(sess, ev, name)
                 if name == "CHANNEL_ANSWER":
@@ -203,6 +177,13 @@ class EventListener:
                     if self.release_after_hangup is not None and self.destroy_comes \
                             and uuid not in self._unreleased:
                         self._release_later(sess)
+        taps = self._session_handlers.get(name)
+        if taps:
+            for tap in taps:
+                try:
+                    tap(ev, sess, name, ts)
+                except Exception:
+                    self._failed(tap, ev)
         handlers = self._handlers
         if handlers:
             for fn in handlers.get(name, ()):
@@ -227,13 +208,25 @@ class EventListener:
                                              and not self.destroy_comes):
                 self._release(sess)
 
+    def _new_session(self, ev: Event, uuid: str, name: str) -> Session | None:
+        """A session for a channel first seen in ``ev``; None for an event of a
+        channel being destroyed. A CHANNEL_CREATE always starts one (FreeSWITCH
+        fires it for a new channel: its state is not read)."""
+        if name != "CHANNEL_CREATE" and ev.get("Channel-State") == "CS_DESTROY":
+            return None
+        sess = Session(uuid, self.conn, ev.host)
+        sess.created = ev.received
+        self.sessions[uuid] = sess
+        self.total_sessions += 1
+        return sess
+
     def _call(self, fn: Callable[[Any], Any], arg: Any) -> None:
         try:
             fn(arg)
         except Exception:
             self._failed(fn, arg)
 
-    def _failed(self, fn: Callable[[Any], Any], arg: Any) -> None:
+    def _failed(self, fn: Callable[..., Any], arg: Any) -> None:
         log.exception("%s: %r failed on %r", self.conn.address, fn, arg)
 
     def _spawn(self, fn: CoroFn, model: Any) -> None:
@@ -387,7 +380,7 @@ class EventListener:
     def close(self) -> None:
         """Detach from the connection and release everything."""
         try:
-            self.conn.remove_event_handler(self.handle_event)
+            self.conn.remove_named_event_handler(self._handle)
             self.conn.remove_handler("job", self._job_done)
             self.conn.remove_handler("disconnect", self._on_disconnect)
             self.conn.remove_handler("reconnect", self._on_reconnect)

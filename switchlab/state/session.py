@@ -116,10 +116,11 @@ class Session(CallFlow, Media):
         self._apps: dict[str, list[Any]] | None = None  # app uuid -> [future, loops left]
 
     # -- fed by the listener ----------------------------------------------------
-    def _update(self, ev: Event, name: str) -> None:
-        self.events.appendleft(ev)
-        # ev.timestamp_us without its property frame
-        self.timeline.append((name, ev._number("Event-Date-Timestamp"), ev.received))
+    # The listener appends each event to ``events`` and its ``(name, stamp,
+    # received)`` to ``timeline`` itself (one step per event), and calls
+    # ``_wake`` only when a waiter or an app is pending.
+    def _wake(self, ev: Event, name: str) -> None:
+        """``ev`` (named ``name``) came: finish the app it completes, wake its waiters."""
         if self._apps and name == "CHANNEL_EXECUTE_COMPLETE":
             self._app_complete(ev)
         waiters = self._waiters
