@@ -546,6 +546,10 @@ def before_after(args: argparse.Namespace) -> None:
         server.wait(10)
     med = {v: statistics.median(r["events_per_cpu_s"] for r in rs) for v, rs in runs.items()}
     best = {v: max(r["events_per_cpu_s"] for r in rs) for v, rs in runs.items()}
+    # each round's variant over that round's "before": the VM's speed drifts between
+    # rounds (here by up to 1.7x), and a ratio within a round cancels the drift
+    paired = {v: statistics.median(r["events_per_cpu_s"] / b["events_per_cpu_s"]
+                                   for r, b in zip(rs, runs["before"])) for v, rs in runs.items()}
     report = {
         "benchmark": "esl_throughput before/after (one sitting)",
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "before": args.before,
@@ -560,10 +564,12 @@ def before_after(args: argparse.Namespace) -> None:
         "median_cpu_us_per_event": {v: round(1e6 / m, 2) for v, m in med.items()},
         "ratio_of_medians_to_before": {v: round(m / med["before"], 3) for v, m in med.items()},
         "ratio_of_best_runs_to_before": {v: round(b / best["before"], 3) for v, b in best.items()},
+        "median_of_round_ratios_to_before": {v: round(x, 3) for v, x in paired.items()},
     }
     for v in variants:
         print(f"{v:14s} median {1e6 / med[v]:6.2f} µs/event  x{med[v] / med['before']:.2f} "
-              f"(best runs x{best[v] / best['before']:.2f})")
+              f"(best runs x{best[v] / best['before']:.2f}, median of round ratios "
+              f"x{paired[v]:.2f})")
     # kept beside the consumers' comparison of the same file
     data = json.loads(args.out.read_text()) if args.out.exists() else {}
     data["before_after"] = report
