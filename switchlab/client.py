@@ -15,6 +15,7 @@ import asyncio
 import logging
 import os
 import re
+import threading
 import uuid as _uuid
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -47,8 +48,10 @@ _TEMPLATES_MAX = 64
 
 
 #: random bytes for the next uuids: one ``os.urandom`` system call per 256 uuids
-#: (a launch takes two); emptied in a forked child, which must not repeat its parent's
+#: (a launch takes two); emptied in a forked child, which must not repeat its parent's.
+#: Taken under a lock: shards of a scale-out run may launch from threads of one process.
 _RANDOM = bytearray()
+_RANDOM_LOCK = threading.Lock()
 os.register_at_fork(after_in_child=_RANDOM.clear)
 
 
@@ -59,10 +62,11 @@ def _uuid4() -> str:
     4
     """
     pool = _RANDOM
-    if not pool:
-        pool += os.urandom(4096)
-    h = pool[-16:].hex()
-    del pool[-16:]
+    with _RANDOM_LOCK:
+        if not pool:
+            pool += os.urandom(4096)
+        h = pool[-16:].hex()
+        del pool[-16:]
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import os
 import re
+import sys
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -159,6 +161,30 @@ def test_uuids_are_fresh_across_refills_and_in_a_forked_child() -> None:
     os.close(read)
     os.close(write)
     assert uuid.UUID(child).version == 4 and child != _uuid4()
+
+
+def test_uuids_drawn_from_many_threads_are_all_different() -> None:
+    """Shards of a scale-out run may launch from threads of one process: the buffer
+    is taken under a lock, so no two threads get the same bytes (switching threads
+    every microsecond makes a race without the lock show up)."""
+    drawn: list[list[str]] = [[] for _ in range(8)]
+
+    def draw(out: list[str]) -> None:
+        for _ in range(3000):
+            out.append(_uuid4())
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=draw, args=(out,)) for out in drawn]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        sys.setswitchinterval(old)
+    every = [u for out in drawn for u in out]
+    assert len(every) == 24_000 and len(set(every)) == 24_000
 
 
 def test_values_that_are_fine() -> None:
