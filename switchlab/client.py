@@ -155,8 +155,13 @@ class Client:
         if "ALL" in self._subscribed or not want:
             return
         await self._conn.subscribe(*sorted(want))
-        subscribed = self._subscribed = self._subscribed | want
-        if self.listener is not None:  # sessions end at HANGUP_COMPLETE if no DESTROY comes
+        self._note_subscribed(want)
+
+    def _note_subscribed(self, names: set[str]) -> None:
+        """Record ``names`` as subscribed. The listener releases sessions at
+        CHANNEL_HANGUP_COMPLETE unless CHANNEL_DESTROY (or ALL) is among them."""
+        subscribed = self._subscribed = self._subscribed | names
+        if self.listener is not None:
             self.listener.destroy_comes = "CHANNEL_DESTROY" in subscribed or "ALL" in subscribed
 
     async def close(self) -> None:
@@ -359,7 +364,7 @@ class Client:
         if missing and "ALL" not in self._subscribed:
             fut = self._conn.subscribe(*sorted(missing))
             fut.add_done_callback(lambda f: f.cancelled() or f.exception())
-            self._subscribed |= missing
+            self._note_subscribed(missing)
         return app_id
 
     def unload_app(self, app_id: str, app: Any = None) -> None:

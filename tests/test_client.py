@@ -349,6 +349,38 @@ async def test_live_sessions_end_at_hangup_complete_unless_destroy_is_subscribed
             assert listener.destroy_comes
 
 
+class DestroyWatcher:
+    """An app that wants each of its sessions' CHANNEL_DESTROY."""
+
+    def __init__(self) -> None:
+        self.destroyed: list[str] = []
+
+    @callback("CHANNEL_DESTROY")
+    def on_destroy(self, sess: Any) -> None:
+        self.destroyed.append(sess.uuid)
+
+
+async def test_live_an_app_that_wants_destroy_gets_it_on_a_load_test_client(
+        fshost: str, fspassword: str) -> None:
+    """Loading an app subscribes what it needs: with CHANNEL_DESTROY among it, the
+    listener goes back to releasing sessions there, so the app sees every leg's."""
+    async with live_toneplay(fshost, fspassword, "rel2",
+                             events=[*LOAD_TEST_EVENTS, "CHANNEL_PARK"]) as (client, host, port):
+        listener = client.listener
+        assert listener is not None and not listener.destroy_comes
+        watcher = DestroyWatcher()
+        client.load_app(watcher, "rel2")
+        assert listener.destroy_comes
+        job = client.originate(f"answer-rel2@{host}:{port}", app_id="rel2")
+        await asyncio.wait_for(job, 15)
+        call = listener.calls[job.call_id]
+        ended = call.wait()
+        await asyncio.wait_for(call.first.hangup(), 10)
+        await asyncio.wait_for(ended, 10)
+        assert sorted(watcher.destroyed) == sorted(s.uuid for s in call.legs)
+        assert len(call.legs) == 2 and listener.sessions == {}
+
+
 async def test_live_toneplay_answers_parked_callee(fshost: str, fspassword: str) -> None:
     async with live_toneplay(fshost, fspassword, "tone") as (client, host, port):
         job = client.originate(f"Fred@{host}:{port}", app_id="tone")
