@@ -158,8 +158,7 @@ class Client:
         self._note_subscribed(want)
 
     def _note_subscribed(self, names: set[str]) -> None:
-        """Record ``names`` as subscribed. The listener releases sessions at
-        CHANNEL_HANGUP_COMPLETE unless CHANNEL_DESTROY (or ALL) is among them."""
+        """Record ``names``; sessions end at HANGUP_COMPLETE unless DESTROY (or ALL) comes."""
         subscribed = self._subscribed = self._subscribed | names
         if self.listener is not None:
             self.listener.destroy_comes = "CHANNEL_DESTROY" in subscribed or "ALL" in subscribed

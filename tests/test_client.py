@@ -311,6 +311,19 @@ async def test_live_call_ties_both_legs_and_releases(fshost: str, fspassword: st
         assert uuid not in client.listener.sessions
 
 
+async def call_and_hang_up(client: Client, host: str, port: int, app_id: str) -> Any:
+    """Originate an answered call for ``app_id``, hang its caller leg up, and
+    return the call once every leg of it was released."""
+    assert client.listener is not None
+    job = client.originate(f"answer-{app_id}@{host}:{port}", app_id=app_id)
+    await asyncio.wait_for(job, 15)
+    call = client.listener.calls[job.call_id]
+    ended = call.wait()
+    await asyncio.wait_for(call.first.hangup(), 10)
+    await asyncio.wait_for(ended, 10)
+    return call
+
+
 @pytest.mark.parametrize("destroy", [False, True], ids=["no-destroy", "destroy"])
 async def test_live_sessions_end_at_hangup_complete_unless_destroy_is_subscribed(
         fshost: str, fspassword: str, destroy: bool) -> None:
@@ -326,12 +339,7 @@ async def test_live_sessions_end_at_hangup_complete_unless_destroy_is_subscribed
         listener.add_handler("*", lambda ev: names.append(ev.name))
         listener.add_handler("CHANNEL_HANGUP_COMPLETE",
                              lambda ev: held_at_complete.append(ev.uuid in listener.sessions))
-        job = client.originate(f"answer-rel@{host}:{port}", app_id="rel")
-        await asyncio.wait_for(job, 15)
-        call = listener.calls[job.call_id]
-        ended = call.wait()
-        await asyncio.wait_for(call.first.hangup(), 10)
-        await asyncio.wait_for(ended, 10)
+        call = await call_and_hang_up(client, host, port, "rel")
         assert held_at_complete == [True, True]
         assert listener.sessions == {} and listener.calls == {}
         assert len(call.legs) == 2 and all(s.destroyed and not s.lost for s in call.legs)
@@ -371,12 +379,7 @@ async def test_live_an_app_that_wants_destroy_gets_it_on_a_load_test_client(
         watcher = DestroyWatcher()
         client.load_app(watcher, "rel2")
         assert listener.destroy_comes
-        job = client.originate(f"answer-rel2@{host}:{port}", app_id="rel2")
-        await asyncio.wait_for(job, 15)
-        call = listener.calls[job.call_id]
-        ended = call.wait()
-        await asyncio.wait_for(call.first.hangup(), 10)
-        await asyncio.wait_for(ended, 10)
+        call = await call_and_hang_up(client, host, port, "rel2")
         assert sorted(watcher.destroyed) == sorted(s.uuid for s in call.legs)
         assert len(call.legs) == 2 and listener.sessions == {}
 
