@@ -259,23 +259,24 @@ class Connection(Requests, Handlers, Reconnecting):
     # -- sending ----------------------------------------------------------------------
     def _request(self, data: bytes, decode: Decoder, what: str, *, job: Job | None = None,
                  force: bool = False, timeout: float | None = None) -> asyncio.Future[Any]:
-        if not force and self.state is not ConnectionState.CONNECTED:
-            raise self._not_connected(what)
-        stream = self._stream
-        if stream is None or not stream.writable:
-            raise self._not_connected(what)
+        self._writable(what, force)
         fut = self._esl.request(data, decode, what, job)
         if timeout is not None:
             self._loop.call_later(timeout, _expire, fut, what, timeout, self.address)
         return fut
 
     def _send(self, data: bytes, decode: Decoder, what: str, *, job: Job | None = None) -> None:
-        if self.state is not ConnectionState.CONNECTED:
+        self._writable(what)
+        self._esl.send(data, decode, what, job)
+
+    def _writable(self, what: str, force: bool = False) -> None:
+        """Raise :class:`Disconnected` unless ``what`` can be written now (connected,
+        or ``force``: during the handshake, and a stream that takes bytes)."""
+        if not force and self.state is not ConnectionState.CONNECTED:
             raise self._not_connected(what)
         stream = self._stream
         if stream is None or not stream.writable:
             raise self._not_connected(what)
-        self._esl.send(data, decode, what, job)
 
     def _ready(self, what: str) -> None:
         if self.state is not ConnectionState.CONNECTED:
