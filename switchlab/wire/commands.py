@@ -28,6 +28,12 @@ def _utf8(what: str, text: str) -> bytes:
                            "remove lone surrogate characters") from None
 
 
+def _frame(*lines: str) -> bytes:
+    """The bytes of a command made of ``lines`` (already checked): each on its own
+    line, then the blank line that ends it."""
+    return _utf8("command", "\n".join(lines) + "\n\n")
+
+
 def command(line: str, headers: Mapping[str, str] | None = None, body: bytes | None = None) -> bytes:
     """Any command: first line, optional headers, optional body (adds Content-Length).
 
@@ -59,8 +65,8 @@ def command(line: str, headers: Mapping[str, str] | None = None, body: bytes | N
         if b"\x00" in body:
             raise CommandError("body contains a NUL byte, where FreeSWITCH would cut it; remove it")
         parts.append(f"Content-Length: {len(body)}")
-        return _utf8("command", "\n".join(parts) + "\n\n") + bytes(body)
-    return _utf8("command", "\n".join(parts) + "\n\n")
+        return _frame(*parts) + bytes(body)
+    return _frame(*parts)
 
 
 def auth(password: str) -> bytes:
@@ -78,8 +84,7 @@ def api(cmd: str) -> bytes:
     """``api <cmd>``: run an API command, answer in an ``api/response``."""
     if not check_line("api command", cmd).strip():
         raise CommandError("api command is empty; give e.g. 'status'")
-    # command(f"api {cmd}") once its checks are done: the line was checked above
-    return _utf8("command", f"api {cmd}\n\n")
+    return _frame(f"api {cmd}")  # command()'s checks: the line was checked above
 
 
 def bgapi(cmd: str, job_uuid: str | None = None) -> bytes:
@@ -87,10 +92,10 @@ def bgapi(cmd: str, job_uuid: str | None = None) -> bytes:
     if not check_line("bgapi command", cmd).strip():
         raise CommandError("bgapi command is empty; give e.g. 'originate ...'")
     if job_uuid is None:
-        return _utf8("command", f"bgapi {cmd}\n\n")
-    # command(...) with the Job-UUID header, once its checks are done: the line was
-    # checked above, and a word is a valid header value (no line break, no leading space)
-    return _utf8("command", f"bgapi {cmd}\nJob-UUID: {check_word('Job-UUID', job_uuid)}\n\n")
+        return _frame(f"bgapi {cmd}")
+    # command()'s checks: the line was checked above, and a word is a valid header
+    # value (no line break, no leading space)
+    return _frame(f"bgapi {cmd}", f"Job-UUID: {check_word('Job-UUID', job_uuid)}")
 
 
 def event(names: Iterable[str] = ("ALL",), fmt: str = "plain") -> bytes:
