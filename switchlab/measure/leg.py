@@ -19,8 +19,10 @@ PROGRESS_MEDIA = "CHANNEL_PROGRESS_MEDIA"
 ANSWER = "CHANNEL_ANSWER"
 HANGUP = "CHANNEL_HANGUP"
 HANGUP_COMPLETE = "CHANNEL_HANGUP_COMPLETE"
-#: The channel events a CallRecord uses; it ignores every other event.
-RECORDED_EVENTS = frozenset({CREATE, PROGRESS, PROGRESS_MEDIA, ANSWER, HANGUP, HANGUP_COMPLETE})
+#: The channel events a CallRecord uses, in the order a channel fires them; it
+#: ignores every other event.
+RECORDED_EVENT_NAMES = (CREATE, PROGRESS, PROGRESS_MEDIA, ANSWER, HANGUP, HANGUP_COMPLETE)
+RECORDED_EVENTS = frozenset(RECORDED_EVENT_NAMES)
 
 
 class EventLike(Protocol):

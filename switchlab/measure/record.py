@@ -155,27 +155,22 @@ class CallRecord:
         (by default: the caller leg when ``ev.uuid`` is :attr:`call_id`, else
         the callee leg). Returns False for events the row does not use."""
         name = ev.name
-        if name not in RECORDED_EVENTS:
-            if leg is None or leg in ("caller", "callee"):
-                return False
-        elif leg is None:
-            leg = "caller" if ev.uuid == self.call_id else "callee"
-        if leg == "caller":
-            return self.caller.add(ev, name, ev.timestamp_us,
-                                   getattr(ev, "received", None) or None)
-        if leg == "callee":
-            return self.callee.add(ev, name, ev.timestamp_us,
-                                   getattr(ev, "received", None) or None)
-        raise ValueError(f"leg must be 'caller' or 'callee', not {leg!r}")
-
-    def add_stamped(self, ev: EventLike, name: str, uuid: str | None, ts: int | None,
-                    rx: float | None) -> bool:
-        """:meth:`add_event` for a caller that already read ``ev``'s name,
-        ``Unique-ID`` and ``Event-Date-Timestamp`` (the recorder: the listener
-        read them once for every handler); ``rx`` is its receive time."""
-        if name not in RECORDED_EVENTS:
+        if name not in RECORDED_EVENTS and (leg is None or leg in ("caller", "callee")):
             return False
-        return (self.caller if uuid == self.call_id else self.callee).add(ev, name, ts, rx or None)
+        if leg is None:
+            target = self.leg_of(ev.uuid)
+        elif leg == "caller":
+            target = self.caller
+        elif leg == "callee":
+            target = self.callee
+        else:
+            raise ValueError(f"leg must be 'caller' or 'callee', not {leg!r}")
+        return target.add(ev, name, ev.timestamp_us, getattr(ev, "received", None) or None)
+
+    def leg_of(self, uuid: str | None) -> Leg:
+        """The leg of channel ``uuid``: the caller leg's uuid is the call id (the
+        originate's ``origination_uuid``), any other channel is the callee leg."""
+        return self.caller if uuid == self.call_id else self.callee
 
     def job_result(self, body: str | bytes, received: float) -> None:
         """Record the bgapi originate result (``+OK <uuid>`` or ``-ERR CAUSE``)

@@ -17,7 +17,7 @@ from typing import Any
 from ..esl import Job
 from ..errors import APIError, Disconnected
 from ..measure import CallRecord, Run
-from ..measure.leg import RECORDED_EVENTS as RECORDED, Leg
+from ..measure.leg import RECORDED_EVENT_NAMES, Leg
 from ..state.dispatch import EventListener
 from ..state.registry import SessionFn
 from ..state.session import Session
@@ -25,9 +25,8 @@ from ..wire.events import Event
 
 log = logging.getLogger(__name__)
 
-#: channel events a row is built from
-RECORDED_EVENTS = ("CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA",
-                   "CHANNEL_ANSWER", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE")
+#: channel events a row is built from (the measure layer's list)
+RECORDED_EVENTS = RECORDED_EVENT_NAMES
 #: everything a load test subscribes to (apps add their own): the recorded
 #: events and the jobs. Not CHANNEL_DESTROY: without it the listener releases a
 #: session at its CHANNEL_HANGUP_COMPLETE, and FreeSWITCH renders and the
@@ -78,7 +77,7 @@ class Recorder:
                 if rec is None:
                     return
                 uuid = sess.uuid
-                leg = rec.caller if uuid == call_id else rec.callee  # CallRecord.add_stamped
+                leg = rec.leg_of(uuid)
                 if name == "CHANNEL_HANGUP_COMPLETE" or name == "CHANNEL_ANSWER":
                     on_leg(rec, leg, ev, name, uuid, ts, ev.received or None)
                 else:  # what _on_leg does with the other events
@@ -89,7 +88,8 @@ class Recorder:
                 return
             rec = open_.get(call_id)
             if rec is not None:
-                self._on_event(rec, ev, name, ev.get("Unique-ID"), ev.timestamp_us, ev.received)
+                uuid = ev.get("Unique-ID")
+                on_leg(rec, rec.leg_of(uuid), ev, name, uuid, ev.timestamp_us, ev.received or None)
 
         for name in RECORDED_EVENTS:
             listener.add_session_handler(name, on_event)
@@ -128,12 +128,6 @@ class Recorder:
         else:  # a local error (e.g. a timeout): keep it, named
             rec.fail_locally(type(fut.exception()).__name__.upper())
         self._maybe_done(rec)
-
-    def _on_event(self, rec: CallRecord, ev: Event, name: str, uuid: str | None, ts: int | None,
-                  rx: float) -> None:
-        if name in RECORDED:  # CallRecord.add_stamped's choice of leg
-            self._on_leg(rec, rec.caller if uuid == rec.call_id else rec.callee, ev, name, uuid,
-                         ts, rx or None)
 
     def _on_leg(self, rec: CallRecord, leg: Leg, ev: Event, name: str, uuid: str | None,
                 ts: int | None, rx: float | None) -> None:
