@@ -27,12 +27,16 @@ class Categories:
             return
         code = self.index.get(value)
         if code is None:
-            value = str(value)
-            code = self.index.get(value)
-            if code is None:
-                code = self.index[value] = len(self.values)
-                self.values.append(value)
+            code = self.code(str(value))
         self.codes.append(code)
+
+    def code(self, text: str) -> int:
+        """The code of ``text``, given one if it is new."""
+        code = self.index.get(text)
+        if code is None:
+            code = self.index[text] = len(self.values)
+            self.values.append(text)
+        return code
 
     def pop(self) -> None:
         self.codes.pop()
@@ -52,10 +56,14 @@ class Strings:
         self.valid = bytearray()
 
     def append(self, value: Any) -> None:
-        if value is None:
+        self.add(None if value is None else str(value).encode("utf-8"))
+
+    def add(self, data: bytes | None) -> None:
+        """Append a value already encoded as UTF-8 (None: missing)."""
+        if data is None:
             self.valid.append(0)
         else:
-            self.data += str(value).encode("utf-8")
+            self.data += data
             self.valid.append(1)
         self.offsets.append(len(self.data))
 

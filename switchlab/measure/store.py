@@ -191,12 +191,7 @@ class RowStore:
         if values is not None:
             self._stage += packed
             for col, data in zip(self._str_cols, strings):
-                if data is None:
-                    col.valid.append(0)
-                else:
-                    col.data += data
-                    col.valid.append(1)
-                col.offsets.append(len(col.data))
+                col.add(data)
             self._n += 1
             self._staged += 1
             if self._staged >= _STAGE_ROWS:
@@ -240,12 +235,7 @@ class RowStore:
         """Give the new category values of a row (its ``_converted`` values) their codes."""
         first = len(values) - len(self._cat_cols)
         for j, text in new:
-            col = self._cat_cols[j]
-            code = col.index.get(text)
-            if code is None:
-                code = col.index[text] = len(col.values)
-                col.values.append(text)
-            values[first + j] = code
+            values[first + j] = self._cat_cols[j].code(text)
 
     def _append_each(self, row: Mapping[str, Any]) -> None:
         """Append ``row`` column by column (raises for the first bad column)."""
