@@ -55,19 +55,39 @@ async def received(fs: FakeESL, n: int) -> list[str]:
     return [c.line for c in fs.peers[0].commands[1:]]
 
 
+def answers_in_one_read(uuids: list[str]) -> Any:
+    """A responder: ``api go`` gets its reply and a CHANNEL_ANSWER per uuid in one
+    write; ``api uuid_*`` commands get ``+OK``."""
+    def responder(cmd, peer):  # type: ignore[no-untyped-def]
+        if cmd.line == "api go":
+            peer.send(serialize.api_response("+OK\n")
+                      + b"".join(channel_event("CHANNEL_ANSWER", u) for u in uuids))
+            return True
+        if cmd.line.startswith("api uuid_"):
+            peer.send(serialize.api_response("+OK\n"))
+            return True
+        return False
+    return responder
+
+
 API = {f"echo {i}": f"{i}\n" for i in range(6)}
+
+
+async def corked_echoes(fs: FakeESL, n: int) -> tuple[Any, Counting, Any, list[Any]]:
+    """A connection to ``fs``, its counted transport, its corked stream and the
+    futures of ``n`` api commands sent while corked."""
+    conn = await connect(fs.address)
+    wrapped = counting(conn)
+    stream = conn.cork()
+    assert stream is not None
+    return conn, wrapped, stream, [conn.api(f"echo {i}") for i in range(n)]
 
 
 async def test_corked_commands_leave_in_one_send_in_order() -> None:
     async with FakeESL(api=API) as fs:
-        conn = await connect(fs.address)
-        wrapped = counting(conn)
-        stream = conn.cork()
-        assert stream is not None
+        conn, wrapped, stream, futs = await corked_echoes(fs, 6)
         inner = conn.cork()  # nested: only the last uncork sends
-        futs = [conn.api(f"echo {i}") for i in range(6)]
-        assert wrapped.writes == []
-        assert inner is not None
+        assert wrapped.writes == [] and inner is stream
         inner.uncork()
         assert wrapped.writes == []
         stream.uncork()
@@ -82,10 +102,7 @@ async def test_corked_commands_leave_in_one_send_in_order() -> None:
 
 async def test_close_sends_what_is_held_first() -> None:
     async with FakeESL(api=API) as fs:
-        conn = await connect(fs.address)
-        wrapped = counting(conn)
-        assert conn.cork() is not None
-        futs = [conn.api(f"echo {i}") for i in range(3)]
+        conn, wrapped, _stream, futs = await corked_echoes(fs, 3)
         await conn.close()
         assert len(wrapped.writes) == 1
         assert await received(fs, 3) == [f"api echo {i}" for i in range(3)]  # nothing lost
@@ -98,11 +115,7 @@ async def test_close_sends_what_is_held_first() -> None:
 
 async def test_abort_drops_what_is_held_and_fails_its_requests() -> None:
     async with FakeESL(api=API) as fs:
-        conn = await connect(fs.address)
-        wrapped = counting(conn)
-        stream = conn.cork()
-        assert stream is not None
-        futs = [conn.api(f"echo {i}") for i in range(3)]
+        conn, wrapped, stream, futs = await corked_echoes(fs, 3)
         stream.abort()
         for fut in futs:
             with pytest.raises(Disconnected, match="echo"):
@@ -132,17 +145,7 @@ async def test_commands_sent_by_handlers_of_one_read_leave_together() -> None:
     """Event handlers run corked: what they send for one received chunk is one send."""
     uuids = [f"u{i}" for i in range(4)]
 
-    def responder(cmd, peer):  # type: ignore[no-untyped-def]
-        if cmd.line == "api go":  # every event in one write of the peer
-            peer.send(serialize.api_response("+OK\n")
-                      + b"".join(channel_event("CHANNEL_ANSWER", u) for u in uuids))
-            return True
-        if cmd.line.startswith("api uuid_kill "):
-            peer.send(serialize.api_response("+OK\n"))
-            return True
-        return False
-
-    async with FakeESL(responder=responder) as fs:
+    async with FakeESL(responder=answers_in_one_read(uuids)) as fs:
         conn = await connect(fs.address)
         await conn.subscribe("CHANNEL_ANSWER")
         wrapped = counting(conn)
@@ -188,17 +191,7 @@ async def test_hold_expiries_due_together_leave_in_one_send() -> None:
 async def test_a_handler_that_corks_itself_inside_a_read_sends_each_command_once() -> None:
     uuids = ["u0", "u1", "u2"]
 
-    def responder(cmd, peer):  # type: ignore[no-untyped-def]
-        if cmd.line == "api go":
-            peer.send(serialize.api_response("+OK\n")
-                      + b"".join(channel_event("CHANNEL_ANSWER", u) for u in uuids))
-            return True
-        if cmd.line.startswith("api uuid_"):
-            peer.send(serialize.api_response("+OK\n"))
-            return True
-        return False
-
-    async with FakeESL(responder=responder) as fs:
+    async with FakeESL(responder=answers_in_one_read(uuids)) as fs:
         conn = await connect(fs.address)
         await conn.subscribe("CHANNEL_ANSWER")
         wrapped = counting(conn)
