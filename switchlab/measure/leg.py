@@ -145,21 +145,16 @@ def _newest_complete_first(completes: list[EventLike] | None,
 #: what both SIP-code header lines of a plain event hold (``variable_sip_term_status: ``,
 #: ``variable_sip_invite_failure_status: ``)
 _SIP_CODE_MARK = b"_status: "
-#: a body starting with one of these is not a plain event's (JSON, XML)
-_NOT_PLAIN = b"{< \t\r\n"
 
 
 def _lacks_sip_code(ev: EventLike) -> bool:
-    """True when ``ev`` is a plain event whose bytes cannot hold either SIP-code
-    variable: one search over an event that has neither, where
-    :func:`sip_code_of` misses twice (an answered call FreeSWITCH hung up has
-    neither, in its CHANNEL_HANGUP_COMPLETE and its CHANNEL_HANGUP). False
-    means "look them up", also for any other kind of event (JSON, XML,
-    decoded headers: no ``raw`` bytes to rule them out)."""
-    raw = getattr(ev, "raw", None)
-    if raw.__class__ is not bytes or not raw or raw[:1] in _NOT_PLAIN:
-        return False
-    return _SIP_CODE_MARK not in raw
+    """True when ``ev`` cannot hold either SIP-code variable: one search
+    (:meth:`Event.lacks <switchlab.wire.Event.lacks>`) over an event that has
+    neither, where :func:`sip_code_of` misses twice (an answered call
+    FreeSWITCH hung up has neither, in its CHANNEL_HANGUP_COMPLETE and its
+    CHANNEL_HANGUP). False means "look them up" (any event without ``lacks``)."""
+    lacks = getattr(ev, "lacks", None)
+    return lacks is not None and lacks(_SIP_CODE_MARK)
 
 
 def _cause_of(ev: EventLike) -> str | None:

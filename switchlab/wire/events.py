@@ -317,6 +317,18 @@ class Event(Mapping[str, str]):
             return self._json_pairs()
         return list(self._load_all().items())
 
+    def lacks(self, fragment: bytes) -> bool:
+        """True when this is a plain event none of whose bytes hold ``fragment``:
+        then no header line holds it either, so one search rules out every name
+        containing it. False means "maybe" (always, for JSON, XML and decoded events).
+
+        >>> ev = Event.from_plain(b"Event-Name: API\\n\\n")
+        >>> ev.lacks(b"_status: "), ev.lacks(b"t-Name: ")
+        (True, False)
+        """
+        kind = self._kind
+        return (kind == _PLAIN or kind == _BIG) and fragment not in self._raw
+
     @property
     def body(self) -> bytes:
         """The event's own body (e.g. a BACKGROUND_JOB result), raw bytes."""
