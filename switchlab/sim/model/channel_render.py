@@ -14,6 +14,7 @@ from typing import Any
 from ...wire.urlcodec import fs_url_encode_fast as enc
 from .event_builder import Pairs
 from .template import LINE_MEMOS, line_memo, templated_line
+from .varstore import VarStore
 
 PROFILE_FIELDS = (
     "Direction", "Logical-Direction", "Username", "Dialplan", "Caller-ID-Name",
@@ -116,7 +117,7 @@ class ChannelBlocks:
     # set by Channel.__init__
     uuid: str
     direction: str
-    vars: dict[str, str]
+    vars: VarStore
     profile: dict[str, str]
     profile_index: str | None
     times: dict[str, int]
@@ -127,8 +128,6 @@ class ChannelBlocks:
     _oplain: str | None
     _name_enc: tuple[str, str] | None
     _uuid_enc: str | None
-    _vlines: dict[str, str]
-    _vplain: str | None
     name: Any
     state_name: Any
     state_num: Any
@@ -141,13 +140,10 @@ class ChannelBlocks:
 
     def var_plain(self) -> str:
         """The ``variable_*`` lines, URL-encoded (each encoded when it was set)."""
-        block = self._vplain
-        if block is None:
-            block = self._vplain = "".join(self._vlines.values())
-        return block
+        return self.vars.block()
 
     def var_pairs(self) -> Pairs:
-        return [(f"variable_{k}", v) for k, v in self.vars.items()]
+        return [(f"variable_{k}", v) for k, v in self.vars.pairs()]
 
     # -- channel data block -------------------------------------------------------------
     def changed(self) -> None:
