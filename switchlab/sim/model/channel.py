@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .channel_render import ChannelBlocks, var_line
 from .event_builder import Pairs
 from .statelog import log_callstate, log_state
-from .template import Template
-from .varstore import VarStore
+from .template import Template, templated_line
 
 if TYPE_CHECKING:
     from .ports import Host
@@ -88,7 +87,9 @@ class Channel(ChannelBlocks):
         self.times: dict[str, int] = {}
         self.other: tuple[str, dict[str, str], dict[str, int]] | None = None
         self._oplain = None
-        self.vars = VarStore()
+        self.vars: dict[str, str] = {}
+        self._vlines: dict[str, str] = {}
+        self._vplain: str | None = None
         self.facts: dict[str, Any] = {"uuid": uuid, "session_id": self.session_id,
                                       "chan_name": name, "profile": profile_name}
         # call processing (driven by callflow/apps)
@@ -119,18 +120,30 @@ class Channel(ChannelBlocks):
         self.sent_callee: tuple[str, str] | None = None
 
     # -- variables -----------------------------------------------------------------
-    # ``vars`` is a :class:`~.varstore.VarStore`: template applications kept as such,
-    # no dict insert per value; a set line is encoded (or found in a memo) when it is set.
+    # ``vars`` and ``_vlines`` (name -> its encoded ``variable_*`` line) hold the same
+    # names in the same order; a line is encoded (or found in a memo) when it is set,
+    # so rendering the block is one join, kept until the next change.
     def set_var(self, name: str, value: str) -> None:
         """Set a variable (moves it to the end, as FreeSWITCH does)."""
-        self.vars.set(name, value, var_line(name, value))
+        lines = self._vlines
+        variables = self.vars
+        if name in lines:
+            del variables[name]
+            del lines[name]
+        variables[name] = value
+        lines[name] = var_line(name, value)
+        self._vplain = None
         if name == "call_uuid":
             self._splain = None
 
     def unset_var(self, name: str) -> None:
         """Remove a variable if present."""
-        if self.vars.unset(name) and name == "call_uuid":
-            self._splain = None
+        if name in self._vlines:
+            del self.vars[name]
+            del self._vlines[name]
+            self._vplain = None
+            if name == "call_uuid":
+                self._splain = None
 
     def get_var(self, name: str, default: str | None = None) -> str | None:
         return self.vars.get(name, default)
@@ -140,26 +153,50 @@ class Channel(ChannelBlocks):
         facts = self.facts
         if extra:
             facts = {**facts, **extra}
-        self.vars.apply(tpl, tpl.render_all(facts))
+        variables = self.vars
+        lines = self._vlines
+        for name, value, line, memo in zip(tpl.names, tpl.render_all(facts), tpl.const_lines,
+                                           tpl.line_memos):
+            if memo is not None:  # a templated value: its line by value, else encoded
+                line = memo.get(value)
+                if line is None:
+                    line = templated_line(memo, name, value)
+            if name in lines:
+                del variables[name]
+                del lines[name]
+            variables[name] = value
+            lines[name] = line  # type: ignore[assignment]  # a constant's line is set
+        self._vplain = None
         if tpl.sets_call_uuid:
             self._splain = None
 
-    def put_lines(self, names: list[str], values: list[str], lines: list[str],
+    def put_lines(self, names: Iterable[str], values: Iterable[str], lines: Iterable[str],
                   call_uuid: bool) -> None:
         """:meth:`set_vars` with the encoded ``lines`` given (``call_uuid``: one of the
-        names is ``call_uuid``; the lists are kept, not copied)."""
-        self.vars.put(names, values, lines)
+        names is ``call_uuid``)."""
+        variables = self.vars
+        vlines = self._vlines
+        for name, value, line in zip(names, values, lines):
+            if name in vlines:
+                del variables[name]
+                del vlines[name]
+            variables[name] = value
+            vlines[name] = line
+        self._vplain = None
         if call_uuid:
             self._splain = None
 
     def set_vars(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Set many variables in order (same rule as :meth:`set_var`, less overhead)."""
-        names = []
-        values = []
+        variables = self.vars
+        lines = self._vlines
         for name, value in pairs:
-            names.append(name)
-            values.append(value)
-        self.vars.put(names, values, list(map(var_line, names, values)))
+            if name in lines:
+                del variables[name]
+                del lines[name]
+            variables[name] = value
+            lines[name] = var_line(name, value)
+        self._vplain = None
         self._splain = None
 
     # -- state changes ------------------------------------------------------------------

@@ -14,7 +14,6 @@ from typing import Any
 from ...wire.urlcodec import fs_url_encode_fast as enc
 from .event_builder import Pairs
 from .template import LINE_MEMOS, line_memo, templated_line
-from .varstore import VarStore
 
 PROFILE_FIELDS = (
     "Direction", "Logical-Direction", "Username", "Dialplan", "Caller-ID-Name",
@@ -117,7 +116,7 @@ class ChannelBlocks:
     # set by Channel.__init__
     uuid: str
     direction: str
-    vars: VarStore
+    vars: dict[str, str]
     profile: dict[str, str]
     profile_index: str | None
     times: dict[str, int]
@@ -128,6 +127,8 @@ class ChannelBlocks:
     _oplain: str | None
     _name_enc: tuple[str, str] | None
     _uuid_enc: str | None
+    _vlines: dict[str, str]
+    _vplain: str | None
     name: Any
     state_name: Any
     state_num: Any
@@ -140,10 +141,13 @@ class ChannelBlocks:
 
     def var_plain(self) -> str:
         """The ``variable_*`` lines, URL-encoded (each encoded when it was set)."""
-        return self.vars.block()
+        block = self._vplain
+        if block is None:
+            block = self._vplain = "".join(self._vlines.values())
+        return block
 
     def var_pairs(self) -> Pairs:
-        return [(f"variable_{k}", v) for k, v in self.vars.pairs()]
+        return [(f"variable_{k}", v) for k, v in self.vars.items()]
 
     # -- channel data block -------------------------------------------------------------
     def changed(self) -> None:

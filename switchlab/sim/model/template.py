@@ -40,7 +40,7 @@ class Template:
     """
 
     __slots__ = ("ops", "names", "const_lines", "line_memos", "sets_call_uuid", "_batch",
-                 "_constants", "index", "nameset", "shadowed")
+                 "_constants")
 
     def __init__(self, ops: tuple[Op, ...]) -> None:
         self.ops = ops
@@ -50,12 +50,6 @@ class Template:
             line_memo(op[0]) if op[2] is None else None for op in ops)
         #: ``call_uuid`` is shown in the channel-data block too (Channel-Call-UUID)
         self.sets_call_uuid = "call_uuid" in self.names
-        #: for :class:`~.varstore.VarStore`: each name's last position, the names, and
-        #: the positions of a name set again later in the same template
-        self.index = {name: i for i, name in enumerate(self.names)}
-        self.nameset = frozenset(self.names)
-        self.shadowed = frozenset(i for i, name in enumerate(self.names)
-                                  if self.index[name] != i)
         templated = any(op[3] is not None for op in ops)
         self._constants = None if templated else [op[1] for op in ops]
         self._batch = _batch_format(ops) if templated else None
