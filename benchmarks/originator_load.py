@@ -77,6 +77,7 @@ async def bench(rate: float, seconds: float, hold: float, mode: str,
             snap0 = tracemalloc.take_snapshot()
         rss0 = rss_bytes()
         cpu0, sim_cpu0 = time.process_time(), cpu_seconds(sim.pid)
+        ru0 = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.monotonic()
         orig.start()
         mid: dict = {}
@@ -91,6 +92,7 @@ async def bench(rate: float, seconds: float, hold: float, mode: str,
         await orig.wait(hold + 60)
         t1 = time.monotonic()
         cpu1, sim_cpu1 = time.process_time(), cpu_seconds(sim.pid)
+        ru1 = resource.getrusage(resource.RUSAGE_SELF)
         rss1 = rss_bytes()
         if trace_memory:
             gc.collect()
@@ -131,6 +133,9 @@ async def bench(rate: float, seconds: float, hold: float, mode: str,
         "launch_period_s": launch_end - t0, "drain_s": t1 - launch_end,
         "cpu_s": cpu1 - cpu0, "cpu_share_of_one_core": (cpu1 - cpu0) / (t1 - t0),
         "cpu_ms_per_call": 1e3 * (cpu1 - cpu0) / max(len(df), 1),
+        # of which in the kernel (system calls, loopback TCP), and the wake-ups from a wait
+        "sys_ms_per_call": 1e3 * (ru1.ru_stime - ru0.ru_stime) / max(len(df), 1),
+        "wakeups_per_call": (ru1.ru_nvcsw - ru0.ru_nvcsw) / max(len(df), 1),
         # the emulator's CPU (its own process, same span) per call, and against this one's
         "emulator_cpu_ms_per_call": 1e3 * (sim_cpu1 - sim_cpu0) / max(len(df), 1),
         "emulator_over_originator_cpu": (sim_cpu1 - sim_cpu0) / max(cpu1 - cpu0, 1e-9),

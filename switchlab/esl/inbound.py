@@ -206,7 +206,8 @@ class Connection(Requests, Handlers, Reconnecting):
         self._greeting = self._loop.create_future()
         self._greeting.add_done_callback(silence)
         assert stream.transport is not None
-        self._esl.connection_made(stream.transport.write)
+        # the commands of one loop iteration leave in one send (ESLStream.write_soon)
+        self._esl.connection_made(stream.write_soon)
 
     # -- closing --------------------------------------------------------------------
     async def close(self) -> None:
@@ -257,6 +258,16 @@ class Connection(Requests, Handlers, Reconnecting):
         await self.close()
 
     # -- sending ----------------------------------------------------------------------
+    def cork(self) -> ESLStream | None:
+        """Hold the commands sent from now on until ``uncork()`` of the stream
+        returned, then send them in one ``send`` (None: nothing to hold, not
+        connected). For a caller that sends several commands in one go."""
+        stream = self._stream
+        if stream is None or not stream.writable:
+            return None
+        stream.cork()
+        return stream
+
     def _request(self, data: bytes, decode: Decoder, what: str, *, job: Job | None = None,
                  force: bool = False, timeout: float | None = None) -> asyncio.Future[Any]:
         self._writable(what, force)

@@ -4,13 +4,22 @@
 It feeds received bytes to the protocol and lets it handle the frames; when a
 handler asks to yield (so that a woken task runs before the next frame), the
 rest of the frames wait in a backlog, reading pauses, and the backlog drains
-on the next loop iteration (then reading resumes). Writes go straight to the
-transport's buffer. The owner is told when the connection is made and, once
-the backlog is drained, when it is lost.
+on the next loop iteration (then reading resumes). The owner is told when the
+connection is made and, once the backlog is drained, when it is lost.
+
+Writes: :meth:`write` hands bytes to the transport at once (one ``send``
+each); so does :meth:`write_soon`, except between :meth:`cork` and
+:meth:`uncork`, which sends everything written in between with one ``send``,
+in order. The stream corks itself while its handlers run on received frames;
+a launcher corks it for the calls it launches in one step. :meth:`close`
+sends what is held first; :meth:`abort` drops it (the owner fails those
+requests, as every request a lost connection leaves unanswered); a held
+send that fails aborts the connection and is the reason given for its loss.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -22,6 +31,8 @@ from .job import silence
 from .protocol import ESLProtocol
 
 __all__ = ["ESLStream"]
+
+log = logging.getLogger(__name__)
 
 _monotonic = time.monotonic
 
@@ -51,6 +62,9 @@ class ESLStream(asyncio.Protocol):
         self._on_lost = on_lost
         self._backlog: deque[tuple[list[Frame | bytes], int, float]] = deque()
         self._lost: tuple[Exception | None] | None = None  # lost while the backlog drains
+        self._out: list[bytes] | None = None  # held by a cork (write_soon)
+        self._corks = 0
+        self._write_error: Exception | None = None  # why a flush aborted the connection
 
     # -- asyncio.Protocol -------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -72,6 +86,10 @@ class ESLStream(asyncio.Protocol):
         return False  # close our side too
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._out:  # nothing more can be sent
+            self._out = [] if self._corks > 0 else None
+        if exc is None:
+            exc = self._write_error
         if not self.closed.done():
             self.closed.set_result(None)
         if not self.active:
@@ -92,11 +110,59 @@ class ESLStream(asyncio.Protocol):
         assert self.transport is not None, "write before connection_made"
         self.transport.write(data)
 
+    def write_soon(self, data: bytes) -> None:
+        """Send ``data``: at once, or with the rest when the stream is uncorked."""
+        out = self._out
+        if out is None:
+            assert self.transport is not None, "write before connection_made"
+            self.transport.write(data)
+        else:
+            out.append(data)
+
+    def cork(self) -> None:
+        """Hold what :meth:`write_soon` gets until as many :meth:`uncork` calls."""
+        if self._out is None:
+            self._out = []
+        self._corks += 1
+
+    def uncork(self) -> None:
+        """Undo one :meth:`cork`; the last one sends what was held, in one ``send``."""
+        self._corks -= 1
+        if self._corks <= 0:
+            self._corks = 0
+            self.flush()
+
+    def flush(self) -> None:
+        """Send what is held now (the stream stays corked if it was)."""
+        out = self._out
+        if not out:
+            self._out = None if self._corks <= 0 else out
+            return
+        self._out = [] if self._corks > 0 else None
+        self._send(out)
+
+    def _send(self, out: list[bytes]) -> None:
+        t = self.transport
+        if t is None or t.is_closing():
+            return  # gone: the owner fails the requests of these bytes (on_lost)
+        try:
+            t.write(out[0] if len(out) == 1 else b"".join(out))
+        except Exception as exc:  # reported as the reason the connection was lost
+            log.error("sending %d held bytes failed: %r; closing the connection",
+                      sum(map(len, out)), exc)
+            self._write_error = exc
+            t.abort()
+
     def close(self) -> None:
+        """Close once the queued writes are sent."""
         if self.transport is not None:
+            self.flush()
             self.transport.close()
 
     def abort(self) -> None:
+        """Close at once: held writes are dropped (their requests fail)."""
+        if self._out:
+            self._out = [] if self._corks > 0 else None
         if self.transport is not None:
             self.transport.abort()
 
@@ -106,9 +172,28 @@ class ESLStream(asyncio.Protocol):
         if self._backlog:
             self._backlog.append((frames, 0, now))
             return
-        i = self.esl.process(frames, 0, now)
+        i = self._process(frames, 0, now)
         if i < len(frames):
             self._defer(frames, i, now)
+
+    def _process(self, frames: list[Frame | bytes], i: int, now: float) -> int:
+        """``esl.process`` corked: what the handlers send leaves in one send
+        (:meth:`cork` and :meth:`uncork` inlined: most reads send nothing)."""
+        if self._out is None:
+            self._out = []
+        self._corks += 1
+        try:
+            return self.esl.process(frames, i, now)
+        finally:
+            corks = self._corks - 1
+            if corks > 0:  # a handler's cork is still open: its uncork sends
+                self._corks = corks
+            else:
+                self._corks = 0
+                out = self._out
+                self._out = None
+                if out:
+                    self._send(out)
 
     def _defer(self, frames: list[Frame | bytes], i: int, now: float) -> None:
         self._backlog.appendleft((frames, i, now))
@@ -122,7 +207,7 @@ class ESLStream(asyncio.Protocol):
 
     def _drain(self) -> None:
         backlog = self._backlog
-        process = self.esl.process
+        process = self._process
         while backlog:
             frames, i, now = backlog.popleft()
             i = process(frames, i, now)

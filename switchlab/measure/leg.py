@@ -124,7 +124,7 @@ class Leg:
         for ev in _newest_complete_first(self.completes, self.hangups):
             if cause is None:
                 cause = _cause_of(ev)
-            if code and sip is None:
+            if code and sip is None and not _lacks_sip_code(ev):
                 sip = sip_code_of(ev)
             if disp is None:
                 disp = ev.get("variable_sip_hangup_disposition") or None
@@ -140,6 +140,26 @@ def _newest_complete_first(completes: list[EventLike] | None,
     if hangups is None:
         return completes[::-1]
     return completes[::-1] + hangups
+
+
+#: what both SIP-code header lines of a plain event hold (``variable_sip_term_status: ``,
+#: ``variable_sip_invite_failure_status: ``)
+_SIP_CODE_MARK = b"_status: "
+#: a body starting with one of these is not a plain event's (JSON, XML)
+_NOT_PLAIN = b"{< \t\r\n"
+
+
+def _lacks_sip_code(ev: EventLike) -> bool:
+    """True when ``ev`` is a plain event whose bytes cannot hold either SIP-code
+    variable: one search over an event that has neither, where
+    :func:`sip_code_of` misses twice (an answered call FreeSWITCH hung up has
+    neither, in its CHANNEL_HANGUP_COMPLETE and its CHANNEL_HANGUP). False
+    means "look them up", also for any other kind of event (JSON, XML,
+    decoded headers: no ``raw`` bytes to rule them out)."""
+    raw = getattr(ev, "raw", None)
+    if raw.__class__ is not bytes or not raw or raw[:1] in _NOT_PLAIN:
+        return False
+    return _SIP_CODE_MARK not in raw
 
 
 def _cause_of(ev: EventLike) -> str | None:

@@ -9,6 +9,7 @@ import itertools
 from ..client import Client
 from ..measure import CallRecord
 from ..pool import ClientPool
+from .corks import cork, uncork
 
 
 class HoldTimers:
@@ -26,6 +27,7 @@ class HoldTimers:
         self._order = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
+        self._loop: asyncio.AbstractEventLoop | None = None  # the timer's loop
         self._clients: dict[str, Client] = {}  # by address
 
     def __len__(self) -> int:
@@ -33,7 +35,9 @@ class HoldTimers:
 
     def start(self, rec: CallRecord, hold: float) -> None:
         """Hang ``rec``'s call up in ``hold`` seconds (needs a running loop)."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop
+        if loop is None or self._timer is None:  # else the armed timer's (no lookup per call)
+            loop = self._loop = asyncio.get_running_loop()
         deadline = loop.time() + hold
         self._holds[rec.call_id] = (rec, deadline)
         heapq.heappush(self._due, (deadline, next(self._order), rec.call_id))
@@ -46,14 +50,19 @@ class HoldTimers:
 
     def _fire(self) -> None:
         self._timer = None
-        loop = asyncio.get_running_loop()
+        loop = self._loop
+        assert loop is not None, "fired by the loop start() armed it on"
         now = loop.time() + 1e-6  # the loop may run a timer up to its clock resolution early
         due, holds = self._due, self._holds
-        while due and due[0][0] <= now:
-            _, _, call_id = heapq.heappop(due)
-            held = holds.get(call_id)
-            if held is not None and held[1] <= now:  # else ended, or held again later
-                self._expire(held[0])
+        corked = cork(self.pool)  # the uuid_kill of every due call: one send per host
+        try:
+            while due and due[0][0] <= now:
+                _, _, call_id = heapq.heappop(due)
+                held = holds.get(call_id)
+                if held is not None and held[1] <= now:  # else ended, or held again later
+                    self._expire(held[0])
+        finally:
+            uncork(corked)
         while due and due[0][2] not in holds:  # entries of calls that ended
             heapq.heappop(due)
         if due:

@@ -15,6 +15,7 @@ from ..client import Client
 from ..errors import CommandError, Disconnected
 from ..measure import CallRecord, Run
 from ..pool import ClientPool
+from .corks import cork, uncork
 from .hostwatch import HostWatch
 from .loadshapes import LaunchSchedule, LoadShape
 from .recorder import Recorder
@@ -130,11 +131,14 @@ class Launcher:
         """Launch every call that is due, then sleep until the next one (a timer)."""
         self._wakeup = None
         self._soon = False
+        corked = cork(self.target.pool.clients)  # this step's launches: one send per host
         try:
             self._launch_due()
         except Exception as exc:
             if self._done is not None and not self._done.done():
                 self._done.set_exception(exc)
+        finally:
+            uncork(corked)
 
     def _launch_due(self) -> None:
         target = self.target
