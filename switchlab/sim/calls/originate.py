@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import time
 
-from ...wire.dialstring import ORIGINATE_USAGE, DialStringError, OriginateRequest, parse_originate
+from ...wire.dialshape import parse_originate_shaped
+from ...wire.dialstring import ORIGINATE_USAGE, DialStringError, OriginateRequest
 from ..model import sip
 from ..model.causes import Q850
 from ..model.channel import Channel
@@ -85,7 +86,7 @@ def originate(host: Host, arg: str) -> str | Deferred:
     if host.stopping:
         return "-ERR CHAN_NOT_IMPLEMENTED\n"
     try:
-        req = parse_originate(arg)
+        req = parse_originate_shaped(arg)  # one parse per command shape (uuids aside)
     except DialStringError as exc:
         if exc.cause == "USAGE":
             return ORIGINATE_USAGE
