@@ -2,7 +2,7 @@
 
 What would one self-loop call cost an emulator that did nothing but the work
 every design must do: parse switchlab's ``bgapi originate`` (the real
-``CommandParser`` and ``parse_originate``), answer it, render the nine events a
+``CommandParser`` and ``parse_originate_shaped``), answer it, render the nine events a
 load test subscribes to (``CHANNEL_CREATE``, ``CHANNEL_ANSWER``,
 ``CHANNEL_HANGUP``, ``CHANNEL_HANGUP_COMPLETE`` for both legs, the
 ``BACKGROUND_JOB``) from real FreeSWITCH 1.11 frames
@@ -34,7 +34,7 @@ from pathlib import Path
 
 from esl_throughput import _frames
 
-from switchlab.wire.dialstring import parse_originate
+from switchlab.wire.dialshape import parse_originate_shaped
 from switchlab.wire.parser import CommandParser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +77,7 @@ def run(part: str, calls: int) -> None:
     for _ in range(calls):
         if part in ("parse", "all"):
             cmd = parser.feed(COMMAND)[0]
-            parse_originate(cmd.arg.partition(" ")[2])
+            parse_originate_shaped(cmd.arg.partition(" ")[2])
             out.append(b"Content-Type: command/reply\nReply-Text: +OK Job-UUID: %s\n\n"
                        % cmd.headers["Job-UUID"].encode())
         if part in ("render", "all"):
