@@ -206,8 +206,8 @@ class Connection(Requests, Handlers, Reconnecting):
         self._greeting = self._loop.create_future()
         self._greeting.add_done_callback(silence)
         assert stream.transport is not None
-        # the commands of one loop iteration leave in one send (ESLStream.write_soon)
-        self._esl.connection_made(stream.write_soon)
+        # commands written while the stream is corked leave in one send (ESLStream.write)
+        self._esl.connection_made(stream.write)
 
     # -- closing --------------------------------------------------------------------
     async def close(self) -> None:

@@ -8,9 +8,8 @@ on the next loop iteration (then reading resumes). The owner is told when the
 connection is made and, once the backlog is drained, when it is lost.
 
 Writes: :meth:`write` hands bytes to the transport at once (one ``send``
-each); so does :meth:`write_soon`, except between :meth:`cork` and
-:meth:`uncork`, which sends everything written in between with one ``send``,
-in order. The stream corks itself while its handlers run on received frames;
+each), except between :meth:`cork` and :meth:`uncork`, which sends
+everything written in between with one ``send``, in order. The stream corks itself while its handlers run on received frames;
 a launcher corks it for the calls it launches in one step. :meth:`close`
 sends what is held first; :meth:`abort` drops it (the owner fails those
 requests, as every request a lost connection leaves unanswered); a held
@@ -62,8 +61,8 @@ class ESLStream(asyncio.Protocol):
         self._on_lost = on_lost
         self._backlog: deque[tuple[list[Frame | bytes], int, float]] = deque()
         self._lost: tuple[Exception | None] | None = None  # lost while the backlog drains
-        self._out: list[bytes] | None = None  # held by a cork (write_soon)
-        self._corks = 0
+        self._out: list[bytes] = []  # written while corked, not sent yet
+        self._corks = 0  # open cork() calls
         self._write_error: Exception | None = None  # why a flush aborted the connection
 
     # -- asyncio.Protocol -------------------------------------------------------------
@@ -86,8 +85,7 @@ class ESLStream(asyncio.Protocol):
         return False  # close our side too
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._out:  # nothing more can be sent
-            self._out = [] if self._corks > 0 else None
+        self._out.clear()  # nothing more can be sent
         if exc is None:
             exc = self._write_error
         if not self.closed.done():
@@ -107,22 +105,15 @@ class ESLStream(asyncio.Protocol):
         return t is not None and not t.is_closing()
 
     def write(self, data: bytes) -> None:
-        assert self.transport is not None, "write before connection_made"
-        self.transport.write(data)
-
-    def write_soon(self, data: bytes) -> None:
         """Send ``data``: at once, or with the rest when the stream is uncorked."""
-        out = self._out
-        if out is None:
+        if self._corks:
+            self._out.append(data)
+        else:
             assert self.transport is not None, "write before connection_made"
             self.transport.write(data)
-        else:
-            out.append(data)
 
     def cork(self) -> None:
-        """Hold what :meth:`write_soon` gets until as many :meth:`uncork` calls."""
-        if self._out is None:
-            self._out = []
+        """Hold what :meth:`write` gets until as many :meth:`uncork` calls."""
         self._corks += 1
 
     def uncork(self) -> None:
@@ -135,11 +126,9 @@ class ESLStream(asyncio.Protocol):
     def flush(self) -> None:
         """Send what is held now (the stream stays corked if it was)."""
         out = self._out
-        if not out:
-            self._out = None if self._corks <= 0 else out
-            return
-        self._out = [] if self._corks > 0 else None
-        self._send(out)
+        if out:
+            self._out = []
+            self._send(out)
 
     def _send(self, out: list[bytes]) -> None:
         t = self.transport
@@ -161,8 +150,7 @@ class ESLStream(asyncio.Protocol):
 
     def abort(self) -> None:
         """Close at once: held writes are dropped (their requests fail)."""
-        if self._out:
-            self._out = [] if self._corks > 0 else None
+        self._out.clear()
         if self.transport is not None:
             self.transport.abort()
 
@@ -177,23 +165,12 @@ class ESLStream(asyncio.Protocol):
             self._defer(frames, i, now)
 
     def _process(self, frames: list[Frame | bytes], i: int, now: float) -> int:
-        """``esl.process`` corked: what the handlers send leaves in one send
-        (:meth:`cork` and :meth:`uncork` inlined: most reads send nothing)."""
-        if self._out is None:
-            self._out = []
-        self._corks += 1
+        """``esl.process`` corked: what the handlers send leaves in one send."""
+        self.cork()
         try:
             return self.esl.process(frames, i, now)
         finally:
-            corks = self._corks - 1
-            if corks > 0:  # a handler's cork is still open: its uncork sends
-                self._corks = corks
-            else:
-                self._corks = 0
-                out = self._out
-                self._out = None
-                if out:
-                    self._send(out)
+            self.uncork()
 
     def _defer(self, frames: list[Frame | bytes], i: int, now: float) -> None:
         self._backlog.appendleft((frames, i, now))
