@@ -33,7 +33,8 @@ __all__ = ["parse_originate_shaped"]
 _UUID = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
                    r"-[0-9a-fA-F]{12})")
 #: the placeholder of the i-th uuid of a command: uuid-shaped, so parsed alike
-_PLACEHOLDERS = tuple(f"00000000-0000-0000-0000-{i:012d}" for i in range(16))
+_PREFIX = "00000000-0000-0000-0000-"
+_PLACEHOLDERS = tuple(f"{_PREFIX}{i:012d}" for i in range(16))
 
 # shape (the command's text between its uuids) -> the request parsed from the shape,
 # or None: the shape's uuids are not only in variable values (parse in full)
@@ -59,13 +60,9 @@ def parse_originate_shaped(arg: str) -> OriginateRequest:
     req = object.__new__(OriginateRequest)
     req.__dict__.update(template.__dict__)
     req.raw = arg
-    if n:
-        real = dict(zip(_PLACEHOLDERS, parts[1::2]))
-        req.variables = _put_back(template.variables, real)
-        req.leg_variables = _put_back(template.leg_variables, real)
-    else:
-        req.variables = dict(template.variables)
-        req.leg_variables = dict(template.leg_variables)
+    real = dict(zip(_PLACEHOLDERS, parts[1::2]))
+    req.variables = _put_back(template.variables, real)
+    req.leg_variables = _put_back(template.leg_variables, real)
     return req
 
 
@@ -92,11 +89,11 @@ def _learn(shape: tuple[str, ...], n: int) -> OriginateRequest | None:
 
 
 def _put_back(values: dict[str, str], real: dict[str, str]) -> dict[str, str]:
-    """``values`` with each placeholder replaced by its command's uuid."""
+    """A copy of ``values`` with each placeholder replaced by its command's uuid."""
     out = {}
     for name, value in values.items():
         got = real.get(value)
-        if got is None and "00000000-0000-0000-0000-" in value:
+        if got is None and _PREFIX in value:
             for placeholder, uuid in real.items():
                 value = value.replace(placeholder, uuid)
             got = value
