@@ -18,10 +18,36 @@ from xml.etree import ElementTree
 from ..errors import ProtocolError
 from .urlcodec import _unquote_bytes, decode_value, fs_url_decode
 
-__all__ = ["content_length", "json_pairs", "plain_header_list", "plain_headers", "xml_headers",
-           "xml_pairs"]
+__all__ = ["SEARCH_KEYS", "content_length", "json_pairs", "plain_header_list", "plain_headers",
+           "search_key", "xml_headers", "xml_pairs"]
 
 Pairs = list[tuple[str, str]]
+
+#: name -> (``b"\\nName: "``, its length): what :class:`~switchlab.wire.events.Event`
+#: searches a plain event for (names a header line can have only; see :func:`search_key`).
+SEARCH_KEYS: dict[str, tuple[bytes, int]] = {}
+_SEARCH_KEYS_MAX = 4096
+
+
+def search_key(name: object) -> tuple[bytes, int] | None:
+    """``b"\\nName: "`` for a name a header line can have (remembered in
+    :data:`SEARCH_KEYS`), else None.
+
+    >>> search_key("Unique-ID"), search_key("a: b"), search_key(3)
+    ((b'\\nUnique-ID: ', 12), None, None)
+    """
+    # A name with a line break or ": " can never be a header name: lines are
+    # split at the first ": ". U+FFFD may stand for any invalid byte.
+    if not isinstance(name, str) or "\n" in name or ": " in name or "\ufffd" in name:
+        return None
+    try:
+        key = b"\n" + name.encode("utf-8") + b": "
+    except UnicodeEncodeError:
+        return None
+    if len(SEARCH_KEYS) >= _SEARCH_KEYS_MAX:
+        SEARCH_KEYS.clear()
+    entry = SEARCH_KEYS[name] = (key, len(key))
+    return entry
 
 
 class _Members(list[tuple[str, Any]]):

@@ -17,12 +17,12 @@ iteration) gives: the first line named ``Name`` wins in both.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from typing import Any
 
 from ..errors import ProtocolError
-from .event_formats import (content_length, json_pairs, plain_header_list, plain_headers,
-                            xml_headers, xml_pairs)
+from .event_formats import (SEARCH_KEYS, content_length, json_pairs, plain_header_list,
+                            plain_headers, search_key, xml_headers, xml_pairs)
 from .frames import EVENT_JSON, EVENT_PLAIN, EVENT_XML, Frame
 from .urlcodec import _unquote_bytes
 
@@ -33,13 +33,13 @@ _PLAIN, _JSON, _XML, _DECODED, _BIG = 0, 1, 2, 3, 4
 _CL_LINE = b"\nContent-Length: "
 _CL_LEN = len(_CL_LINE)
 
+# The lookup's search keys, typed here: mypyc compiles this module alone, seeing the
+# imports of the others as Any (a typed dict and tuple make the lookup's fast path).
+_KEYS: dict[str, tuple[bytes, int]] = SEARCH_KEYS
+
 #: Plain events up to this size are searched whole by a lookup; a larger one
 #: (a big job result) is searched in its header block only.
 SCAN_WHOLE_MAX = 32768
-
-# name -> (b"\nName: ", its length): what a lookup searches for (names that can be headers only).
-_KEYS: dict[str, tuple[bytes, int]] = {}
-_KEYS_MAX = 4096
 
 # Escaped raw value -> decoded text. FreeSWITCH repeats most values over the
 # events of a call (Channel-Name, the SDP variables, caller ids...), and
@@ -59,24 +59,9 @@ def _decode_escaped(value: bytes) -> str:
     return text
 
 
-def _search_key(name: object) -> tuple[bytes, int] | None:
-    """``b"\\nName: "`` for a name a header line can have (remembered), else None."""
-    # A name with a line break or ": " can never be a header name: lines are
-    # split at the first ": ". U+FFFD may stand for any invalid byte.
-    if not isinstance(name, str) or "\n" in name or ": " in name or "\ufffd" in name:
-        return None
-    try:
-        key = b"\n" + name.encode("utf-8") + b": "
-    except UnicodeEncodeError:
-        return None
-    if len(_KEYS) >= _KEYS_MAX:
-        _KEYS.clear()
-    entry = _KEYS[name] = (key, len(key))
-    return entry
-
-
-class Event(Mapping[str, str]):
-    """One FreeSWITCH event: a read-only mapping of header name to decoded value.
+class Event:
+    """One FreeSWITCH event: a read-only mapping of header name to decoded value
+    (a registered :class:`~collections.abc.Mapping`, with its whole API).
 
     Attributes filled by the connection: ``received`` (local ``time.monotonic()``
     when the frame was read) and ``host``.
@@ -267,7 +252,7 @@ class Event(Mapping[str, str]):
 
     def _get_odd(self, name: str, default: Any) -> Any:
         """A lookup of a name not searched before, or that no header line can have."""
-        if _search_key(name) is not None:
+        if search_key(name) is not None:
             return self.get(name, default)
         # U+FFFD may stand for any invalid byte of a name: only the full decoding knows
         if isinstance(name, str) and "\ufffd" in name:
@@ -297,6 +282,24 @@ class Event(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._load_all())
+
+    # (written out rather than inherited: a compiled class with a Python base
+    # class gets a __weakref__ slot that mypyc's generated clear frees wrongly)
+    def keys(self) -> KeysView[str]:
+        return KeysView(self)
+
+    def items(self) -> ItemsView[str, str]:
+        return ItemsView(self)
+
+    def values(self) -> ValuesView[str]:
+        return ValuesView(self)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return dict(self.items()) == dict(other.items())
+
+    __hash__ = None  # type: ignore[assignment]  # a mapping: not hashable
 
     @property
     def headers(self) -> dict[str, str]:
@@ -387,3 +390,6 @@ class Event(Mapping[str, str]):
 
     def __repr__(self) -> str:
         return f"<Event {self.name} {self.uuid or self.job_uuid or ''}>"
+
+
+Mapping.register(Event)

@@ -31,6 +31,8 @@ from .frames import EVENT_PLAIN, Frame
 MAX_HEADER_BLOCK = 1 << 20
 #: Refuse a single body larger than this (FreeSWITCH's events are a few KB).
 MAX_BODY = 1 << 28
+#: What the parsers take: any bytes-like chunk (copied to ``bytes`` once).
+Chunk = bytes | bytearray | memoryview
 
 # Outer header blocks repeat (``Content-Length: N\nContent-Type: text/event-plain``
 # differs only by N): parsed blocks are remembered, bounded.
@@ -99,10 +101,9 @@ class _Buffered:
         """Whether ``data`` (after ``before``) may complete a header block."""
         return b"\n" in data
 
-    def _take(self, data: bytes) -> bytes | None:
-        """Append ``data``; return the buffer to parse, or None to wait for more."""
-        if type(data) is not bytes:
-            data = bytes(data)
+    def _take(self, chunk: Chunk) -> bytes | None:
+        """Append ``chunk``; return the buffer to parse, or None to wait for more."""
+        data = chunk if type(chunk) is bytes else bytes(chunk)
         parts = self._parts
         if not parts:
             return data
@@ -153,7 +154,7 @@ class FrameParser(_Buffered):
             self._blocks[block] = (headers, n, inline)
         return headers, n, inline
 
-    def feed(self, data: bytes) -> list[Frame]:
+    def feed(self, data: Chunk) -> list[Frame]:
         """Add ``data`` and return every frame it completes (possibly none).
 
         Raises :class:`~switchlab.errors.MalformedFrameError` for bytes that are
@@ -161,7 +162,7 @@ class FrameParser(_Buffered):
         """
         return self._feed(data, False)  # type: ignore[return-value]
 
-    def feed_mixed(self, data: bytes) -> list[Frame | bytes]:
+    def feed_mixed(self, data: Chunk) -> list[Frame | bytes]:
         """Like :meth:`feed`, but a ``text/event-plain`` frame whose body is
         shorter than :data:`~switchlab.wire.events.SCAN_WHOLE_MAX` comes as the
         bytes ``b"\\n" + body`` (what :class:`~switchlab.wire.Event` takes):
@@ -173,9 +174,8 @@ class FrameParser(_Buffered):
         """
         return self._feed(data, True)
 
-    def _feed(self, data: bytes, mixed: bool) -> list[Frame | bytes]:
-        if type(data) is not bytes:
-            data = bytes(data)
+    def _feed(self, chunk: Chunk, mixed: bool) -> list[Frame | bytes]:
+        data = chunk if type(chunk) is bytes else bytes(chunk)
         frames: list[Frame | bytes] = []
         pos = 0
         if self._parts:
@@ -316,7 +316,7 @@ class CommandParser(_Buffered):
     sent); ``Content-Length`` (any case) announces a body after the blank line.
     """
 
-    def feed(self, data: bytes) -> list[Command]:
+    def feed(self, data: Chunk) -> list[Command]:
         """Add ``data`` and return the commands it completes."""
         buf = self._take(data)
         out: list[Command] = []
