@@ -1,0 +1,84 @@
+"""Build hook: the wire layer's hot modules compiled with mypyc, pure Python otherwise.
+
+Everything is in ``pyproject.toml``; this file only adds the optional compiled
+modules (see docs/PERFORMANCE.md, "Compiled read path"). They are built when the
+build environment has mypy (``[build-system] requires``) and a C compiler, and
+skipped, with a warning, when either is missing or when ``SWITCHLAB_PURE=1``:
+the same ``.py`` files are installed either way and behave the same
+(``tests/test_wire_compiled.py``).
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_ext import build_ext
+
+WIRE = Path("switchlab") / "wire"
+NATIVE = WIRE / "native.py"  # the one list of compiled modules, and what the hashes mean
+
+
+def _native_constant(name: str) -> object:
+    for node in ast.parse(NATIVE.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise LookupError(f"{NATIVE} has no {name}")
+
+
+#: The sans-I/O modules every received event goes through (framing, header lookups).
+COMPILED = [str(WIRE / f"{name}.py") for name in _native_constant("COMPILED_MODULES")]
+PURE_ENV = str(_native_constant("PURE_ENV"))
+HASHES = WIRE / f"{_native_constant('HASHES_MODULE')}.py"
+#: mypy options for compiling them alone: their imports from the rest of the
+#: package are typed as Any (the whole package is type-checked by the tests).
+MYPYC_FLAGS = ["--follow-imports=skip", "--ignore-missing-imports", "--no-warn-unused-ignores"]
+
+
+def _warn(what: str) -> None:
+    print(f"switchlab: {what}; installing the pure-Python read path "
+          "(same behaviour, slower: docs/PERFORMANCE.md)", file=sys.stderr)
+
+
+class OptionalBuildExt(build_ext):
+    """``build_ext`` that skips the compiled modules instead of failing the install."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as exc:  # no compiler, no headers, ...
+            _warn(f"compiling the read path failed ({exc})")
+
+    def build_extension(self, ext):  # type: ignore[no-untyped-def]
+        try:
+            super().build_extension(ext)
+        except Exception as exc:
+            _warn(f"compiling {ext.name} failed ({exc})")
+
+
+def _write_hashes() -> None:
+    """``HASHES = {name: sha256}`` of the sources compiled (switchlab.wire.native
+    uses a compiled module only when its source still has that hash)."""
+    hashes = {Path(p).stem: hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in COMPILED}
+    HASHES.write_text('"""Written by setup.py: the SHA-256 of each source compiled with mypyc."""\n'
+                      f"HASHES = {hashes!r}\n")
+
+
+def ext_modules() -> list:
+    if os.environ.get(PURE_ENV, "") not in ("", "0"):
+        return []
+    try:
+        from mypyc.build import mypycify
+        modules = mypycify([*MYPYC_FLAGS, *COMPILED], opt_level="3",
+                           group_name="switchlab.wire._compiled")
+    except BaseException as exc:  # mypy missing, or it refused a module (SystemExit)
+        _warn(f"mypyc could not compile {COMPILED} ({exc!r})")
+        return []
+    _write_hashes()
+    return modules
+
+
+setup(ext_modules=ext_modules(), cmdclass={"build_ext": OptionalBuildExt})

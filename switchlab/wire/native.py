@@ -1,0 +1,121 @@
+"""Which wire modules run compiled, and the switch back to pure Python.
+
+``setup.py`` compiles :data:`COMPILED_MODULES` (framing and header lookups, the
+code every received event goes through) with mypyc when the build has mypy and
+a C compiler; the ``.py`` files are installed beside the compiled ones either
+way and behave the same (``tests/test_wire_compiled.py``). :func:`select`,
+called by ``switchlab.wire`` before it imports them, loads the ``.py`` instead
+of the compiled file when
+
+* ``SWITCHLAB_PURE=1`` is set (also skips compiling at install), or
+* the ``.py`` is not the source the compiled file was built from (an
+  editable install whose source was edited since: ``pip install -e .``
+  compiles it again); a :class:`StaleBuildWarning` says so. setup.py records
+  each source's SHA-256 in ``_compiled_hashes.py`` beside them.
+
+>>> COMPILED_MODULES
+('events', 'parser')
+>>> import switchlab.wire.events as ev
+>>> is_compiled(ev) == ev.__file__.endswith(tuple(EXTENSION_SUFFIXES))
+True
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import os
+import sys
+import warnings
+from importlib.machinery import EXTENSION_SUFFIXES
+from pathlib import Path
+from types import ModuleType
+
+#: Modules of this package compiled by setup.py (read from here by setup.py).
+COMPILED_MODULES = ("events", "parser")
+#: Set to 1 to build and run the pure-Python modules only.
+PURE_ENV = "SWITCHLAB_PURE"
+#: The module setup.py writes beside them: ``HASHES = {name: sha256 of its source}``.
+HASHES_MODULE = "_compiled_hashes"
+
+
+class StaleBuildWarning(UserWarning):
+    """A compiled module is older than its source: the source is used."""
+
+
+def pure_wanted() -> bool:
+    """True when ``$SWITCHLAB_PURE`` asks for pure Python (any value but ``""``/``0``)."""
+    return os.environ.get(PURE_ENV, "") not in ("", "0")
+
+
+def is_compiled(module: ModuleType) -> bool:
+    """True when ``module`` was loaded from a compiled extension file."""
+    return str(getattr(module, "__file__", "") or "").endswith(tuple(EXTENSION_SUFFIXES))
+
+
+def source_hash(source: bytes) -> str:
+    """What ``_compiled_hashes.py`` records of a compiled module's source."""
+    return hashlib.sha256(source).hexdigest()
+
+
+def _built_hashes(package: str) -> dict[str, str]:
+    try:
+        hashes = importlib.import_module(f"{package}.{HASHES_MODULE}").HASHES
+    except (ImportError, AttributeError):
+        return {}
+    return dict(hashes) if isinstance(hashes, dict) else {}
+
+
+def compiled_file(source: Path) -> Path | None:
+    """The compiled file built from ``source`` (``x.py`` -> ``x.cpython-311-...so``), if any."""
+    for suffix in EXTENSION_SUFFIXES:
+        candidate = source.with_name(source.stem + suffix)
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def load_source(package: str, name: str, as_name: str | None = None) -> ModuleType:
+    """Execute ``<package>/<name>.py`` as module ``as_name`` (default: its own
+    name), registered in ``sys.modules``. Tests load a second, pure copy under
+    another name to compare it with the compiled one."""
+    full = f"{package}.{name}"
+    directory = Path(sys.modules[package].__path__[0])
+    spec = importlib.util.spec_from_file_location(as_name or full, directory / f"{name}.py")
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no source file for {full} in {directory}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[spec.name]
+        raise
+    if as_name is None:  # as the import system does for a submodule it loads
+        setattr(sys.modules[package], name, module)
+    return module
+
+
+def select(package: str) -> None:
+    """Load the source of each compiled module of ``package`` that must not run
+    compiled (see the module's text); call it before the modules are imported."""
+    directory = Path(sys.modules[package].__path__[0])
+    pure = pure_wanted()
+    hashes: dict[str, str] | None = None
+    for name in COMPILED_MODULES:
+        if f"{package}.{name}" in sys.modules:
+            continue
+        source = directory / f"{name}.py"
+        built = compiled_file(source)
+        if built is None or not source.exists():
+            continue
+        if not pure:
+            if hashes is None:
+                hashes = _built_hashes(package)
+            if hashes.get(name) == source_hash(source.read_bytes()):
+                continue
+            warnings.warn(f"{built.name} was not built from this {name}.py, which is used "
+                          "instead (slower); run 'pip install -e .' to compile it again, or "
+                          f"set {PURE_ENV}=1 to stop compiling it", StaleBuildWarning,
+                          stacklevel=2)
+        load_source(package, name)

@@ -1,0 +1,282 @@
+"""The compiled read path (``switchlab.wire.native``) is the pure one, compiled.
+
+* the doctests of each compiled module's source pass (pytest cannot collect
+  them from the ``.py`` while the compiled file is loaded under its name);
+* compiled and pure give the same frames, errors and leftovers from any bytes in
+  any chunking (events, replies, junk), the same values from any plain event
+  (every lookup, the header list, the body, ``lacks``), the same commands to the
+  emulator, and the same for every recorded FreeSWITCH transcript;
+* the choice: ``SWITCHLAB_PURE=1`` loads the sources; a source that is not the
+  one compiled (edited since) is used instead of the stale build, with a
+  :class:`~switchlab.wire.native.StaleBuildWarning`;
+* in CI, whose install has a C compiler, the compiled modules are the ones in use.
+
+The differential tests skip when the install is pure (nothing to compare); the
+other tests of the suite then check the pure modules.
+"""
+from __future__ import annotations
+
+import doctest
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import switchlab.wire as wire
+from switchlab.errors import ProtocolError
+from switchlab.wire import native, serialize
+
+WIRE_DATA = Path(__file__).parent / "data" / "fs-wire"
+COMPILED = all(native.is_compiled(getattr(wire, name)) for name in native.COMPILED_MODULES)
+needs_compiled = pytest.mark.skipif(not COMPILED, reason="pure install: nothing compiled to compare")
+
+
+@pytest.fixture(scope="module")
+def pure() -> Iterator[dict[str, ModuleType]]:
+    """A second, pure copy of each compiled module, under its own name."""
+    mods = {name: native.load_source("switchlab.wire", name, f"switchlab.wire._pure_{name}")
+            for name in native.COMPILED_MODULES}
+    yield mods
+    for name in native.COMPILED_MODULES:
+        sys.modules.pop(f"switchlab.wire._pure_{name}", None)
+
+
+@pytest.mark.parametrize("name", native.COMPILED_MODULES)
+def test_the_sources_doctests_pass(name: str, pure: dict[str, ModuleType]) -> None:
+    result = doctest.testmod(pure[name], optionflags=doctest.ELLIPSIS, verbose=False)
+    assert result.attempted > 0 and result.failed == 0, result
+
+
+def test_ci_runs_the_compiled_modules() -> None:
+    if not os.environ.get("CI") or native.pure_wanted():
+        pytest.skip("outside CI (or SWITCHLAB_PURE=1) a pure install is allowed")
+    loaded = {name: getattr(wire, name).__file__ for name in native.COMPILED_MODULES}
+    assert COMPILED, (f"the install did not compile {native.COMPILED_MODULES} ({loaded}): "
+                      "look for 'switchlab: ... installing the pure-Python read path' in "
+                      "pip's output (it needs gcc and the Python headers)")
+
+
+@needs_compiled
+@pytest.mark.parametrize("name", native.COMPILED_MODULES)
+def test_no_compiled_class_has_a_weakref_slot(name: str) -> None:
+    """A compiled class with a Python base class gets ``__dict__`` and
+    ``__weakref__`` slots, and mypyc's generated ``clear`` frees the weak
+    references of such an object instead of clearing them: the next garbage
+    collection crashes (seen with ``Event(Mapping[str, str])`` under hypothesis).
+    Such classes register with their ABC instead of inheriting from it."""
+    module = getattr(wire, name)
+    for cls in vars(module).values():
+        if isinstance(cls, type) and cls.__module__ == module.__name__:
+            assert "__weakref__" not in vars(cls), (
+                f"{module.__name__}.{cls.__name__} has a __weakref__ slot when compiled: "
+                "give it no Python base class (register with the ABC instead)")
+
+
+# -- compiled == pure -------------------------------------------------------------------
+
+def _outcome(fn, *args):  # type: ignore[no-untyped-def]
+    """What a call gives, or the type, text and data of what it raises."""
+    try:
+        return ("ok", fn(*args))
+    except ProtocolError as exc:
+        return ("error", type(exc), str(exc), getattr(exc, "data", None),
+                list(getattr(exc, "frames", None) or ()))
+
+
+def _frames_key(items: list) -> list:  # type: ignore[type-arg]
+    return [x if isinstance(x, bytes) else (x.content_type, x.headers, x.body) for x in items]
+
+
+def _feed_all(parser: object, method: str, data: bytes, cuts: list[int]) -> list:  # type: ignore[type-arg]
+    out = []
+    pos = 0
+    for cut in sorted({c % (len(data) + 1) for c in cuts}) + [len(data)]:
+        got = _outcome(getattr(parser, method), data[pos:cut])
+        if got[0] == "ok":
+            got = ("ok", _frames_key(got[1]) if method != "cmd" else got[1])
+        else:
+            got = (*got[:4], _frames_key(got[4]))
+        out.append(got)
+        if got[0] != "ok":
+            break
+        pos = cut
+    out.append(getattr(parser, "pending", None))
+    return out
+
+
+_FRAME = st.one_of(
+    st.builds(lambda name, uid: serialize.event_plain([("Event-Name", name), ("Unique-ID", uid)]),
+              st.sampled_from(["API", "CHANNEL_ANSWER"]), st.text(max_size=8)),
+    st.builds(lambda out: serialize.event_plain([("Event-Name", "BACKGROUND_JOB")], out),
+              st.binary(min_size=1, max_size=40)),
+    st.builds(serialize.api_response, st.binary(max_size=30)),
+    st.builds(serialize.command_reply, st.sampled_from(["+OK", "-ERR no"])),
+    st.builds(lambda h: serialize.event_json([("Event-Name", "API"), ("X", h)]), st.text(max_size=8)),
+    st.just(b"\n"),
+    st.binary(max_size=30),  # anything at all
+)
+
+
+@needs_compiled
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_FRAME, min_size=1, max_size=8), st.lists(st.integers(0, 400), max_size=12),
+       st.sampled_from(["feed", "feed_mixed"]), st.sampled_from([bytes, bytearray, memoryview]))
+def test_frame_parsers_agree(pure: dict[str, ModuleType], frames: list[bytes], cuts: list[int],
+                             method: str, kind: type) -> None:
+    data = b"".join(frames)
+    compiled, slow = wire.FrameParser(), pure["parser"].FrameParser()
+    assert (_feed_all(compiled, method, kind(data), cuts)
+            == _feed_all(slow, method, kind(data), cuts))
+
+
+_COMMAND = st.one_of(
+    st.sampled_from([b"auth ClueCon\n\n", b"event plain ALL\n\n", b"api status\n\n",
+                     b"bgapi originate {a=b}loopback/1 &park()\nJob-UUID: j\n\n",
+                     b"sendmsg u\ncall-command: execute\ncontent-length: 3\n\nabc",
+                     b"\r\n", b"x\r\n\r\n", b"sendevent X\nContent-Length: zz\n\n"]),
+    st.binary(max_size=30),
+)
+
+
+@needs_compiled
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_COMMAND, min_size=1, max_size=8), st.lists(st.integers(0, 300), max_size=10))
+def test_command_parsers_agree(pure: dict[str, ModuleType], commands: list[bytes],
+                               cuts: list[int]) -> None:
+    data = b"".join(commands)
+    got = []
+    for parser in (wire.CommandParser(), pure["parser"].CommandParser()):
+        out, pos = [], 0
+        for cut in sorted({c % (len(data) + 1) for c in cuts}) + [len(data)]:
+            res = _outcome(parser.feed, data[pos:cut])
+            out.append(("ok", [(c.line, c.headers, c.body) for c in res[1]]) if res[0] == "ok"
+                       else res[:4])
+            if res[0] != "ok":
+                break
+            pos = cut
+        got.append(out)
+    assert got[0] == got[1]
+
+
+_NAMES = ["Event-Name", "Unique-ID", "Channel-Name", "variable_switch_r_sdp", "Job-UUID", "X",
+          "a b", "a%20b", "é", "Content-Type", "Content-Length", "", "a: b", "x\ny", "a\ufffdb",
+          "Event-Date-Timestamp"]
+_VALUE = st.binary(max_size=24).map(lambda b: b.replace(b"\n", b"")) | st.sampled_from(
+    [b"a: b", b"%", b"%41%zz", b"v=0%0D%0Ao=-", b"Content-Length: 3", b"\r", b"", b"\xff\xfe",
+     b"1795691766132318", b"12x"])
+
+
+def _event_view(mod: ModuleType, raw: bytes, names: list[str]) -> list:  # type: ignore[type-arg]
+    ev = mod.Event.from_plain(raw)
+    view = [_outcome(ev.get, n) for n in names + names]
+    view += [_outcome(lambda: ev.timestamp_us), _outcome(lambda: ev.body),
+             _outcome(ev.header_list), _outcome(lambda: ev.headers),
+             ev.lacks(b"_status: "), ev.lacks(b"Name: "), ev.raw == raw]
+    return view
+
+
+@needs_compiled
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_NAMES[:10] + ["Event-Date-Timestamp"]), _VALUE),
+                max_size=10),
+       st.none() | st.binary(max_size=60), st.booleans(),
+       st.lists(st.sampled_from(_NAMES), min_size=1, max_size=10))
+def test_events_agree(pure: dict[str, ModuleType], lines: list[tuple[str, bytes]],
+                      body: bytes | None, big: bool, names: list[str]) -> None:
+    if big:  # searched in its header block only
+        lines = [*lines, ("X-Filler", b"f" * pure["events"].SCAN_WHOLE_MAX)]
+    raw = b"".join(k.encode() + b": " + v + b"\n" for k, v in lines)
+    raw += b"\n" if body is None else b"Content-Length: %d\n\n" % len(body) + body
+    assert _event_view(wire.events, raw, names) == _event_view(pure["events"], raw, names)
+
+
+@needs_compiled
+@pytest.mark.parametrize("path", sorted(WIRE_DATA.glob("*.raw")), ids=lambda p: p.name)
+def test_recorded_transcripts_read_alike(pure: dict[str, ModuleType], path: Path) -> None:
+    data = path.read_bytes()
+    views = []
+    for parser_mod, events_mod in ((wire.parser, wire.events), (pure["parser"], pure["events"])):
+        items = _outcome(parser_mod.FrameParser().feed_mixed, data)
+        assert items[0] == "ok", items
+        view = []
+        for item in items[1]:
+            if isinstance(item, bytes):
+                ev = events_mod.Event(item)
+            elif item.content_type in wire.EVENT_TYPES:
+                ev = events_mod.Event.from_frame(item)
+            else:
+                view.append((item.content_type, item.headers, item.body))
+                continue
+            view.append((ev.header_list(), ev.body, ev.name, ev.uuid, ev.timestamp_us))
+        views.append(view)
+    assert views[0] == views[1] and views[0]
+
+
+# -- which modules run --------------------------------------------------------------------
+
+@pytest.fixture
+def fake_package(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A package laid out like an install: each module's source, a compiled
+    file beside it (never imported here) and the hashes of what was compiled."""
+    pkg = tmp_path / "fakewire"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    hashes = {}
+    for name in native.COMPILED_MODULES:
+        source = f"WHO = 'source of {name}'\n".encode()
+        (pkg / f"{name}.py").write_bytes(source)
+        (pkg / f"{name}{native.EXTENSION_SUFFIXES[0]}").write_bytes(b"not a real build")
+        hashes[name] = native.source_hash(source)
+    (pkg / f"{native.HASHES_MODULE}.py").write_text(f"HASHES = {hashes!r}\n")
+    sys.path.insert(0, str(tmp_path))
+    __import__("fakewire")
+    yield "fakewire", pkg
+    sys.path.remove(str(tmp_path))
+    for key in [k for k in sys.modules if k == "fakewire" or k.startswith("fakewire.")]:
+        del sys.modules[key]
+
+
+def _loaded(package: str) -> dict[str, str | None]:
+    return {name: getattr(sys.modules.get(f"{package}.{name}"), "WHO", None)
+            for name in native.COMPILED_MODULES}
+
+
+def test_an_up_to_date_build_is_left_to_the_import_system(
+        fake_package: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(native.PURE_ENV, raising=False)
+    native.select(fake_package[0])
+    assert _loaded(fake_package[0]) == {name: None for name in native.COMPILED_MODULES}
+
+
+def test_an_edited_source_is_used_instead_of_its_stale_build(
+        fake_package: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(native.PURE_ENV, raising=False)
+    package, pkg = fake_package
+    edited = native.COMPILED_MODULES[0]
+    (pkg / f"{edited}.py").write_text(f"WHO = 'edited {edited}'\n")
+    with pytest.warns(native.StaleBuildWarning, match=r"pip install -e \."):
+        native.select(package)
+    assert _loaded(package) == {name: (f"edited {name}" if name == edited else None)
+                                for name in native.COMPILED_MODULES}
+
+
+def test_pure_wanted_loads_every_source(fake_package: tuple[str, Path],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(native.PURE_ENV, "1")
+    native.select(fake_package[0])
+    assert _loaded(fake_package[0]) == {name: f"source of {name}"
+                                        for name in native.COMPILED_MODULES}
+
+
+def test_switchlab_pure_runs_the_sources_in_a_new_interpreter() -> None:
+    code = ("import switchlab.wire as w; from switchlab.wire import native as n; "
+            "print([n.is_compiled(getattr(w, m)) for m in n.COMPILED_MODULES])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, native.PURE_ENV: "1"})
+    assert out.stdout.strip() == str([False] * len(native.COMPILED_MODULES))
