@@ -44,6 +44,19 @@ def machine(load: list) -> dict:
             "cpus": os.cpu_count(), "load_average_1_5_15": load}
 
 
+def compiled_modules(tree: Path) -> list[str]:
+    """The modules of ``tree``'s switchlab that run compiled (mypyc; ``switchlab.wire.native``):
+    none for a tree from before it, or an extracted tree (nothing built there)."""
+    code = ("import switchlab.wire as w\n"
+            "try:\n    from switchlab.wire import native as n\n"
+            "except ImportError:\n    print('')\nelse:\n"
+            "    print(' '.join(m for m in n.COMPILED_MODULES if n.is_compiled(getattr(w, m))))")
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=str(tree))
+    return out.stdout.split()
+
+
 def write(path: Path, report: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2) + "\n")
@@ -56,11 +69,18 @@ def extract(ref: str, into: Path) -> None:
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
 
 
+#: Suffix of a loop in --loops: run the "after" tree as plain Python (SWITCHLAB_PURE=1).
+PURE = "+pure"
+
+
 def _loop_args(loop: str | None) -> list[str]:
     """``--loop`` (and ``--poll-ms``) arguments of a variant's loop: "asyncio", "uvloop",
-    "pollN" (asyncio paced to N ms) or None (the tree's default)."""
+    "pollN" (asyncio paced to N ms) or None (the tree's default); a "+pure" suffix
+    (same loop, ``SWITCHLAB_PURE=1``: the compiled modules run as Python) is set by
+    :func:`_run`."""
     if loop is None:
         return []
+    loop = loop.removesuffix(PURE)
     if loop.startswith("poll"):
         return ["--loop", "asyncio", "--poll-ms", loop[4:]]
     return ["--loop", loop]
@@ -70,6 +90,9 @@ def _run(tree: Path, script: str, args: list[str], loop: str | None, out: Path) 
     env = dict(os.environ, PYTHONPATH=str(tree))
     env.pop("SWITCHLAB_LOOP", None)
     env.pop("SWITCHLAB_POLL_MS", None)
+    env.pop("SWITCHLAB_PURE", None)
+    if loop is not None and loop.endswith(PURE):
+        env["SWITCHLAB_PURE"] = "1"
     cmd = [sys.executable, str(tree / "benchmarks" / script), *args, "--out", str(out),
            *_loop_args(loop)]
     subprocess.run(cmd, cwd=tree, env=env, check=True, stdout=subprocess.DEVNULL,
@@ -110,7 +133,8 @@ def main() -> None:
                     help="run one of the two benchmarks (default: both)")
     ap.add_argument("--loops", default=None,
                     help="comma-separated loops of the 'after' tree (default: asyncio and, "
-                         "when installed, uvloop); pollN: asyncio woken at most every N ms")
+                         "when installed, uvloop); pollN: asyncio woken at most every N ms; "
+                         "a +pure suffix (e.g. uvloop+pure): that loop with SWITCHLAB_PURE=1")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     try:
@@ -127,12 +151,13 @@ def main() -> None:
         before.mkdir()
         tmp.mkdir()
         extract(args.before, before)
+        compiled = {"before": compiled_modules(before), "after": compiled_modules(ROOT)}
         # a "before" tree that knows --loop runs on each loop too (else on its default),
         # and on each poll interval when it knows --poll-ms
         script = (before / "benchmarks" / "originator_load.py").read_text()
         knows_loops, knows_poll = "--loop" in script, "--poll-ms" in script
         variants = ([(f"before-{k}", before, k) for k in loops
-                     if knows_poll or not k.startswith("poll")]
+                     if (knows_poll or not k.startswith("poll")) and not k.endswith(PURE)]
                     if knows_loops else [("before", before, None)]) + [
             (f"after-{k}", ROOT, k) for k in loops]
         for name, _tree, _loop in variants:
@@ -155,7 +180,7 @@ def main() -> None:
     ratios = {}
     for name, m in medians.items():
         if name.startswith("after-"):  # against the same loop's "before", else "before"
-            kind = name[len("after-"):]
+            kind = name[len("after-"):].removesuffix(PURE)
             base = (medians.get("before-" + kind)
                     or medians.get("before-" + ("asyncio" if kind.startswith("poll") else kind))
                     or medians["before"])
@@ -167,6 +192,7 @@ def main() -> None:
         "after": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                                 capture_output=True, text=True).stdout.strip() + " (+ worktree)",
         "machine": machine(load),
+        "compiled_modules": compiled,
         "method": (f"{args.rounds} rounds, variants alternated within each round; medians. "
                    + ("" if args.only == "originator" else
                       f"esl_throughput --only switchlab --events {args.events} --repeat 1; ")

@@ -264,8 +264,15 @@ def consume_switchlab(port: int, n: int) -> tuple:
     except ImportError:  # a tree from before switchlab.loops
         run, kind = asyncio.run, "asyncio"
     records, cpu, wall = run(main())
+    try:  # which of the read path's modules ran compiled (none in trees from before them)
+        import switchlab.wire as wire
+        from switchlab.wire import native
+        compiled = [m for m in native.COMPILED_MODULES if native.is_compiled(getattr(wire, m))]
+    except ImportError:
+        compiled = []
     return records, cpu, wall, {"api": "switchlab.connection.connect() + subscribe('ALL') + "
-                                       "conn.on_event callback", "loop": kind}
+                                       "conn.on_event callback", "loop": kind,
+                                "compiled": compiled}
 
 
 def consume_switchlab_wire(port: int, n: int) -> tuple:
@@ -511,7 +518,7 @@ def before_after(args: argparse.Namespace) -> None:
     import statistics
     import tempfile
 
-    from before_after import extract, machine, write
+    from before_after import compiled_modules, extract, machine, write
 
     variants = {"before": None, "after-asyncio": "asyncio"}
     try:
@@ -519,6 +526,8 @@ def before_after(args: argparse.Namespace) -> None:
         variants["after-uvloop"] = "uvloop"
     except ImportError:
         pass
+    if compiled_modules(ROOT):  # the same tree run as plain Python (SWITCHLAB_PURE=1), asyncio
+        variants["after-pure"] = "asyncio"
     runs: dict[str, list[dict]] = {v: [] for v in variants}
     load = [os.getloadavg()]
     server = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve",
@@ -527,12 +536,15 @@ def before_after(args: argparse.Namespace) -> None:
     try:
         with tempfile.TemporaryDirectory() as d:
             extract(args.before, Path(d))
+            compiled = {"before": compiled_modules(Path(d)), "after": compiled_modules(ROOT)}
             port_s, total_s = server.stdout.readline().split()  # type: ignore[union-attr]
             for rnd in range(args.rounds):
                 for v, loop in variants.items():
                     env = {"SWITCHLAB_BENCH_TREE": d if loop is None else str(ROOT)}
                     if loop:
                         env["SWITCHLAB_LOOP"] = loop
+                    if v == "after-pure":
+                        env["SWITCHLAB_PURE"] = "1"
                     r = _spawn_consumer("switchlab", int(port_s), args.events, int(total_s),
                                         args.timeout, env)
                     if "error" in r:
@@ -554,6 +566,7 @@ def before_after(args: argparse.Namespace) -> None:
         "benchmark": "esl_throughput before/after (one sitting)",
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "before": args.before,
         "machine": machine(load),
+        "compiled_modules": compiled,
         "method": (f"one server, {args.events} events per run; the switchlab consumer of each "
                    f"variant in its own process, variants alternated for {args.rounds} rounds; "
                    "events/s per core = events / consumer CPU time"),

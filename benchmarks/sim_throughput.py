@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(1, str(ROOT))
 
+from before_after import compiled_modules  # noqa: E402
 from simproc import cpu_seconds, free_port, start_sim, stop_sim, wait_port  # noqa: E402
 
 from switchlab.originator import LOAD_TEST_EVENTS  # noqa: E402
@@ -246,6 +247,7 @@ async def run(args: argparse.Namespace, src: Path | None = None) -> dict[str, ob
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "machine": {"python": platform.python_version(), "platform": platform.platform(),
                         "cpus": os.cpu_count(), "event_loop": args.loop},
+            "compiled_modules": compiled_modules(ROOT),
             "method": ("emulator (`switchlab sim --tick-ms 1`) in its own process; one raw-socket "
                        f"client in this process subscribed to ({args.events!r} set) "
                        + EVENT_SETS[args.events].replace(" ", ", ")
@@ -307,6 +309,7 @@ def compare(args: argparse.Namespace) -> dict[str, object]:
     """Old (``--compare REV``) and this tree alternately, ``--rounds`` times each: the
     per-run figures, their medians and the before/after ratios."""
     old_src = export(args.compare)
+    compiled = {"before": compiled_modules(old_src), "after": compiled_modules(ROOT)}
     keys = ("emulator_cpu_ms_per_call", "answered_rate_cps", "emulator_cpu_busy_while_sending")
     runs: dict[str, list[dict[str, object]]] = {"before": [], "after": []}
     try:
@@ -335,6 +338,7 @@ def compare(args: argparse.Namespace) -> dict[str, object]:
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": os.cpu_count(), "event_loop": args.loop},
+        "compiled_modules": compiled,
         "before_rev": args.compare,
         "after_rev": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                                     capture_output=True, text=True).stdout.strip() + " (+ work tree)",
