@@ -30,7 +30,8 @@ from hypothesis import strategies as st
 
 import switchlab.wire as wire
 from switchlab.errors import ProtocolError
-from switchlab.wire import native, serialize
+from switchlab.wire import native
+from test_wire_read_path import _FRAME as _WELL_FORMED
 
 WIRE_DATA = Path(__file__).parent / "data" / "fs-wire"
 COMPILED = all(native.is_compiled(getattr(wire, name)) for name in native.COMPILED_MODULES)
@@ -110,17 +111,8 @@ def _feed_all(parser: object, method: str, data: bytes, cuts: list[int]) -> list
     return out
 
 
-_FRAME = st.one_of(
-    st.builds(lambda name, uid: serialize.event_plain([("Event-Name", name), ("Unique-ID", uid)]),
-              st.sampled_from(["API", "CHANNEL_ANSWER"]), st.text(max_size=8)),
-    st.builds(lambda out: serialize.event_plain([("Event-Name", "BACKGROUND_JOB")], out),
-              st.binary(min_size=1, max_size=40)),
-    st.builds(serialize.api_response, st.binary(max_size=30)),
-    st.builds(serialize.command_reply, st.sampled_from(["+OK", "-ERR no"])),
-    st.builds(lambda h: serialize.event_json([("Event-Name", "API"), ("X", h)]), st.text(max_size=8)),
-    st.just(b"\n"),
-    st.binary(max_size=30),  # anything at all
-)
+# the read-path tests' frames (events, replies, stray newlines), and any bytes at all
+_FRAME = _WELL_FORMED | st.binary(max_size=30)
 
 
 @needs_compiled
