@@ -50,7 +50,7 @@ def compiled_modules(tree: Path) -> list[str]:
     code = ("import switchlab.wire as w\n"
             "try:\n    from switchlab.wire import native as n\n"
             "except ImportError:\n    print('')\nelse:\n"
-            "    print(' '.join(m for m in n.COMPILED_MODULES if n.is_compiled(getattr(w, m))))")
+            "    print(' '.join(n.compiled_modules()))")
     env = dict(os.environ, PYTHONPATH=str(tree))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          cwd=str(tree))

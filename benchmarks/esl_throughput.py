@@ -265,9 +265,8 @@ def consume_switchlab(port: int, n: int) -> tuple:
         run, kind = asyncio.run, "asyncio"
     records, cpu, wall = run(main())
     try:  # which of the read path's modules ran compiled (none in trees from before them)
-        import switchlab.wire as wire
         from switchlab.wire import native
-        compiled = [m for m in native.COMPILED_MODULES if native.is_compiled(getattr(wire, m))]
+        compiled = native.compiled_modules()
     except ImportError:
         compiled = []
     return records, cpu, wall, {"api": "switchlab.connection.connect() + subscribe('ALL') + "

@@ -40,7 +40,6 @@ from simproc import (  # noqa: E402
 from switchlab import Client  # noqa: E402
 from switchlab.loops import LOOP_CHOICES, POLL_ENV, loop_kind, run, poll_ms_value  # noqa: E402
 from switchlab.originator import LOAD_TEST_EVENTS, Originator  # noqa: E402
-import switchlab.wire as wire  # noqa: E402
 from switchlab.wire import native  # noqa: E402
 
 
@@ -122,7 +121,7 @@ async def bench(rate: float, seconds: float, hold: float, mode: str,
     row = kpis.loc["all"]
     out = {
         "loop": loop_kind(None, poll_ms), "poll_ms": poll_ms, "mode": mode, "target_rate": rate, "seconds": seconds, "hold_s": hold,
-        "compiled_modules": [m for m in native.COMPILED_MODULES if native.is_compiled(getattr(wire, m))],
+        "compiled_modules": native.compiled_modules(),
         "offered": int(len(df)), "answered": int((~df.failed).sum()),
         "failed": int(df.failed.sum()),
         "causes": {str(k): int(v) for k, v in df.hangup_cause.value_counts().items()},

@@ -272,3 +272,18 @@ def test_switchlab_pure_runs_the_sources_in_a_new_interpreter() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, native.PURE_ENV: "1"})
     assert out.stdout.strip() == str([False] * len(native.COMPILED_MODULES))
+
+
+def test_version_says_how_the_read_path_runs() -> None:
+    from click.testing import CliRunner
+
+    from switchlab.cli import main
+
+    out = CliRunner().invoke(main, ["--version"]).output
+    assert "version" in out.splitlines()[0], out
+    want = (f"read path: compiled ({', '.join(native.COMPILED_MODULES)})" if COMPILED
+            else "read path: plain Python")
+    assert want in out.splitlines()[1], out
+    pure = subprocess.run([sys.executable, "-m", "switchlab.cli", "--version"], check=True,
+                          capture_output=True, text=True, env={**os.environ, native.PURE_ENV: "1"})
+    assert pure.stdout.splitlines()[1] == f"read path: plain Python ({native.PURE_ENV}=1)"

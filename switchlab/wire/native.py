@@ -48,7 +48,7 @@ def pure_wanted() -> bool:
     return os.environ.get(PURE_ENV, "") not in ("", "0")
 
 
-def is_compiled(module: ModuleType) -> bool:
+def is_compiled(module: ModuleType | None) -> bool:
     """True when ``module`` was loaded from a compiled extension file."""
     return str(getattr(module, "__file__", "") or "").endswith(tuple(EXTENSION_SUFFIXES))
 
@@ -64,6 +64,17 @@ def _built_hashes(package: str) -> dict[str, str]:
     except (ImportError, AttributeError):
         return {}
     return dict(hashes) if isinstance(hashes, dict) else {}
+
+
+def compiled_modules(package: str = "switchlab.wire") -> list[str]:
+    """The modules of :data:`COMPILED_MODULES` that run compiled in this process
+    (of those imported: importing ``switchlab.wire`` imports them all).
+
+    >>> set(compiled_modules()) <= set(COMPILED_MODULES)
+    True
+    """
+    return [name for name in COMPILED_MODULES
+            if is_compiled(sys.modules.get(f"{package}.{name}"))]
 
 
 def compiled_file(source: Path) -> Path | None:
