@@ -1,7 +1,7 @@
 """Build hook: the wire layer's hot modules compiled with mypyc, pure Python otherwise.
 
 Everything is in ``pyproject.toml``; this file only adds the optional compiled
-modules (see docs/PERFORMANCE.md, "Compiled read path"). They are built when the
+modules (docs/PERFORMANCE.md, "Where issue 12 stands (sixth round)"). They are built when the
 build environment has mypy (``[build-system] requires``) and a C compiler, and
 skipped, with a warning, when either is missing or when ``SWITCHLAB_PURE=1``:
 the same ``.py`` files are installed either way and behave the same
@@ -9,9 +9,7 @@ the same ``.py`` files are installed either way and behave the same
 """
 from __future__ import annotations
 
-import ast
-import hashlib
-import os
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -19,20 +17,21 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 WIRE = Path("switchlab") / "wire"
-NATIVE = WIRE / "native.py"  # the one list of compiled modules, and what the hashes mean
 
 
-def _native_constant(name: str) -> object:
-    for node in ast.parse(NATIVE.read_text()).body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
-            return ast.literal_eval(node.value)
-    raise LookupError(f"{NATIVE} has no {name}")
+def _load_native():  # type: ignore[no-untyped-def]
+    """``switchlab/wire/native.py`` on its own (it imports only the standard library):
+    the one list of compiled modules, the switch to pure Python, the source hash."""
+    spec = importlib.util.spec_from_file_location("_switchlab_native", WIRE / "native.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
 
 
+native = _load_native()
 #: The sans-I/O modules every received event goes through (framing, header lookups).
-COMPILED = [str(WIRE / f"{name}.py") for name in _native_constant("COMPILED_MODULES")]
-PURE_ENV = str(_native_constant("PURE_ENV"))
-HASHES = WIRE / f"{_native_constant('HASHES_MODULE')}.py"
+COMPILED = [str(WIRE / f"{name}.py") for name in native.COMPILED_MODULES]
+HASHES = WIRE / f"{native.HASHES_MODULE}.py"
 #: mypy options for compiling them alone: their imports from the rest of the
 #: package are typed as Any (the whole package is type-checked by the tests).
 MYPYC_FLAGS = ["--follow-imports=skip", "--ignore-missing-imports", "--no-warn-unused-ignores"]
@@ -62,13 +61,13 @@ class OptionalBuildExt(build_ext):
 def _write_hashes() -> None:
     """``HASHES = {name: sha256}`` of the sources compiled (switchlab.wire.native
     uses a compiled module only when its source still has that hash)."""
-    hashes = {Path(p).stem: hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in COMPILED}
+    hashes = {Path(p).stem: native.source_hash(Path(p).read_bytes()) for p in COMPILED}
     HASHES.write_text('"""Written by setup.py: the SHA-256 of each source compiled with mypyc."""\n'
                       f"HASHES = {hashes!r}\n")
 
 
 def ext_modules() -> list:
-    if os.environ.get(PURE_ENV, "") not in ("", "0"):
+    if native.pure_wanted():
         return []
     try:
         from mypyc.build import mypycify

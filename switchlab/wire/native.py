@@ -31,7 +31,8 @@ from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from types import ModuleType
 
-#: Modules of this package compiled by setup.py (read from here by setup.py).
+#: Modules of this package compiled by setup.py (which loads this file on its own:
+#: keep its imports to the standard library).
 COMPILED_MODULES = ("events", "parser")
 #: Set to 1 to build and run the pure-Python modules only.
 PURE_ENV = "SWITCHLAB_PURE"
@@ -40,7 +41,7 @@ HASHES_MODULE = "_compiled_hashes"
 
 
 class StaleBuildWarning(UserWarning):
-    """A compiled module is older than its source: the source is used."""
+    """A compiled module was not built from its present source: the source is used."""
 
 
 def pure_wanted() -> bool:
