@@ -54,6 +54,14 @@ def test_the_sources_doctests_pass(name: str, pure: dict[str, ModuleType]) -> No
     assert result.attempted > 0 and result.failed == 0, result
 
 
+def test_the_modules_run_all_compiled_or_all_from_source() -> None:
+    """One shared library holds them all and imports its members from itself."""
+    modules = [sys.modules[f"switchlab.wire.{name}"] for name in native.COMPILED_MODULES]
+    assert len({native.is_compiled(m) for m in modules}) == 1, [m.__file__ for m in modules]
+    assert [getattr(wire, name) for name in native.COMPILED_MODULES] == modules
+    assert wire.Event is wire.events.Event and wire.FrameParser is wire.parser.FrameParser
+
+
 def test_ci_runs_the_compiled_modules() -> None:
     if not os.environ.get("CI") or native.pure_wanted():
         pytest.skip("outside CI (or SWITCHLAB_PURE=1) a pure install is allowed")
@@ -246,15 +254,17 @@ def test_an_up_to_date_build_is_left_to_the_import_system(
     assert _loaded(fake_package[0]) == {name: None for name in native.COMPILED_MODULES}
 
 
-def test_an_edited_source_is_used_instead_of_its_stale_build(
+def test_an_edited_source_makes_every_module_run_from_source(
         fake_package: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The modules share one compiled library that imports its members from
+    itself: a stale member cannot run beside a source, so all run from source."""
     monkeypatch.delenv(native.PURE_ENV, raising=False)
     package, pkg = fake_package
     edited = native.COMPILED_MODULES[0]
     (pkg / f"{edited}.py").write_text(f"WHO = 'edited {edited}'\n")
-    with pytest.warns(native.StaleBuildWarning, match=r"pip install -e \."):
+    with pytest.warns(native.StaleBuildWarning, match=rf"compiled {edited} was not built.*pip install -e \."):
         native.select(package)
-    assert _loaded(package) == {name: (f"edited {name}" if name == edited else None)
+    assert _loaded(package) == {name: (f"edited {name}" if name == edited else f"source of {name}")
                                 for name in native.COMPILED_MODULES}
 
 
@@ -287,3 +297,34 @@ def test_version_says_how_the_read_path_runs() -> None:
     pure = subprocess.run([sys.executable, "-m", "switchlab.cli", "--version"], check=True,
                           capture_output=True, text=True, env={**os.environ, native.PURE_ENV: "1"})
     assert pure.stdout.splitlines()[1] == f"read path: plain Python ({native.PURE_ENV}=1)"
+
+
+def _events_of_every_kind() -> list:  # type: ignore[type-arg]
+    from switchlab.wire import Event, FrameParser, serialize
+
+    headers = [("Event-Name", "BACKGROUND_JOB"), ("Job-UUID", "j1"), ("X", "a b%")]
+    out = [Event.from_frame(f) for f in FrameParser().feed(
+        serialize.event_plain(headers, b"+OK done\n") + serialize.event_json(headers, b"+OK")
+        + serialize.event_xml(headers, b"+OK"))]
+    out.append(Event.from_plain(b"Event-Name: API\nX-Filler: " + b"f" * 40000 + b"\n\n"))  # big
+    out.append(Event.from_headers({"Event-Name": "HEARTBEAT", "X": "y"}, b"body"))
+    for k, ev in enumerate(out):
+        ev.received, ev.host = 1.5 + k, f"fs{k}"
+    return out
+
+
+@pytest.mark.parametrize("copier", ["pickle", "copy", "deepcopy"])
+def test_events_pickle_and_copy_alike(copier: str) -> None:
+    """A compiled class has no default pickling: Event says how it is rebuilt."""
+    import copy
+    import pickle
+
+    fn = {"pickle": lambda ev: pickle.loads(pickle.dumps(ev)), "copy": copy.copy,
+          "deepcopy": copy.deepcopy}[copier]
+    for ev in _events_of_every_kind():
+        ev.get("X")  # a lookup done before the copy is done again after it
+        got = fn(ev)
+        assert got is not ev and type(got) is type(ev)
+        assert (got.header_list(), got.body, got.raw, got.received, got.host) == (
+            ev.header_list(), ev.body, ev.raw, ev.received, ev.host)
+        assert got == ev and got.get("X") == ev.get("X")

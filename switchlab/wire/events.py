@@ -24,7 +24,7 @@ from ..errors import ProtocolError
 from .event_formats import (SEARCH_KEYS, content_length, json_pairs, plain_header_list,
                             plain_headers, search_key, xml_headers, xml_pairs)
 from .frames import EVENT_JSON, EVENT_PLAIN, EVENT_XML, Frame
-from .urlcodec import _unquote_bytes
+from .urlcodec import DECODED_MEMO, decode_escaped
 
 _PLAIN, _JSON, _XML, _DECODED, _BIG = 0, 1, 2, 3, 4
 
@@ -41,22 +41,8 @@ _KEYS: dict[str, tuple[bytes, int]] = SEARCH_KEYS
 #: (a big job result) is searched in its header block only.
 SCAN_WHOLE_MAX = 32768
 
-# Escaped raw value -> decoded text. FreeSWITCH repeats most values over the
-# events of a call (Channel-Name, the SDP variables, caller ids...), and
-# un-escaping is the costliest part of a lookup: the same bytes are decoded once.
-_VALUES: dict[bytes, str] = {}
-_VALUES_MAX = 2048
-_VALUE_MAX_LEN = 4096
-
-
-def _decode_escaped(value: bytes) -> str:
-    """``value`` (holding a ``%``) URL-unescaped and read as UTF-8, memoized."""
-    text = _unquote_bytes(value).decode("utf-8", "replace")
-    if len(value) <= _VALUE_MAX_LEN:
-        if len(_VALUES) >= _VALUES_MAX:
-            _VALUES.clear()
-        _VALUES[value] = text
-    return text
+# Escaped raw value -> decoded text (urlcodec.DECODED_MEMO, typed here like _KEYS).
+_VALUES: dict[bytes, str] = DECODED_MEMO
 
 
 class Event:
@@ -241,7 +227,7 @@ class Event:
         stop = raw.find(b"\n", start)
         value = raw[start:stop] if stop >= 0 else raw[start:]
         if 37 in value:  # "%"
-            text = _VALUES.get(value) or _decode_escaped(value)
+            text = _VALUES.get(value) or decode_escaped(value)
         else:
             try:  # (no arguments: the cheapest call; invalid UTF-8 is rare)
                 text = value.decode()
@@ -390,6 +376,22 @@ class Event:
 
     def __repr__(self) -> str:
         return f"<Event {self.name} {self.uuid or self.job_uuid or ''}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled and copied as what it was made from (a compiled class has no default)."""
+        return (_rebuilt, (self._raw, self._kind, self._all if self._kind == _DECODED else None,
+                           self._body, self.received, self.host))
+
+
+def _rebuilt(raw: bytes, kind: int, decoded: dict[str, str] | None, body: bytes | None,
+             received: float, host: str | None) -> Event:
+    """The event :meth:`Event.__reduce__` describes (its lookups are done again)."""
+    if decoded is not None:
+        ev = Event.from_headers(decoded, body)
+    else:
+        ev = Event.from_wire(raw) if kind == _PLAIN or kind == _BIG else Event(raw, kind=kind)
+    ev.received, ev.host = received, host
+    return ev
 
 
 Mapping.register(Event)

@@ -109,25 +109,27 @@ def load_source(package: str, name: str, as_name: str | None = None) -> ModuleTy
 
 
 def select(package: str) -> None:
-    """Load the source of each compiled module of ``package`` that must not run
-    compiled (see the module's text); call it before the modules are imported."""
+    """Load the sources of ``package``'s compiled modules when they must not run
+    compiled (see the module's text); call it before the modules are imported.
+
+    The modules are compiled together (one shared library, which imports its
+    members from itself), so they run compiled or as sources all together: one
+    stale build makes all of them run from their sources.
+    """
     directory = Path(sys.modules[package].__path__[0])
-    pure = pure_wanted()
-    hashes: dict[str, str] | None = None
+    built = {name: compiled_file(directory / f"{name}.py") for name in COMPILED_MODULES}
+    if not any(built.values()) or any(f"{package}.{name}" in sys.modules for name in built):
+        return
+    if not pure_wanted():
+        hashes = _built_hashes(package)
+        stale = [name for name, path in built.items() if path is not None and (
+            hashes.get(name) != source_hash((directory / f"{name}.py").read_bytes()))]
+        if not stale:
+            return
+        warnings.warn(f"the compiled {', '.join(stale)} {'was' if len(stale) == 1 else 'were'} "
+                      f"not built from the present source; {', '.join(COMPILED_MODULES)} run "
+                      "from their .py files instead (slower): run 'pip install -e .' to compile "
+                      f"them again, or set {PURE_ENV}=1 to stop compiling them",
+                      StaleBuildWarning, stacklevel=2)
     for name in COMPILED_MODULES:
-        if f"{package}.{name}" in sys.modules:
-            continue
-        source = directory / f"{name}.py"
-        built = compiled_file(source)
-        if built is None or not source.exists():
-            continue
-        if not pure:
-            if hashes is None:
-                hashes = _built_hashes(package)
-            if hashes.get(name) == source_hash(source.read_bytes()):
-                continue
-            warnings.warn(f"{built.name} was not built from this {name}.py, which is used "
-                          "instead (slower); run 'pip install -e .' to compile it again, or "
-                          f"set {PURE_ENV}=1 to stop compiling it", StaleBuildWarning,
-                          stacklevel=2)
         load_source(package, name)
