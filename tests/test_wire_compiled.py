@@ -175,6 +175,12 @@ _VALUE = st.binary(max_size=24).map(lambda b: b.replace(b"\n", b"")) | st.sample
 def _event_view(mod: ModuleType, raw: bytes, names: list[str]) -> list:  # type: ignore[type-arg]
     ev = mod.Event.from_plain(raw)
     view = [_outcome(ev.get, n) for n in names + names]
+    for odd in (3, None, b"Event-Name", 1.5):  # not a name: what a mapping gives
+        view += [ev.get(odd), ev.get(odd, "d"), odd in ev]
+        try:
+            view.append(ev[odd])
+        except KeyError as exc:
+            view.append(("KeyError", exc.args))
     view += [_outcome(lambda: ev.timestamp_us), _outcome(lambda: ev.body),
              _outcome(ev.header_list), _outcome(lambda: ev.headers),
              ev.lacks(b"_status: "), ev.lacks(b"Name: "), ev.raw == raw]

@@ -196,8 +196,9 @@ class Event:
             self._body = body
         return pairs
 
-    def get(self, name: str, default: Any = None) -> Any:
+    def get(self, name: Any, default: Any = None) -> Any:
         """The decoded value of header ``name`` (the first line of that name), or ``default``."""
+        # (name: Any, not str: a compiled method refuses other types, a mapping's get gives default)
         if self._kind:  # JSON, XML, decoded headers, a big plain event
             return self._get_other(name, default)
         # A plain event is searched, even once decoded whole (same values).
@@ -236,7 +237,7 @@ class Event:
         cache[name] = text
         return text
 
-    def _get_odd(self, name: str, default: Any) -> Any:
+    def _get_odd(self, name: Any, default: Any) -> Any:
         """A lookup of a name not searched before, or that no header line can have."""
         if search_key(name) is not None:
             return self.get(name, default)
@@ -245,7 +246,7 @@ class Event:
             return self._load_all().get(name, default)
         return default
 
-    def _get_other(self, name: str, default: Any) -> Any:
+    def _get_other(self, name: Any, default: Any) -> Any:
         if self._kind == _BIG:
             if isinstance(name, str) and "\ufffd" in name:  # see _get_odd
                 return self._load_all().get(name, default)
@@ -254,7 +255,7 @@ class Event:
         return (allh if allh is not None else self._load_all()).get(name, default)
 
     # -- Mapping API --------------------------------------------------------
-    def __getitem__(self, name: str) -> str:
+    def __getitem__(self, name: Any) -> str:
         value = self.get(name)
         if value is None:
             raise KeyError(name)
