@@ -2,10 +2,6 @@
 cannot have its doctests collected from its ``.py`` (pytest imports the
 compiled file under that name); ``tests/test_wire_compiled.py`` runs them from
 the source instead."""
-import switchlab.wire
 from switchlab.wire import native
 
-collect_ignore = [
-    f"switchlab/wire/{name}.py" for name in native.COMPILED_MODULES
-    if native.is_compiled(getattr(switchlab.wire, name))
-]
+collect_ignore = [f"switchlab/wire/{name}.py" for name in native.compiled_modules()]

@@ -20,9 +20,10 @@ import doctest
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -34,7 +35,7 @@ from switchlab.wire import native
 from test_wire_read_path import _FRAME as _WELL_FORMED
 
 WIRE_DATA = Path(__file__).parent / "data" / "fs-wire"
-COMPILED = all(native.is_compiled(getattr(wire, name)) for name in native.COMPILED_MODULES)
+COMPILED = native.compiled_modules() == list(native.COMPILED_MODULES)
 needs_compiled = pytest.mark.skipif(not COMPILED, reason="pure install: nothing compiled to compare")
 
 
@@ -98,19 +99,23 @@ def _outcome(fn, *args):  # type: ignore[no-untyped-def]
                 list(getattr(exc, "frames", None) or ()))
 
 
-def _frames_key(items: list) -> list:  # type: ignore[type-arg]
+def _frames_key(items: list[Any]) -> list[Any]:
     return [x if isinstance(x, bytes) else (x.content_type, x.headers, x.body) for x in items]
 
 
-def _feed_all(parser: object, method: str, data: bytes, cuts: list[int]) -> list:  # type: ignore[type-arg]
+def _commands_key(items: list[Any]) -> list[Any]:
+    return [(c.line, c.headers, c.body) for c in items]
+
+
+def _feed_all(parser: object, method: str, data: bytes, cuts: list[int],
+              key: Callable[[list[Any]], list[Any]] = _frames_key) -> list[Any]:
+    """What feeding ``data`` cut at ``cuts`` gives, chunk by chunk, up to the
+    first error; then what the parser holds."""
     out = []
     pos = 0
     for cut in sorted({c % (len(data) + 1) for c in cuts}) + [len(data)]:
         got = _outcome(getattr(parser, method), data[pos:cut])
-        if got[0] == "ok":
-            got = ("ok", _frames_key(got[1]) if method != "cmd" else got[1])
-        else:
-            got = (*got[:4], _frames_key(got[4]))
+        got = ("ok", key(got[1])) if got[0] == "ok" else (*got[:4], key(got[4]))
         out.append(got)
         if got[0] != "ok":
             break
@@ -150,18 +155,8 @@ _COMMAND = st.one_of(
 def test_command_parsers_agree(pure: dict[str, ModuleType], commands: list[bytes],
                                cuts: list[int]) -> None:
     data = b"".join(commands)
-    got = []
-    for parser in (wire.CommandParser(), pure["parser"].CommandParser()):
-        out, pos = [], 0
-        for cut in sorted({c % (len(data) + 1) for c in cuts}) + [len(data)]:
-            res = _outcome(parser.feed, data[pos:cut])
-            out.append(("ok", [(c.line, c.headers, c.body) for c in res[1]]) if res[0] == "ok"
-                       else res[:4])
-            if res[0] != "ok":
-                break
-            pos = cut
-        got.append(out)
-    assert got[0] == got[1]
+    assert (_feed_all(wire.CommandParser(), "feed", data, cuts, _commands_key)
+            == _feed_all(pure["parser"].CommandParser(), "feed", data, cuts, _commands_key))
 
 
 _NAMES = ["Event-Name", "Unique-ID", "Channel-Name", "variable_switch_r_sdp", "Job-UUID", "X",

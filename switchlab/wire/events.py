@@ -284,7 +284,7 @@ class Event:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Mapping):
             return NotImplemented
-        return dict(self.items()) == dict(other.items())
+        return self._load_all() == dict(other.items())  # (the full decoding: no lookup per name)
 
     __hash__ = None  # type: ignore[assignment]  # a mapping: not hashable
 

@@ -99,7 +99,7 @@ def decode_escaped(value: bytes) -> str:
     >>> decode_escaped(b"a%20b"), DECODED_MEMO[b"a%20b"]
     ('a b', 'a b')
     """
-    text = _unquote_bytes(value).decode("utf-8", "replace")
+    text = decode_value(value)
     if len(value) <= _DECODED_MEMO_VALUE_MAX:
         if len(DECODED_MEMO) >= _DECODED_MEMO_MAX:
             DECODED_MEMO.clear()
