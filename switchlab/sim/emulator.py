@@ -32,7 +32,7 @@ from typing import Any
 
 from .dut import DUTModel
 from .esl.outbound import check_socket_address
-from .esl.server import EslServerProtocol
+from .esl.server import EslServerProtocol, protocol_factory
 from .faultplan import api_sim_fault
 from .faults import Faults
 from .host import EmulatedHost
@@ -185,7 +185,7 @@ class Emulator:
         else:
             port = self.port + index if self.port else 0
         server = await self.loop.create_server(
-            partial(EslServerProtocol, h), self.bind, port, reuse_address=True, backlog=1024)
+            protocol_factory(partial(EslServerProtocol, h)), self.bind, port, reuse_address=True, backlog=1024)
         h.server = server
         self._servers.append(server)
         addr = server.sockets[0].getsockname()

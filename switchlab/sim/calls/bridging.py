@@ -67,7 +67,6 @@ def _transfer(chan: Channel, other: Channel, first: bool, clone: dict[str, str])
             chan.set_profile(**{"Logical-Direction": "outbound"})
     chan.link_other("originatee" if first else "originator", other, profile=clone)
     chan.state_num = 8  # CS_HIBERNATE requested: the park loop sees it and ends
-    chan.changed()
     HOOKS.leave_apps(chan)  # the park loop ends
     chan.set_state("CS_HIBERNATE")
     chan.set_state("CS_RESET")

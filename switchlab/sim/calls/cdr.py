@@ -108,7 +108,7 @@ def apply_cdr(chan: Channel) -> None:
         names += ("bridge_hangup_cause", "call_uuid")
         values += (cause, chan.uuid)
         lines += (var_line("bridge_hangup_cause", cause), var_line("call_uuid", chan.uuid))
-    chan.put_lines(names, values, lines, call_uuid=originatee)
+    chan.put_lines(names, values, lines)
     how = chan.facts.get("hangup_how", "local")
     if chan.kind == "loopback":
         chan.set_var("is_loopback", "1")

@@ -63,7 +63,6 @@ def deliver_invite(caller: Channel, host: Host, profile: Profile,
         chan.set_var(name, cvars[name])
     chan.apply(T.IN_CREATE_TAIL_LATE if late else T.IN_CREATE_TAIL)
     chan.state_num = 2
-    chan.changed()
     chan.fire("CHANNEL_CREATE")
     chan.state_name = "CS_ROUTING"
     chan.set_callstate("RINGING")

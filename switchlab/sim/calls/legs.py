@@ -28,13 +28,11 @@ def fire_codecs(chan: Channel, codec: tuple[str, str, str] = PCMU,
     chan.codec = codec
     # sofia sets the write codec first; loopback the read codec first
     chan.write_codec = read_variant != "read"
-    chan.changed()
     name, rate, bits = codec
     if read_variant is None:  # switch_core_session_set_real_read_codec
         log_read_codec(chan, name, rate, bits)
     chan.fire("CODEC", post=list(zip(READ_HEADERS, (name, rate, bits))), variant=read_variant)
     chan.write_codec = True
-    chan.changed()
     chan.fire("CODEC", post=list(zip(WRITE_HEADERS, (name, rate, bits))), variant="write")
 
 
@@ -64,7 +62,6 @@ def create_outbound_leg(chan: Channel, req: OriginateRequest, head: Template,
     copy_vars(chan, req.all_variables())
     chan.apply(tail)
     chan.state_num = 2
-    chan.changed()
     chan.fire("CHANNEL_CREATE")
     chan.fire("CHANNEL_ORIGINATE")
     chan.set_state("CS_ROUTING")

@@ -202,7 +202,6 @@ def destroy(chan: Channel) -> None:
     host = chan.host
     chan.destroyed = True
     chan.state_num = 12
-    chan.changed()
     chan.fire("CHANNEL_DESTROY")
     chan.set_state("CS_DESTROY")
     host.remove_channel(chan)

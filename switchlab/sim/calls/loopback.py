@@ -78,7 +78,6 @@ def _loopback_b_run(b: Channel, ep: Endpoint) -> None:
     if b.dead:
         return
     b.state_num = 2
-    b.changed()
     b.fire("CHANNEL_CREATE")
     b.state_name = "CS_ROUTING"
     b.set_callstate("RINGING")

@@ -31,7 +31,7 @@ from ..model.event_builder import SimEvent
 from ..model.ports import Host
 from ..mod_dptools.runner import AppRun, parse_message
 from ..mod_dptools.socket import CONNECTOR, connected, run_sync, socket_gone
-from .server import EslServerProtocol
+from .server import EslServerProtocol, protocol_factory
 
 log = logging.getLogger("switchlab.sim")
 
@@ -165,8 +165,8 @@ async def _open(chan: Channel, run: AppRun, addr: str, port: int, async_mode: bo
                 full: bool) -> None:
     host = chan.host
     try:
-        await host.loop.create_connection(
-            lambda: OutboundSocket(host, chan, run, async_mode, full), addr, port)
+        await host.loop.create_connection(protocol_factory(
+            lambda: OutboundSocket(host, chan, run, async_mode, full)), addr, port)
     except OSError as exc:
         log.info("%s: socket %s:%d for channel %s: %s", host.hostname, addr, port, chan.uuid, exc)
         host.log(3, "mod_event_socket.c", "socket_function", 476,

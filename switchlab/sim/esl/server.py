@@ -24,8 +24,8 @@ import asyncio
 import logging
 import math
 from collections import deque
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 from ...errors import ProtocolError
 from ...wire import serialize
@@ -45,8 +45,19 @@ MAX_BUFFERED = 256 * 1024 * 1024
 MAX_MISSED = 500
 
 
-class EslServerProtocol(asyncio.Protocol):
-    """One inbound event-socket connection to an emulated host."""
+def protocol_factory(make: Callable[[], EslServerProtocol]) -> Callable[[], asyncio.Protocol]:
+    """``make`` typed as asyncio wants a protocol factory (:class:`EslServerProtocol`
+    is one by its methods, not by its base class: see there)."""
+    return cast("Callable[[], asyncio.Protocol]", make)
+
+
+class EslServerProtocol:
+    """One inbound event-socket connection to an emulated host (an asyncio protocol).
+
+    It has every method asyncio calls on a protocol, without ``asyncio.Protocol``
+    as its base: compiled (``switchlab.wire.native.SIM_MODULES``), a class with a
+    Python base gets a ``__weakref__`` slot that mypyc's generated ``clear`` frees.
+    """
 
     def __init__(self, host: Host) -> None:
         self.host = host
@@ -111,6 +122,16 @@ class EslServerProtocol(asyncio.Protocol):
                 self._backlog.append(cmd)
             else:
                 self._run(cmd)
+
+    def eof_received(self) -> bool | None:
+        """The client shut its side: let the transport close (as asyncio.Protocol)."""
+        return None
+
+    def pause_writing(self) -> None:
+        """asyncio's flow control: nothing to do, delivery checks the buffer itself."""
+
+    def resume_writing(self) -> None:
+        """asyncio's flow control: see :meth:`pause_writing`."""
 
     def connection_lost(self, exc: BaseException | None) -> None:
         if self.parser.pending:

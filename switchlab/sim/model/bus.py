@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...wire.urlcodec import fs_url_encode_fast as enc
 from .clock import SimClock, log_stamp
-from .event_builder import Pairs, SimEvent
+from .event_builder import Headers, Pairs, SimEvent
 from .fsdata import EXTENDED, SOURCE_VARIANTS, SOURCES
 
 if TYPE_CHECKING:
@@ -119,9 +119,9 @@ class EventBus:
         return self.seq
 
     def make_event(self, name: str, *, chan: Channel | None = None,
-                   pre: Pairs = (), post: Pairs = (),  # type: ignore[assignment]
+                   pre: Headers = (), post: Headers = (),
                    extended: bool | None = None, variant: str | None = None,
-                   body: str | None = None, lead: Pairs = (),  # type: ignore[assignment]
+                   body: str | None = None, lead: Headers = (),
                    stamp: int | None = None) -> SimEvent | None:
         """Allocate a sequence number; build the event only if someone wants it."""
         self.seq += 1
@@ -135,8 +135,8 @@ class EventBus:
         return SimEvent(self, name, self.seq, self.clock.now_us() if stamp is None else stamp,
                         source, lead, pre, chan, post, extended, body)
 
-    def emit(self, name: str, chan: Channel, pre: Pairs, post: Pairs, extended: bool | None,
-             variant: str | None, body: str | None, lead: Pairs) -> None:
+    def emit(self, name: str, chan: Channel, pre: Headers, post: Headers, extended: bool | None,
+             variant: str | None, body: str | None, lead: Headers) -> None:
         """A channel event, now: :meth:`make_event` + :meth:`dispatch` inlined (this runs
         a dozen times per call)."""
         self.seq += 1  # the sequence number is used even if nobody listens

@@ -1,8 +1,10 @@
 """One emulated channel (a call leg): state, caller profile, variables, events.
 
 Its wire blocks (channel-data headers, ``variable_*`` lines) are rendered and
-cached by :class:`~.channel_render.ChannelBlocks`; every setter here
-invalidates the part it changes.
+cached by :class:`~.channel_render.ChannelBlocks`: the variable and profile
+parts are dropped by the methods that change them, the state part is rendered
+again when a channel-data field (plain attributes, set from anywhere) differs
+from what it was rendered from.
 
 Variables follow FreeSWITCH's rule: setting one (even to the same value)
 moves it to the end of the list.
@@ -13,7 +15,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .channel_render import ChannelBlocks, var_line
-from .event_builder import Pairs
+from .event_builder import Headers, Pairs
 from .statelog import log_callstate, log_state
 from .template import Template, templated_line
 
@@ -31,20 +33,6 @@ CALLSTATE_NUMBERS = {
 }
 
 
-def _state_field(attr: str) -> property:
-    """An attribute shown in the channel-data block: setting it invalidates the cache."""
-    private = "_" + attr
-
-    def get(self: Channel) -> Any:
-        return self.__dict__[private]
-
-    def put(self: Channel, value: Any) -> None:
-        self.__dict__[private] = value
-        self._splain = None
-
-    return property(get, put)
-
-
 class Channel(ChannelBlocks):
     """A call leg on one emulated host.
 
@@ -52,28 +40,23 @@ class Channel(ChannelBlocks):
     ``outbound``. ``facts`` holds the values the variable templates refer to.
     """
 
-    name = _state_field("name")
-    state_name = _state_field("state_name")
-    state_num = _state_field("state_num")
-    callstate = _state_field("callstate")
-    answer_state = _state_field("answer_state")
-    hit_dialplan = _state_field("hit_dialplan")
-    hangup_cause = _state_field("hangup_cause")
-    codec = _state_field("codec")
-    write_codec = _state_field("write_codec")
-
     def __init__(self, host: Host, uuid: str, name: str, direction: str,
                  kind: str = "sofia", profile_name: str = "") -> None:
-        self._splain: str | None = None
+        self._state: tuple[tuple[object, ...], str] | None = None
         self._tplain: str | None = None
         self._fplain: str | None = None
         self._name_enc: tuple[str, str] | None = None
         self._uuid_enc: str | None = None
-        # the fields behind the channel-data properties, set without their setters
-        self.__dict__.update(
-            _name=name, _state_name="CS_NEW", _state_num=0, _callstate="DOWN",
-            _answer_state="ringing", _hit_dialplan=direction == "inbound", _hangup_cause=None,
-            _codec=None, _write_codec=False)
+        # the channel-data fields (ChannelBlocks)
+        self.name = name
+        self.state_name = "CS_NEW"
+        self.state_num = 0
+        self.callstate = "DOWN"
+        self.answer_state = "ringing"
+        self.hit_dialplan = direction == "inbound"
+        self.hangup_cause: str | None = None
+        self.codec: tuple[str, str, str] | None = None
+        self.write_codec = False
         self.host = host
         self.bus = host.bus
         self.uuid = uuid
@@ -133,8 +116,6 @@ class Channel(ChannelBlocks):
         variables[name] = value
         lines[name] = var_line(name, value)
         self._vplain = None
-        if name == "call_uuid":
-            self._splain = None
 
     def unset_var(self, name: str) -> None:
         """Remove a variable if present."""
@@ -142,8 +123,6 @@ class Channel(ChannelBlocks):
             del self.vars[name]
             del self._vlines[name]
             self._vplain = None
-            if name == "call_uuid":
-                self._splain = None
 
     def get_var(self, name: str, default: str | None = None) -> str | None:
         return self.vars.get(name, default)
@@ -167,13 +146,10 @@ class Channel(ChannelBlocks):
             variables[name] = value
             lines[name] = line  # type: ignore[assignment]  # a constant's line is set
         self._vplain = None
-        if tpl.sets_call_uuid:
-            self._splain = None
 
-    def put_lines(self, names: Iterable[str], values: Iterable[str], lines: Iterable[str],
-                  call_uuid: bool) -> None:
-        """:meth:`set_vars` with the encoded ``lines`` given (``call_uuid``: one of the
-        names is ``call_uuid``)."""
+    def put_lines(self, names: Iterable[str], values: Iterable[str],
+                  lines: Iterable[str]) -> None:
+        """:meth:`set_vars` with the encoded ``lines`` given."""
         variables = self.vars
         vlines = self._vlines
         for name, value, line in zip(names, values, lines):
@@ -183,8 +159,6 @@ class Channel(ChannelBlocks):
             variables[name] = value
             vlines[name] = line
         self._vplain = None
-        if call_uuid:
-            self._splain = None
 
     def set_vars(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Set many variables in order (same rule as :meth:`set_var`, less overhead)."""
@@ -197,12 +171,11 @@ class Channel(ChannelBlocks):
             variables[name] = value
             lines[name] = var_line(name, value)
         self._vplain = None
-        self._splain = None
 
     # -- state changes ------------------------------------------------------------------
-    def fire(self, name: str, *, pre: Pairs = (), post: Pairs = (),  # type: ignore[assignment]
+    def fire(self, name: str, *, pre: Headers = (), post: Headers = (),
              extended: bool | None = None, variant: str | None = None,
-             body: str | None = None, lead: Pairs = ()) -> None:  # type: ignore[assignment]
+             body: str | None = None, lead: Headers = ()) -> None:
         """Fire a channel event (built only if some client subscribed to it)."""
         bus = self.bus
         if bus.want_all or name in bus.want:
@@ -216,29 +189,25 @@ class Channel(ChannelBlocks):
         if bus.log_max_level >= 7:
             log_state(self, self.run_state, name)
         self.run_state = name
-        fields = self.__dict__  # the properties' fields: one invalidation below
-        fields["_state_name"] = name
-        fields["_state_num"] = STATE_NUMBERS[name] if number is None else number
-        self._splain = None
+        self.state_name = name
+        self.state_num = STATE_NUMBERS[name] if number is None else number
         if bus.want_all or "CHANNEL_STATE" in bus.want:  # Channel.fire, inlined
-            bus.emit("CHANNEL_STATE", self, (), (), None, None, None, ())  # type: ignore[arg-type]
+            bus.emit("CHANNEL_STATE", self, (), (), None, None, None, ())
         else:
             bus.seq += 1
 
     def set_callstate(self, new: str) -> None:
         """Change the call state and fire CHANNEL_CALLSTATE."""
-        fields = self.__dict__
-        old = fields["_callstate"]
+        old = self.callstate
         bus = self.bus
         if bus.log_max_level >= 7:
             log_callstate(self, old, new)
-        fields["_callstate"] = new
-        self._splain = None
+        self.callstate = new
         if bus.want_all or "CHANNEL_CALLSTATE" in bus.want:
             bus.emit("CHANNEL_CALLSTATE", self, [("Original-Channel-Call-State", old),
                                                  ("Channel-Call-State-Number",
                                                   str(CALLSTATE_NUMBERS[new]))],
-                     (), None, None, None, ())  # type: ignore[arg-type]
+                     (), None, None, None, ())
         else:
             bus.seq += 1
 

@@ -121,7 +121,8 @@ class ChannelBlocks:
     profile_index: str | None
     times: dict[str, int]
     other: tuple[str, dict[str, str], dict[str, int]] | None
-    _splain: str | None
+    #: the state part, with the fields it was rendered from (see :meth:`data_parts`)
+    _state: tuple[tuple[object, ...], str] | None
     _tplain: str | None
     _fplain: str | None
     _oplain: str | None
@@ -129,15 +130,17 @@ class ChannelBlocks:
     _uuid_enc: str | None
     _vlines: dict[str, str]
     _vplain: str | None
-    name: Any
-    state_name: Any
-    state_num: Any
-    callstate: Any
-    answer_state: Any
-    hit_dialplan: Any
-    hangup_cause: Any
-    codec: Any
-    write_codec: Any
+    # the channel-data fields: plain attributes, set from anywhere (the state part
+    # is re-rendered when any of them differs from what it was rendered from)
+    name: str
+    state_name: str
+    state_num: int
+    callstate: str
+    answer_state: str
+    hit_dialplan: bool
+    hangup_cause: str | None
+    codec: tuple[str, str, str] | None
+    write_codec: bool
 
     def var_plain(self) -> str:
         """The ``variable_*`` lines, URL-encoded (each encoded when it was set)."""
@@ -150,19 +153,20 @@ class ChannelBlocks:
         return [(f"variable_{k}", v) for k, v in self.vars.items()]
 
     # -- channel data block -------------------------------------------------------------
-    def changed(self) -> None:
-        """Invalidate the cached state part of the channel-data block."""
-        self._splain = None
-
     def profile_changed(self) -> None:
         """Invalidate the cached caller-profile parts (profile fields or times changed)."""
         self._tplain = None
         self._fplain = None
 
+    def _state_key(self) -> tuple[object, ...]:
+        """What the state part is rendered from: the channel-data fields and ``call_uuid``."""
+        return (self.name, self.state_name, self.state_num, self.callstate, self.answer_state,
+                self.hit_dialplan, self.hangup_cause, self.codec, self.write_codec,
+                self.vars.get("call_uuid"))
+
     def _state_plain(self) -> str:
-        a = self.__dict__  # the private fields behind the properties: no getter calls
         d = self.direction
-        name = a["_name"]
+        name = self.name
         cname = self._name_enc
         if cname is None or cname[0] != name:
             cname = self._name_enc = (name, enc(name))
@@ -171,22 +175,22 @@ class ChannelBlocks:
             uid = self._uuid_enc = enc(self.uuid)
         call_uuid = self.vars.get("call_uuid")
         call_uuid = uid if call_uuid is None or call_uuid == self.uuid else enc(call_uuid)
-        text = (f"Channel-State: {a['_state_name']}\nChannel-Call-State: {a['_callstate']}\n"
-                f"Channel-State-Number: {a['_state_num']}\nChannel-Name: {cname[1]}\n"
+        text = (f"Channel-State: {self.state_name}\nChannel-Call-State: {self.callstate}\n"
+                f"Channel-State-Number: {self.state_num}\nChannel-Name: {cname[1]}\n"
                 f"Unique-ID: {uid}\nCall-Direction: {d}\n"
                 f"Presence-Call-Direction: {d}\n"
-                f"Channel-HIT-Dialplan: {'true' if a['_hit_dialplan'] else 'false'}\n"
+                f"Channel-HIT-Dialplan: {'true' if self.hit_dialplan else 'false'}\n"
                 f"Channel-Call-UUID: {call_uuid}\n"
-                f"Answer-State: {a['_answer_state']}\n")
-        cause = a["_hangup_cause"]
+                f"Answer-State: {self.answer_state}\n")
+        cause = self.hangup_cause
         if cause:
             text += f"Hangup-Cause: {cause}\n"
-        codec = a["_codec"]
+        codec = self.codec
         if codec:
             cname_, rate, bits = codec
             text += (f"Channel-Read-Codec-Name: {cname_}\nChannel-Read-Codec-Rate: {rate}\n"
                      f"Channel-Read-Codec-Bit-Rate: {bits}\n")
-            if a["_write_codec"]:
+            if self.write_codec:
                 text += (f"Channel-Write-Codec-Name: {cname_}\n"
                          f"Channel-Write-Codec-Rate: {rate}\n"
                          f"Channel-Write-Codec-Bit-Rate: {bits}\n")
@@ -241,10 +245,11 @@ class ChannelBlocks:
         """Append the channel-data block's parts, URL-encoded, to ``parts`` (each cached
         until it changes: state, caller-profile fields, times, other leg; the event
         joins them once with its other parts)."""
-        state = self._splain
-        if state is None:
-            state = self._splain = self._state_plain()
-        parts.append(state)
+        key = self._state_key()
+        state = self._state
+        if state is None or state[0] != key:
+            state = self._state = (key, self._state_plain())
+        parts.append(state[1])
         if not self.profile:
             return
         fields = self._fplain

@@ -17,6 +17,7 @@ XML with URL-encoded element texts.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ...wire.serialize import event_xml
@@ -27,9 +28,11 @@ if TYPE_CHECKING:
     from .channel import Channel
 
 Pairs = list[tuple[str, str]]
+#: headers given to an event (any sequence of name-value pairs)
+Headers = Sequence[tuple[str, str]]
 
 
-def plain_lines(pairs: Pairs) -> str:
+def plain_lines(pairs: Headers) -> str:
     """``Name: url-encoded value\\n`` lines."""
     return "".join([f"{k}: {enc(v)}\n" for k, v in pairs])
 
@@ -44,9 +47,9 @@ class SimEvent:
                  "extended", "body", "_plain_frame", "_frames", "_pairs", "unique_id")
 
     def __init__(self, bus: EventBus, name: str, seq: int, stamp: int,
-                 source: tuple[str, str, str], lead: Pairs = (),  # type: ignore[assignment]
-                 pre: Pairs = (), chan: Channel | None = None,  # type: ignore[assignment]
-                 post: Pairs = (), extended: bool = False,  # type: ignore[assignment]
+                 source: tuple[str, str, str], lead: Headers = (),
+                 pre: Headers = (), chan: Channel | None = None,
+                 post: Headers = (), extended: bool = False,
                  body: str | None = None) -> None:
         self.name = name
         self.bus = bus

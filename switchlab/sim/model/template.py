@@ -39,8 +39,7 @@ class Template:
     (:meth:`render_all`: one C call per template instead of one renderer call per value).
     """
 
-    __slots__ = ("ops", "names", "const_lines", "line_memos", "sets_call_uuid", "_batch",
-                 "_constants")
+    __slots__ = ("ops", "names", "const_lines", "line_memos", "_batch", "_constants")
 
     def __init__(self, ops: tuple[Op, ...]) -> None:
         self.ops = ops
@@ -48,8 +47,6 @@ class Template:
         self.const_lines = tuple(op[2] for op in ops)
         self.line_memos: tuple[dict[str, str] | None, ...] = tuple(
             line_memo(op[0]) if op[2] is None else None for op in ops)
-        #: ``call_uuid`` is shown in the channel-data block too (Channel-Call-UUID)
-        self.sets_call_uuid = "call_uuid" in self.names
         templated = any(op[3] is not None for op in ops)
         self._constants = None if templated else [op[1] for op in ops]
         self._batch = _batch_format(ops) if templated else None
