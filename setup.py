@@ -1,11 +1,12 @@
-"""Build hook: the wire layer's hot modules compiled with mypyc, pure Python otherwise.
+"""Build hook: the hot modules compiled with mypyc, pure Python otherwise.
 
 Everything is in ``pyproject.toml``; this file only adds the optional compiled
-modules (docs/PERFORMANCE.md, "Where issue 12 stands (sixth round)"). They are built when the
+modules (docs/PERFORMANCE.md, "Where issue 12 stands"): the wire's read path and
+the emulator's call simulation, one library each. They are built when the
 build environment has mypy (``[build-system] requires``) and a C compiler, and
 skipped, with a warning, when either is missing or when ``SWITCHLAB_PURE=1``:
 the same ``.py`` files are installed either way and behave the same
-(``tests/test_wire_compiled.py``).
+(``tests/test_wire_compiled.py``, ``tests/test_sim_compiled.py``).
 """
 from __future__ import annotations
 
@@ -29,16 +30,18 @@ def _load_native():  # type: ignore[no-untyped-def]
 
 
 native = _load_native()
-#: The sans-I/O modules every received event goes through (framing, header lookups).
-COMPILED = [str(WIRE / f"{name}.py") for name in native.COMPILED_MODULES]
-HASHES = WIRE / f"{native.HASHES_MODULE}.py"
+#: Each group's directory -> its sources (``switchlab.wire``: framing and header
+#: lookups; ``switchlab.sim``: the emulator's call simulation).
+GROUPS = {Path(*package.split(".")): [native.source_path(Path(*package.split(".")), name)
+                                      for name in names]
+          for package, names in native.COMPILED_GROUPS.items()}
 #: mypy options for compiling them alone: their imports from the rest of the
 #: package are typed as Any (the whole package is type-checked by the tests).
 MYPYC_FLAGS = ["--follow-imports=skip", "--ignore-missing-imports", "--no-warn-unused-ignores"]
 
 
 def _warn(what: str) -> None:
-    print(f"switchlab: {what}; installing the pure-Python read path "
+    print(f"switchlab: {what}; installing the pure-Python modules "
           "(same behaviour, slower: docs/PERFORMANCE.md)", file=sys.stderr)
 
 
@@ -49,7 +52,7 @@ class OptionalBuildExt(build_ext):
         try:
             super().run()
         except Exception as exc:  # no compiler, no headers, ...
-            _warn(f"compiling the read path failed ({exc})")
+            _warn(f"compiling failed ({exc})")
 
     def build_extension(self, ext):  # type: ignore[no-untyped-def]
         try:
@@ -58,25 +61,29 @@ class OptionalBuildExt(build_ext):
             _warn(f"compiling {ext.name} failed ({exc})")
 
 
-def _write_hashes() -> None:
+def _write_hashes(directory: Path, sources: list[Path]) -> None:
     """``HASHES = {name: sha256}`` of the sources compiled (switchlab.wire.native
-    uses a compiled module only when its source still has that hash)."""
-    hashes = {Path(p).stem: native.source_hash(Path(p).read_bytes()) for p in COMPILED}
-    HASHES.write_text('"""Written by setup.py: the SHA-256 of each source compiled with mypyc."""\n'
-                      f"HASHES = {hashes!r}\n")
+    uses a group's compiled modules only when their sources still have those hashes)."""
+    hashes = {".".join(p.relative_to(directory).with_suffix("").parts):
+              native.source_hash(p.read_bytes()) for p in sources}
+    (directory / f"{native.HASHES_MODULE}.py").write_text(
+        '"""Written by setup.py: the SHA-256 of each source compiled with mypyc."""\n'
+        f"HASHES = {hashes!r}\n")
 
 
 def ext_modules() -> list:
     if native.pure_wanted():
         return []
-    try:
-        from mypyc.build import mypycify
-        modules = mypycify([*MYPYC_FLAGS, *COMPILED], opt_level="3",
-                           group_name="switchlab.wire._compiled")
-    except BaseException as exc:  # mypy missing, or it refused a module (SystemExit)
-        _warn(f"mypyc could not compile {COMPILED} ({exc!r})")
-        return []
-    _write_hashes()
+    modules = []
+    for directory, sources in GROUPS.items():
+        try:
+            from mypyc.build import mypycify
+            modules += mypycify([*MYPYC_FLAGS, *map(str, sources)], opt_level="3",
+                                group_name=".".join((*directory.parts, "_compiled")))
+        except BaseException as exc:  # mypy missing, or it refused a module (SystemExit)
+            _warn(f"mypyc could not compile {directory} ({exc!r})")
+            continue
+        _write_hashes(directory, sources)
     return modules
 
 

@@ -235,10 +235,14 @@ def fake_package(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         (pkg / f"{name}{native.EXTENSION_SUFFIXES[0]}").write_bytes(b"not a real build")
         hashes[name] = native.source_hash(source)
     (pkg / f"{native.HASHES_MODULE}.py").write_text(f"HASHES = {hashes!r}\n")
+    meta_path = list(sys.meta_path)
     sys.path.insert(0, str(tmp_path))
     __import__("fakewire")
+    native.COMPILED_GROUPS["fakewire"] = native.COMPILED_MODULES
     yield "fakewire", pkg
+    del native.COMPILED_GROUPS["fakewire"]
     sys.path.remove(str(tmp_path))
+    sys.meta_path[:] = meta_path  # select's finder for the fake package
     for key in [k for k in sys.modules if k == "fakewire" or k.startswith("fakewire.")]:
         del sys.modules[key]
 
@@ -295,9 +299,17 @@ def test_version_says_how_the_read_path_runs() -> None:
     want = (f"read path: compiled ({', '.join(native.COMPILED_MODULES)})" if COMPILED
             else "read path: plain Python")
     assert want in out.splitlines()[1], out
+    sim = native.SIM_MODULES
+    import switchlab.sim  # noqa: F401
+
+    assert out.splitlines()[2] == (
+        f"emulator: compiled ({len(sim)} modules)"
+        if native.compiled_modules("switchlab.sim") == list(sim)
+        else "emulator: plain Python (not compiled at install: see the README)"), out
     pure = subprocess.run([sys.executable, "-m", "switchlab.cli", "--version"], check=True,
                           capture_output=True, text=True, env={**os.environ, native.PURE_ENV: "1"})
-    assert pure.stdout.splitlines()[1] == f"read path: plain Python ({native.PURE_ENV}=1)"
+    assert pure.stdout.splitlines()[1:] == [f"read path: plain Python ({native.PURE_ENV}=1)",
+                                            f"emulator: plain Python ({native.PURE_ENV}=1)"]
 
 
 def _events_of_every_kind() -> list:  # type: ignore[type-arg]

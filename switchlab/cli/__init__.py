@@ -29,13 +29,27 @@ class _LazyGroup(click.Group):
         return importlib.import_module(module).command
 
 
+_NOT_COMPILED = {
+    "pure": f"plain Python ({native.PURE_ENV}=1)",
+    "stale": "plain Python (a source was edited since the build: pip install -e .)",
+    "not built": "plain Python (not compiled at install: see the README)",
+}
+
+
+def _how_it_runs(package: str) -> str:
+    """``compiled (...)`` or ``plain Python (why)`` for one compiled group."""
+    state = native.build_state(package)
+    if state != "compiled":
+        return _NOT_COMPILED[state]
+    names = native.COMPILED_GROUPS[package]
+    return f"compiled ({', '.join(names) if len(names) <= 3 else f'{len(names)} modules'})"
+
+
 def _version_message() -> str:
-    """``--version``: the version, and whether the read path runs compiled (README)."""
-    compiled = native.compiled_modules()
-    how = (f"compiled ({', '.join(compiled)})" if compiled
-           else f"plain Python ({native.PURE_ENV}=1)" if native.pure_wanted()
-           else "plain Python (not compiled at install: see the README)")
-    return f"%(prog)s, version %(version)s\nread path: {how}"
+    """``--version``: the version, and whether the read path and the emulator run
+    compiled (README)."""
+    return (f"%(prog)s, version %(version)s\nread path: {_how_it_runs('switchlab.wire')}"
+            f"\nemulator: {_how_it_runs('switchlab.sim')}")
 
 
 @click.group(cls=_LazyGroup)
