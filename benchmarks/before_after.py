@@ -46,11 +46,14 @@ def machine(load: list) -> dict:
 
 def compiled_modules(tree: Path) -> list[str]:
     """The modules of ``tree``'s switchlab that run compiled (mypyc; ``switchlab.wire.native``):
-    none for a tree from before it, or an extracted tree (nothing built there)."""
+    the wire's by name (``events``), the emulator's as ``sim.<name>``; none for a tree
+    from before it, or an extracted tree (nothing built there)."""
     code = ("import switchlab.wire as w\n"
             "try:\n    from switchlab.wire import native as n\n"
             "except ImportError:\n    print('')\nelse:\n"
-            "    print(' '.join(n.compiled_modules()))")
+            "    import switchlab.sim\n"
+            "    sim = n.compiled_modules('switchlab.sim') if hasattr(n, 'COMPILED_GROUPS') else []\n"
+            "    print(' '.join(n.compiled_modules() + ['sim.' + m for m in sim]))")
     env = dict(os.environ, PYTHONPATH=str(tree))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          cwd=str(tree))

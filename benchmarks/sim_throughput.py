@@ -24,7 +24,8 @@ first originate to the last job result.
 ``--compare REV`` exports git revision REV to a temporary directory and runs its
 emulator and this tree's alternately (``--rounds`` runs each, order swapped every
 round), and writes the runs, their medians and the before/after ratios instead: on
-a shared machine only such ratios mean something. Run it on an otherwise idle
+a shared machine only such ratios mean something. ``--compare pure`` runs this
+tree as plain Python (``SWITCHLAB_PURE=1``) as the "before". Run it on an otherwise idle
 machine for absolute figures: they are CPU-bound.
 """
 from __future__ import annotations
@@ -50,6 +51,10 @@ from before_after import compiled_modules  # noqa: E402
 from simproc import cpu_seconds, free_port, start_sim, stop_sim, wait_port  # noqa: E402
 
 from switchlab.originator import LOAD_TEST_EVENTS  # noqa: E402
+from switchlab.wire.native import PURE_ENV  # noqa: E402
+
+#: ``--compare pure``: the "before" is this tree with its compiled modules run as Python.
+PURE = "pure"
 
 #: what the client subscribes to (``--events``). ``issue``, the default: the set this
 #: benchmark used when issue 12 was filed (13 events per self-loop call reach the
@@ -162,12 +167,14 @@ async def command(client: LeanClient, text: str) -> bytes:
     return await asyncio.wait_for(client.replies.get(), 30)
 
 
-async def run(args: argparse.Namespace, src: Path | None = None) -> dict[str, object]:
-    """One run against the emulator of ``src`` (default: this tree)."""
+async def run(args: argparse.Namespace, src: Path | None = None,
+              pure: bool = False) -> dict[str, object]:
+    """One run against the emulator of ``src`` (default: this tree; ``pure``: its
+    compiled modules run as Python)."""
     port = free_port()
     errlog = tempfile.TemporaryFile()
     proc = start_sim(port, "--heartbeat-s", "3600", src=src, uvloop=args.loop == "uvloop",
-                     stderr=errlog)
+                     stderr=errlog, pure=pure)
     try:
         await wait_port(port)
         host = "127.0.0.1"
@@ -308,15 +315,17 @@ def export(rev: str) -> Path:
 def compare(args: argparse.Namespace) -> dict[str, object]:
     """Old (``--compare REV``) and this tree alternately, ``--rounds`` times each: the
     per-run figures, their medians and the before/after ratios."""
-    old_src = export(args.compare)
-    compiled = {"before": compiled_modules(old_src), "after": compiled_modules(ROOT)}
+    pure = args.compare == PURE  # before: this tree as plain Python
+    old_src = ROOT if pure else export(args.compare)
+    compiled = {"before": [] if pure else compiled_modules(old_src),
+                "after": compiled_modules(ROOT)}
     keys = ("emulator_cpu_ms_per_call", "answered_rate_cps", "emulator_cpu_busy_while_sending")
     runs: dict[str, list[dict[str, object]]] = {"before": [], "after": []}
     try:
         for k in range(args.rounds):
             order = (("before", old_src), ("after", None))
             for label, src in (order if k % 2 == 0 else order[::-1]):
-                r = asyncio.run(run(args, src))
+                r = asyncio.run(run(args, src, pure=pure and label == "before"))
                 lat = r["originate_latency_ms"]
                 row = {key: r[key] for key in keys}
                 row.update(kept_up=r["kept_up"], latency_p99_ms=lat["p99"],  # type: ignore[index]
@@ -325,7 +334,8 @@ def compare(args: argparse.Namespace) -> dict[str, object]:
                 print(f"round {k + 1} {label:6}  " + "  ".join(f"{a}={b}" for a, b in row.items()),
                       flush=True)
     finally:
-        shutil.rmtree(old_src, ignore_errors=True)
+        if not pure:
+            shutil.rmtree(old_src, ignore_errors=True)
 
     def med(label: str, key: str) -> float:
         return round(statistics.median(float(r[key]) for r in runs[label]), 3)  # type: ignore[arg-type]
@@ -391,7 +401,8 @@ def main() -> None:
                         help="run the client and the emulator on the stock asyncio loop")
     parser.add_argument("--compare", metavar="REV", default=None,
                         help="also run git revision REV, alternately with this tree, and "
-                             "report before/after ratios (medians of --rounds runs each)")
+                             "report before/after ratios (medians of --rounds runs each); "
+                             f"'{PURE}': this tree as plain Python ({PURE_ENV}=1)")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each side for --compare")
     parser.add_argument("--find-rate", action="store_true",
                         help="search the highest rate that keeps up (from --rate; --steps runs)")

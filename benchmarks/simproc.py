@@ -52,15 +52,18 @@ async def wait_port(port: int, timeout: float = 20.0) -> None:
 
 def start_sim(port: int, *extra: str, src: Path | None = None, uvloop: bool = True,
               stdout: int | None = subprocess.DEVNULL,
-              stderr: Any = subprocess.PIPE) -> subprocess.Popen[bytes]:
+              stderr: Any = subprocess.PIPE, pure: bool = False) -> subprocess.Popen[bytes]:
     """``switchlab sim`` on ``port`` (one host, 1 ms tick, ``extra`` options) in its own
-    process and session, importing switchlab from ``src`` (default: this tree)."""
+    process and session, importing switchlab from ``src`` (default: this tree);
+    ``pure``: its compiled modules run as Python (``SWITCHLAB_PURE=1``)."""
     tree = src or ROOT
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    if pure:
+        env["SWITCHLAB_PURE"] = "1"
     return subprocess.Popen(
         [sys.executable, "-m", "switchlab.cli", "sim", "--port", str(port), "--hosts", "1",
          "--tick-ms", "1", "--uvloop" if uvloop else "--no-uvloop", *extra],
-        cwd=tree, stdout=stdout, stderr=stderr, start_new_session=True,
-        env=dict(os.environ, PYTHONPATH=str(tree)))
+        cwd=tree, stdout=stdout, stderr=stderr, start_new_session=True, env=env)
 
 
 def stop_sim(sim: subprocess.Popen[bytes]) -> str:
