@@ -136,25 +136,21 @@ class _SourceFinder(importlib.abc.MetaPathFinder):
             fullname, source)
 
 
-def load_source(package: str, name: str, as_name: str | None = None) -> ModuleType:
-    """Execute the source of ``<package>.<name>`` as module ``as_name`` (default:
-    its own name), registered in ``sys.modules``. Tests load a second, pure copy
-    under another name to compare it with the compiled one."""
-    full = f"{package}.{name}"
-    directory = Path(sys.modules[package].__path__[0])
-    spec = importlib.util.spec_from_file_location(as_name or full, source_path(directory, name))
+def load_source(package: str, name: str, as_name: str) -> ModuleType:
+    """Execute the source of ``<package>.<name>`` as a second module ``as_name``,
+    registered in ``sys.modules``: tests compare such a pure copy with the
+    compiled module."""
+    directory = _directory(package)
+    spec = importlib.util.spec_from_file_location(as_name, source_path(directory, name))
     if spec is None or spec.loader is None:
-        raise ImportError(f"no source file for {full} in {directory}")
+        raise ImportError(f"no source file for {package}.{name} in {directory}")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
+    sys.modules[as_name] = module
     try:
         spec.loader.exec_module(module)
     except BaseException:
-        del sys.modules[spec.name]
+        del sys.modules[as_name]
         raise
-    if as_name is None:  # as the import system does for a submodule it loads
-        parent, _, leaf = full.rpartition(".")
-        setattr(sys.modules[parent], leaf, module)
     return module
 
 
