@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+from importlib import metadata
 
 import click
 
@@ -45,14 +46,19 @@ def _how_it_runs(package: str) -> str:
     return f"compiled ({', '.join(names) if len(names) <= 3 else f'{len(names)} modules'})"
 
 
-def _version_message() -> str:
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     """``--version``: the version, and whether the read path and the emulator run
-    compiled (README)."""
-    return (f"%(prog)s, version %(version)s\nread path: {_how_it_runs('switchlab.wire')}"
-            f"\nemulator: {_how_it_runs('switchlab.sim')}")
+    compiled (README). Worked out only when asked: it hashes every compiled source."""
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(f"{ctx.find_root().info_name}, version {metadata.version('switchlab')}\n"
+               f"read path: {_how_it_runs('switchlab.wire')}\n"
+               f"emulator: {_how_it_runs('switchlab.sim')}")
+    ctx.exit()
 
 
 @click.group(cls=_LazyGroup)
-@click.version_option(package_name="switchlab", message=_version_message())
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_show_version, help="Show the version and exit.")
 def main() -> None:
     """switchlab: drive FreeSWITCH call generators and measure every call."""

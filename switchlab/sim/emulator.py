@@ -185,7 +185,8 @@ class Emulator:
         else:
             port = self.port + index if self.port else 0
         server = await self.loop.create_server(
-            protocol_factory(partial(EslServerProtocol, h)), self.bind, port, reuse_address=True, backlog=1024)
+            protocol_factory(partial(EslServerProtocol, h)), self.bind, port,
+            reuse_address=True, backlog=1024)
         h.server = server
         self._servers.append(server)
         addr = server.sockets[0].getsockname()
