@@ -29,6 +29,7 @@ import pytest
 
 import switchlab.sim  # noqa: F401  (selects the compiled modules)
 from switchlab.wire import native
+from fakegroup import installed_group, loaded
 
 SIM = "switchlab.sim"
 NAMES = native.SIM_MODULES
@@ -101,47 +102,20 @@ def test_the_pure_emulator_passes_the_same_checks() -> None:
 
 # -- which modules run, for a group in sub-packages ------------------------------------
 
-FAKE = ("model.alpha", "calls.beta")
-
-
 @pytest.fixture
 def fake_group(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path]]:
-    """A package laid out like an install of a group: each module's source in its
-    sub-package, a compiled file beside it (never imported here), the hashes.
-    ``calls.beta`` imports ``model.alpha`` as the group's modules import each other."""
-    pkg = tmp_path / "fakesim"
-    (pkg / "model").mkdir(parents=True)
-    (pkg / "calls").mkdir()
-    for init in ("__init__.py", "model/__init__.py", "calls/__init__.py"):
-        (pkg / init).write_text("")
+    """A group in sub-packages (``fakegroup.installed_group``); ``calls.beta``
+    imports ``model.alpha`` as the group's modules import each other."""
     sources = {"model.alpha": b"WHO = 'source of alpha'\n",
                "calls.beta": b"from ..model import alpha\nWHO = 'source of beta'\n"}
-    for name, source in sources.items():
-        path = native.source_path(pkg, name)
-        path.write_bytes(source)
-        path.with_name(path.stem + native.EXTENSION_SUFFIXES[0]).write_bytes(b"not a build")
-    hashes = {name: native.source_hash(source) for name, source in sources.items()}
-    (pkg / f"{native.HASHES_MODULE}.py").write_text(f"HASHES = {hashes!r}\n")
-    monkeypatch.setitem(native.COMPILED_GROUPS, "fakesim", FAKE)
-    monkeypatch.delenv(native.PURE_ENV, raising=False)
-    meta_path = list(sys.meta_path)
-    sys.path.insert(0, str(tmp_path))
-    __import__("fakesim")
-    yield "fakesim", pkg
-    sys.path.remove(str(tmp_path))
-    sys.meta_path[:] = meta_path
-    for key in [k for k in sys.modules if k == "fakesim" or k.startswith("fakesim.")]:
-        del sys.modules[key]
-
-
-def _loaded(package: str) -> dict[str, str | None]:
-    return {name: getattr(sys.modules.get(f"{package}.{name}"), "WHO", None) for name in FAKE}
+    for pkg in installed_group(tmp_path, "fakesim", sources, monkeypatch):
+        yield "fakesim", pkg
 
 
 def test_an_up_to_date_group_is_left_to_the_import_system(fake_group: tuple[str, Path]) -> None:
     assert native.build_state(fake_group[0]) == "compiled"
     native.select(fake_group[0])
-    assert _loaded(fake_group[0]) == {"model.alpha": None, "calls.beta": None}
+    assert loaded(fake_group[0]) == {"model.alpha": None, "calls.beta": None}
 
 
 def test_the_state_is_found_without_importing_the_package(
@@ -165,18 +139,18 @@ def test_an_edited_source_makes_the_whole_group_run_from_source(
     with pytest.warns(native.StaleBuildWarning, match=r"compiled calls\.beta was not built.*"
                       r"pip install -e \."):
         native.select(package)
-    assert _loaded(package) == {"model.alpha": "source of alpha", "calls.beta": "edited beta"}
+    assert loaded(package) == {"model.alpha": "source of alpha", "calls.beta": "edited beta"}
     # a module of the group imported again later is still its source
     del sys.modules[f"{package}.model.alpha"]
     __import__(f"{package}.model.alpha")
-    assert _loaded(package)["model.alpha"] == "source of alpha"
+    assert loaded(package)["model.alpha"] == "source of alpha"
 
 
 def test_pure_wanted_loads_the_whole_group(fake_group: tuple[str, Path],
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(native.PURE_ENV, "1")
     native.select(fake_group[0])
-    assert _loaded(fake_group[0]) == {"model.alpha": "source of alpha",
+    assert loaded(fake_group[0]) == {"model.alpha": "source of alpha",
                                       "calls.beta": "source of beta"}
 
 

@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 import switchlab.wire as wire
 from switchlab.errors import ProtocolError
 from switchlab.wire import native
+from fakegroup import installed_group, loaded
 from test_wire_read_path import _FRAME as _WELL_FORMED
 
 WIRE_DATA = Path(__file__).parent / "data" / "fs-wire"
@@ -222,63 +223,38 @@ def test_recorded_transcripts_read_alike(pure: dict[str, ModuleType], path: Path
 # -- which modules run --------------------------------------------------------------------
 
 @pytest.fixture
-def fake_package(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A package laid out like an install: each module's source, a compiled
-    file beside it (never imported here) and the hashes of what was compiled."""
-    pkg = tmp_path / "fakewire"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    hashes = {}
-    for name in native.COMPILED_MODULES:
-        source = f"WHO = 'source of {name}'\n".encode()
-        (pkg / f"{name}.py").write_bytes(source)
-        (pkg / f"{name}{native.EXTENSION_SUFFIXES[0]}").write_bytes(b"not a real build")
-        hashes[name] = native.source_hash(source)
-    (pkg / f"{native.HASHES_MODULE}.py").write_text(f"HASHES = {hashes!r}\n")
-    meta_path = list(sys.meta_path)
-    sys.path.insert(0, str(tmp_path))
-    __import__("fakewire")
-    native.COMPILED_GROUPS["fakewire"] = native.COMPILED_MODULES
-    yield "fakewire", pkg
-    del native.COMPILED_GROUPS["fakewire"]
-    sys.path.remove(str(tmp_path))
-    sys.meta_path[:] = meta_path  # select's finder for the fake package
-    for key in [k for k in sys.modules if k == "fakewire" or k.startswith("fakewire.")]:
-        del sys.modules[key]
-
-
-def _loaded(package: str) -> dict[str, str | None]:
-    return {name: getattr(sys.modules.get(f"{package}.{name}"), "WHO", None)
-            for name in native.COMPILED_MODULES}
+def fake_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path]]:
+    """A package laid out like an install of the wire's group (``fakegroup``)."""
+    sources = {name: f"WHO = 'source of {name}'\n".encode() for name in native.COMPILED_MODULES}
+    for pkg in installed_group(tmp_path, "fakewire", sources, monkeypatch):
+        yield "fakewire", pkg
 
 
 def test_an_up_to_date_build_is_left_to_the_import_system(
-        fake_package: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(native.PURE_ENV, raising=False)
+        fake_package: tuple[str, Path]) -> None:
     native.select(fake_package[0])
-    assert _loaded(fake_package[0]) == {name: None for name in native.COMPILED_MODULES}
+    assert loaded(fake_package[0]) == {name: None for name in native.COMPILED_MODULES}
 
 
 def test_an_edited_source_makes_every_module_run_from_source(
-        fake_package: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+        fake_package: tuple[str, Path]) -> None:
     """The modules share one compiled library that imports its members from
     itself: a stale member cannot run beside a source, so all run from source."""
-    monkeypatch.delenv(native.PURE_ENV, raising=False)
     package, pkg = fake_package
     edited = native.COMPILED_MODULES[0]
     (pkg / f"{edited}.py").write_text(f"WHO = 'edited {edited}'\n")
     with pytest.warns(native.StaleBuildWarning, match=rf"compiled {edited} was not built.*pip install -e \."):
         native.select(package)
-    assert _loaded(package) == {name: (f"edited {name}" if name == edited else f"source of {name}")
-                                for name in native.COMPILED_MODULES}
+    assert loaded(package) == {name: (f"edited {name}" if name == edited else f"source of {name}")
+                               for name in native.COMPILED_MODULES}
 
 
 def test_pure_wanted_loads_every_source(fake_package: tuple[str, Path],
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(native.PURE_ENV, "1")
     native.select(fake_package[0])
-    assert _loaded(fake_package[0]) == {name: f"source of {name}"
-                                        for name in native.COMPILED_MODULES}
+    assert loaded(fake_package[0]) == {name: f"source of {name}"
+                                       for name in native.COMPILED_MODULES}
 
 
 def test_switchlab_pure_runs_the_sources_in_a_new_interpreter() -> None:
