@@ -11,6 +11,10 @@ is left out: the sockets, the event loop's waiting, the emulator.
     .venv/bin/python benchmarks/originator_replay.py --replay /tmp/cap.pkl --rounds 5
     .venv/bin/python benchmarks/originator_replay.py --replay /tmp/cap.pkl --before b24ed3f
 
+``--floor`` also times, alternated with the replay, what any client pays for the
+same bytes (framing, one event each, its name, uuid and stamp): the rest is the
+originator's own logic (``data/bench/originator_floor.json``).
+
 ``--before REF`` replays with ``REF``'s tree and this one alternately (a
 subprocess each) and prints the fastest round of each and the ratio. CPU time
 on a loaded machine still moves by ±20 %; instruction counts do not:
@@ -38,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "data" / "bench"
 Log = list[tuple[str, bytes]]
 
 
@@ -200,6 +205,53 @@ def replay(path: Path, rounds: int) -> float:
     return best
 
 
+def _floor_round(log: Log) -> tuple[int, float]:
+    """One pass of what any client of this capture pays, whatever it does with the
+    events: the framing, one :class:`Event` per event and the three values every
+    dispatch needs (name, uuid, stamp); ``(calls, CPU seconds)``."""
+    from switchlab.wire.events import Event
+    from switchlab.wire.parser import FrameParser
+
+    calls = sum(1 for kind, data in log if kind == "tx" and data.startswith(b"bgapi originate"))
+    parser = FrameParser()
+    cpu0 = time.process_time()
+    for kind, data in log:
+        if kind == "rx":
+            for frame in parser.feed_mixed(data):
+                if frame.__class__ is bytes:
+                    ev = Event(frame)
+                    ev.get("Event-Name"), ev.get("Unique-ID"), ev.get("Event-Date-Timestamp")
+    return calls, time.process_time() - cpu0
+
+
+def floor(path: Path, rounds: int, out: Path) -> None:
+    """The replay and its read-side floor (:func:`_floor_round`), alternated in one
+    process: the share of the originator's CPU per call that is its own logic."""
+    logging.disable(logging.WARNING)
+    _use_recorded_uuids()
+    log: Log = pickle.loads(path.read_bytes())
+    best = {"replay": float("inf"), "floor": float("inf")}
+    for _ in range(rounds):
+        calls, cpu, finished = asyncio.run(_replay(log))
+        assert finished == calls, f"{calls - finished} calls were not written"
+        best["replay"] = min(best["replay"], 1e6 * cpu / calls)
+        calls, cpu = _floor_round(log)
+        best["floor"] = min(best["floor"], 1e6 * cpu / calls)
+    share = best["floor"] / best["replay"]
+    print(f"replay {best['replay']:.1f} us/call, read-side floor {best['floor']:.1f} us/call "
+          f"({100 * share:.0f} %); the originator's own logic {best['replay'] - best['floor']:.1f}")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from simproc import store_result  # noqa: E402
+    events = sum(d.count(b"Content-Type: text/event-plain") for k, d in log if k == "rx")
+    store_result(out, path.name, {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "calls": calls,
+        "events_per_call": events / calls,
+        "rx_bytes_per_call": sum(len(d) for k, d in log if k == "rx") / calls,
+        "method": f"fastest of {rounds} alternated rounds, CPU (process time)",
+        "cpu_us_per_call": best, "floor_share": share,
+        "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()}})
+
+
 def compare(path: Path, before: str, rounds: int, pairs: int, out: Path) -> None:
     with tempfile.TemporaryDirectory() as d:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", before, "switchlab"],
@@ -235,12 +287,18 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--before", help="git ref to compare with (alternated subprocesses)")
     ap.add_argument("--pairs", type=int, default=3)
-    ap.add_argument("--out", type=Path, default=ROOT / "data" / "bench" / "originator_replay.json")
+    ap.add_argument("--floor", action="store_true",
+                    help="with --replay: also time the read-side floor, alternated")
+    ap.add_argument("--out", type=Path, help="JSON file (default: data/bench/originator_replay"
+                    ".json, originator_floor.json with --floor)")
     args = ap.parse_args()
     if args.capture:
         capture(args.capture, args.rate, args.seconds)
+    elif args.replay and args.floor:
+        floor(args.replay, args.rounds, args.out or BENCH / "originator_floor.json")
     elif args.replay and args.before:
-        compare(args.replay, args.before, args.rounds, args.pairs, args.out)
+        compare(args.replay, args.before, args.rounds, args.pairs,
+                args.out or BENCH / "originator_replay.json")
     elif args.replay:
         sys.path.insert(0, os.environ.get("PYTHONPATH") or str(ROOT))
         replay(args.replay, args.rounds)
