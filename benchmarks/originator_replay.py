@@ -110,8 +110,8 @@ def _next_uuid() -> str:
 def _use_recorded_uuids() -> None:
     """Launches take the recorded call uuid and Job-UUID (on any tree's client)."""
     import switchlab.client as client_module
-    uuid.uuid4 = lambda: uuid.UUID(_next_uuid())  # type: ignore[assignment]
-    client_module._uuid4 = _next_uuid  # type: ignore[attr-defined]
+    uuid.uuid4 = lambda: uuid.UUID(_next_uuid())
+    client_module._uuid4 = _next_uuid
     originate = client_module.Client.originate
     originate.__defaults__ = tuple(_next_uuid if callable(d) else d
                                    for d in originate.__defaults__ or ())
@@ -177,9 +177,9 @@ async def _replay(log: Log) -> tuple[int, float, int]:
                 assert held is not None, "a uuid_kill for a call the replay did not answer"
                 holds._expire(held[0])
                 continue
-            timer = holds._timers.get(call_id)  # a tree with a timer per hold
+            timer = getattr(holds, "_timers").get(call_id)  # a tree with a timer per hold
             assert timer is not None, "a uuid_kill for a call the replay did not answer"
-            callback, args = timer._callback, timer._args  # type: ignore[attr-defined]
+            callback, args = timer._callback, timer._args
             timer.cancel()
             callback(*args)
         else:
