@@ -7,10 +7,12 @@ import subprocess
 import sys
 import time
 
+import pandas as pd
 import pytest
 
 from switchlab.esl import connect
 from switchlab.measure import load
+from switchlab.sim import DUTModel
 
 
 def dial(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -36,6 +38,24 @@ def test_dial_sim_writes_the_run_and_prints_the_seed_lines(tmp_path):
     assert (run_dir / "calls.csv").exists()
     # not a tty: plain periodic progress lines
     assert "offered=" in out
+
+
+def test_sim_seed_gives_the_duts_planned_outcomes_in_call_order(tmp_path):
+    """``--sim-seed`` seeds the emulated DUT: the rows, in launch order, have the
+    outcomes ``DUTModel(seed=...)`` plans for that many calls (its draws depend
+    only on the seed and the call order)."""
+    seed, n = 64, 6
+    dut = DUTModel(seed=seed)
+    plans = [dut.plan() for _ in range(n)]
+    assert {p.kind for p in plans} == {"answer", "fail"}  # this seed shows both outcomes
+    run_dir = tmp_path / "run"
+    res = dial("--sim", "--sim-seed", str(seed), "--rate", "20", "--limit", str(n),
+               "--max-offered", str(n), "--duration", "0.2", "--metrics-file", str(run_dir))
+    assert res.returncode == 0, res.stdout + res.stderr
+    df = load(run_dir).df.sort_values("launch")
+    assert list(df["failed"]) == [p.kind != "answer" for p in plans]
+    assert [None if pd.isna(c) else int(c) for c in df["sip_code"]] == \
+        [None if p.kind == "answer" else p.sip_code for p in plans]
 
 
 def test_failed_threshold_gives_exit_code_1(tmp_path):

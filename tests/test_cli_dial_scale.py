@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from switchlab.measure import load
+from switchlab.sim import DUTModel
 
 pytest.importorskip("distributed")
 
@@ -22,7 +23,8 @@ def test_dial_workers_sim_one_run_from_two_shards(tmp_path):
     run_dir = tmp_path / "run"
     res = dial("--sim", "--workers", "2", "--rate", "30", "--limit", "20", "--max-offered",
                "60", "--duration", "0.2", "--metrics-file", str(run_dir), "--no-progress",
-               "--interval", "0.5", "--check", "asr>=0.5", "--loop", "asyncio")
+               "--interval", "0.5", "--check", "asr>=0.5", "--loop", "asyncio",
+               "--sim-seed", "32")
     assert res.returncode == 0, res.stdout + res.stderr
     out = res.stdout
     assert len(re.findall(r"^Shard [01] on Dask worker tcp://127\.0\.0\.1:\d+: 1 host\(s\)",
@@ -35,6 +37,11 @@ def test_dial_workers_sim_one_run_from_two_shards(tmp_path):
     assert len(df) == 60 and sorted(df["shard"].astype(str).unique()) == ["0", "1"]
     shards = json.loads((run_dir / "run.json").read_text())["params"]["shards"]
     assert [sh["loop"] for sh in shards] == ["asyncio", "asyncio"]  # --loop reached the shards
+    # --sim-seed reached the shards: shard i's DUT is seeded 32 + i (seeds 32 and 33 refuse
+    # 2 and 1 of their 30 calls), its calls fail as that DUT plans them, in launch order
+    for shard, rows in df.sort_values("launch").groupby(df["shard"].astype(str)):
+        dut = DUTModel(seed=32 + int(shard))
+        assert list(rows["failed"]) == [dut.plan().kind != "answer" for _ in range(len(rows))]
 
 
 @pytest.mark.parametrize("args, message", [

@@ -76,6 +76,7 @@ BAD_INPUTS = [
     (("--max-offered", "-5"), "--max-offered", ">= 0"),
     (("--interval", "0"), "--interval", "> 0"),
     (("--password", "a\nb"), "--password", "line break"),
+    (("--sim-seed", "7"), "--sim-seed", "add --sim"),
 ]
 
 

@@ -57,6 +57,9 @@ DEFAULT_USER = "switchlab"
               "(no HOST needed)")
 @click.option("--sim-hosts", type=int, default=1, show_default=True,
               help="with --sim: how many emulated hosts")
+@click.option("--sim-seed", type=int, default=None,
+              help="with --sim: seed of the emulated DUT's random source (same seed, same "
+              "outcomes in call order); default: a new one each run (2026 with --workers)")
 @click.option("--progress/--no-progress", default=None,
               help="live display (default: on a terminal); plain lines otherwise")
 @click.option("--interval", type=float, default=1.0, show_default=True,
@@ -84,7 +87,7 @@ def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url:
             sim_hosts: int, progress: bool | None, interval: float,
             host_down_deadline: float = 60.0, workers: int | None = None,
             scheduler: str | None = None, loop_choice: str | None = None,
-            poll_ms: float | None = None) -> None:
+            poll_ms: float | None = None, sim_seed: int | None = None) -> None:
     """Spin up an auto-dialer on HOST... (ESL addresses, host[:port]).
 
     Every input is checked before anything starts (one line, exit code 2).
@@ -94,7 +97,8 @@ def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url:
     from .inputs import check_dial_inputs
     from .stopping import StoppedEarly, install_early, stopped_early
 
-    checked = check_dial_inputs(hosts, sim=sim, sim_hosts=sim_hosts, proxy=proxy,
+    checked = check_dial_inputs(hosts, sim=sim, sim_hosts=sim_hosts, sim_seed=sim_seed,
+                                proxy=proxy,
                                 dest_user=dest_user, dest_url=dest_url, profile=profile,
                                 rate=rate, limit=limit, max_offered=max_offered,
                                 duration=duration, apps=apps, password=password,
@@ -110,13 +114,13 @@ def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url:
         _scaled(checked.addresses, workers, scheduler, sim, sim_hosts, proxy, dest_user,
                 dest_url, profile, rate, limit, max_offered, duration, app_specs, password,
                 metrics_file, write_csv, thresholds, progress, interval, host_down_deadline,
-                loop_choice, poll_ms)
+                loop_choice, poll_ms, sim_seed)
     emulator = None
     if sim:
         from ..sim import DUTModel, Emulator
 
         emulator = Emulator(hosts=sim_hosts, port=0, password=password,
-                            dut=DUTModel()).start_background()
+                            dut=DUTModel(seed=sim_seed)).start_background()
         addresses = list(emulator.esl_addresses)
         proxy = proxy or "{}:{}".format(*emulator.dut_address)
     live = sys.stdout.isatty() if progress is None else progress
@@ -201,7 +205,7 @@ def _scaled(addresses: list[tuple[str, int]], workers: int | None, scheduler: st
             duration: float | None, app_specs: list[tuple[str, Any, float]], password: str,
             metrics_file: Path | None, write_csv: bool, thresholds: dict[str, str],
             progress: bool | None, interval: float, host_down_deadline: float,
-            loop_choice: str | None, poll_ms: float | None) -> None:
+            loop_choice: str | None, poll_ms: float | None, sim_seed: int | None) -> None:
     """``--workers`` / ``--scheduler``: the load test on Dask (switchlab.scale), the driver
     and every shard on the ``--loop`` event loop (with ``--poll-ms``); exits."""
     from .dial_scale import check_scale_options, dial_scaled
@@ -217,7 +221,8 @@ def _scaled(addresses: list[tuple[str, int]], workers: int | None, scheduler: st
             max_offered=max_offered, duration=duration, app_specs=app_specs,
             password=password, metrics_file=metrics_file, write_csv=write_csv, live=live,
             interval=interval, host_down_deadline=host_down_deadline,
-            loop_choice=loop_choice, poll_ms=poll_ms), loop=loop_choice, poll_ms=poll_ms)
+            loop_choice=loop_choice, poll_ms=poll_ms, sim_seed=sim_seed), loop=loop_choice,
+            poll_ms=poll_ms)
     except StoppedEarly as exc:
         stopped_early(exc.signum)
     sys.exit(_outcome(run, thresholds, Asked(max_offered, stopped_by_user=by_user)))

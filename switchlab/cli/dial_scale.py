@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from ..errors import SwitchlabError
-from ..scale import DistributedOriginator
+from ..scale import DEFAULT_SEED, DistributedOriginator
 from .common import fail, run_to_end
 from .outcome import Asked
 from .stopping import Stopper
@@ -56,8 +56,8 @@ async def dial_scaled(addresses: list[tuple[str, int]], *, workers: int | None,
                       app_specs: list[tuple[str, Any, float]], password: str,
                       metrics_file: Path | None, write_csv: bool, live: bool,
                       interval: float, host_down_deadline: float,
-                      loop_choice: str | None = None,
-                      poll_ms: float | None = None) -> tuple[Any, bool]:
+                      loop_choice: str | None = None, poll_ms: float | None = None,
+                      sim_seed: int | None = None) -> tuple[Any, bool]:
     """Run the load test on the Dask cluster; ``(run, stopped_by_user)``."""
     loop = asyncio.get_running_loop()
     stopper = Stopper()
@@ -72,7 +72,8 @@ async def dial_scaled(addresses: list[tuple[str, int]], *, workers: int | None,
             apps={app_id: (cls, w) for app_id, cls, w in app_specs}, password=password,
             run_dir=None if metrics_file is None else str(metrics_file),
             host_down_deadline=host_down_deadline, poll_interval=min(interval, 1.0) / 2,
-            loop=loop_choice, poll_ms=poll_ms)
+            loop=loop_choice, poll_ms=poll_ms,
+            seed=DEFAULT_SEED if sim_seed is None else sim_seed)
         await dorig.connect()
     except (SwitchlabError, ValueError, OSError) as exc:
         fail(" ".join(str(exc).split()))

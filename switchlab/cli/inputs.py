@@ -168,7 +168,8 @@ def load_app_spec(spec: str) -> tuple[str, Any, float]:
     return attr, cls, weight
 
 
-def check_dial_inputs(hosts: tuple[str, ...], *, sim: bool, sim_hosts: int, proxy: str | None,
+def check_dial_inputs(hosts: tuple[str, ...], *, sim: bool, sim_hosts: int,
+                      sim_seed: int | None = None, proxy: str | None,
                       dest_user: str, dest_url: str | None, profile: str, rate: float,
                       limit: int, max_offered: int | None, duration: float | None,
                       apps: tuple[str, ...], password: str, metrics_file: Path | None,
@@ -180,6 +181,8 @@ def check_dial_inputs(hosts: tuple[str, ...], *, sim: bool, sim_hosts: int, prox
         fail("--sim runs its own emulated hosts; drop the HOST arguments or --sim")
     addresses = [check_option(f"HOST {h!r}", check_host_arg, h) for h in hosts]
     check_option("--sim-hosts", check_sim_hosts, sim_hosts)
+    if sim_seed is not None and not sim:
+        fail("--sim-seed seeds the emulator that --sim starts; add --sim or drop --sim-seed")
     check_option("--profile", check_profile, profile)
     if proxy is not None:
         check_option("--proxy", check_proxy, proxy)

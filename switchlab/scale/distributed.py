@@ -34,7 +34,7 @@ from ..originator.status import OriginatorState, mark_stopped, wait_stopped
 from ..originator.tuning import LoadControls
 from .cluster import Cluster, open_cluster
 from .handle import CONTROL_TIMEOUT, ShardHandle, summarize
-from .shard import Shard
+from .shard import DEFAULT_SEED, Shard
 from .split import Scaled, aggregate_stats, shares, split_count, split_hosts
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class DistributedOriginator(LoadControls):
 
     def __init__(self, hosts: Sequence[str] | None = None, dest: str | None = None, *,
                  client: distributed.Client | None = None, workers: int | None = None,
-                 scheduler: str | None = None, emulated_hosts: int = 0, seed: int = 2026,
+                 scheduler: str | None = None, emulated_hosts: int = 0, seed: int = DEFAULT_SEED,
                  capacities: Sequence[float] | None = None, profile: str = "external",
                  proxy: str | None = None, dest_user: str = DEFAULT_USER, rate: float = 1.0,
                  limit: int = 1, duration: float | None = None, max_offered: int | None = None,

@@ -27,6 +27,8 @@ from ..sim import DUTModel, Emulator
 
 #: seconds a control call may take on the shard's loop before it is reported
 CALL_TIMEOUT = 30.0
+#: the emulated DUT's seed when none is given (shard i of a run seeds its own with this + i)
+DEFAULT_SEED = 2026
 
 
 class ShardRun(Run):
