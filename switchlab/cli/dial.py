@@ -98,9 +98,8 @@ def command(hosts: tuple[str, ...], proxy: str | None, dest_user: str, dest_url:
     from .stopping import StoppedEarly, install_early, stopped_early
 
     checked = check_dial_inputs(hosts, sim=sim, sim_hosts=sim_hosts, sim_seed=sim_seed,
-                                proxy=proxy,
-                                dest_user=dest_user, dest_url=dest_url, profile=profile,
-                                rate=rate, limit=limit, max_offered=max_offered,
+                                proxy=proxy, dest_user=dest_user, dest_url=dest_url,
+                                profile=profile, rate=rate, limit=limit, max_offered=max_offered,
                                 duration=duration, apps=apps, password=password,
                                 metrics_file=metrics_file, checks=checks, interval=interval)
     addresses, app_specs, thresholds = checked.addresses, checked.app_specs, checked.thresholds

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from ..errors import SwitchlabError
-from ..scale import DEFAULT_SEED, DistributedOriginator
+from ..scale import DistributedOriginator
 from .common import fail, run_to_end
 from .outcome import Asked
 from .stopping import Stopper
@@ -72,8 +72,7 @@ async def dial_scaled(addresses: list[tuple[str, int]], *, workers: int | None,
             apps={app_id: (cls, w) for app_id, cls, w in app_specs}, password=password,
             run_dir=None if metrics_file is None else str(metrics_file),
             host_down_deadline=host_down_deadline, poll_interval=min(interval, 1.0) / 2,
-            loop=loop_choice, poll_ms=poll_ms,
-            seed=DEFAULT_SEED if sim_seed is None else sim_seed)
+            loop=loop_choice, poll_ms=poll_ms, seed=sim_seed)
         await dorig.connect()
     except (SwitchlabError, ValueError, OSError) as exc:
         fail(" ".join(str(exc).split()))

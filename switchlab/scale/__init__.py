@@ -6,8 +6,8 @@ one run (docs/SCALE_OUT.md).
 """
 from .cluster import Cluster, open_cluster
 from .distributed import DistributedOriginator, ShardHandle
-from .shard import DEFAULT_SEED, Shard, ShardRun
+from .shard import Shard, ShardRun
 from .split import Scaled, aggregate_stats, shares, split_count, split_hosts
 
-__all__ = ["DEFAULT_SEED", "Cluster", "DistributedOriginator", "Scaled", "Shard", "ShardHandle",
-           "ShardRun", "aggregate_stats", "open_cluster", "shares", "split_count", "split_hosts"]
+__all__ = ["Cluster", "DistributedOriginator", "Scaled", "Shard", "ShardHandle", "ShardRun",
+           "aggregate_stats", "open_cluster", "shares", "split_count", "split_hosts"]

@@ -61,7 +61,7 @@ class DistributedOriginator(LoadControls):
 
     def __init__(self, hosts: Sequence[str] | None = None, dest: str | None = None, *,
                  client: distributed.Client | None = None, workers: int | None = None,
-                 scheduler: str | None = None, emulated_hosts: int = 0, seed: int = DEFAULT_SEED,
+                 scheduler: str | None = None, emulated_hosts: int = 0, seed: int | None = None,
                  capacities: Sequence[float] | None = None, profile: str = "external",
                  proxy: str | None = None, dest_user: str = DEFAULT_USER, rate: float = 1.0,
                  limit: int = 1, duration: float | None = None, max_offered: int | None = None,
@@ -83,8 +83,8 @@ class DistributedOriginator(LoadControls):
             raise SwitchlabError(f"poll_interval={poll_interval}: status must come at least "
                                  "once a second; give 0 < poll_interval <= 1")
         self._where, self._loop = (client, workers, scheduler, dashboard), (loop, poll_ms)
-        self.host_list = list(hosts or [])
-        self.emulated_hosts, self.seed = int(emulated_hosts), seed
+        self.host_list, self.emulated_hosts = list(hosts or []), int(emulated_hosts)
+        self.seed = DEFAULT_SEED if seed is None else seed  # shard i's DUT: seed + i
         self.capacities = None if capacities is None else list(capacities)
         self.start_delay, self.poll_interval = float(start_delay), float(poll_interval)
         self._apps = dict(apps or {})
