@@ -191,28 +191,39 @@ async def _replay(log: Log) -> tuple[int, float, int]:
     return calls, cpu, orig.recorder.finished
 
 
-def replay(path: Path, rounds: int) -> float:
-    """Replay ``rounds`` times; the fastest round's CPU µs per call."""
+def _load(path: Path) -> Log:
+    """The capture at ``path``, with logging quiet and launches on its recorded uuids."""
     logging.disable(logging.WARNING)
     _use_recorded_uuids()
     log: Log = pickle.loads(path.read_bytes())
+    return log
+
+
+def _replay_round(log: Log) -> tuple[int, float]:
+    """One replay of ``log``: ``(calls, CPU µs per call)``; every call must be written."""
+    calls, cpu, finished = asyncio.run(_replay(log))
+    assert finished == calls, f"{calls - finished} calls were not written"
+    return calls, 1e6 * cpu / calls
+
+
+def replay(path: Path, rounds: int) -> float:
+    """Replay ``rounds`` times; the fastest round's CPU µs per call."""
+    log = _load(path)
     best = float("inf")
     for _ in range(rounds):
-        calls, cpu, finished = asyncio.run(_replay(log))
-        assert finished == calls, f"{calls - finished} calls were not written"
-        best = min(best, 1e6 * cpu / calls)
+        calls, us = _replay_round(log)
+        best = min(best, us)
     print(f"BEST {best:.1f} us/call over {rounds} rounds of {calls} calls")
     return best
 
 
-def _floor_round(log: Log) -> tuple[int, float]:
+def _floor_round(log: Log) -> float:
     """One pass of what any client of this capture pays, whatever it does with the
     events: the framing, one :class:`Event` per event and the three values every
-    dispatch needs (name, uuid, stamp); ``(calls, CPU seconds)``."""
+    dispatch needs (name, uuid, stamp); CPU seconds."""
     from switchlab.wire.events import Event
     from switchlab.wire.parser import FrameParser
 
-    calls = sum(1 for kind, data in log if kind == "tx" and data.startswith(b"bgapi originate"))
     parser = FrameParser()
     cpu0 = time.process_time()
     for kind, data in log:
@@ -221,22 +232,18 @@ def _floor_round(log: Log) -> tuple[int, float]:
                 if frame.__class__ is bytes:
                     ev = Event(frame)
                     ev.get("Event-Name"), ev.get("Unique-ID"), ev.get("Event-Date-Timestamp")
-    return calls, time.process_time() - cpu0
+    return time.process_time() - cpu0
 
 
 def floor(path: Path, rounds: int, out: Path) -> None:
     """The replay and its read-side floor (:func:`_floor_round`), alternated in one
     process: the share of the originator's CPU per call that is its own logic."""
-    logging.disable(logging.WARNING)
-    _use_recorded_uuids()
-    log: Log = pickle.loads(path.read_bytes())
+    log = _load(path)
     best = {"replay": float("inf"), "floor": float("inf")}
     for _ in range(rounds):
-        calls, cpu, finished = asyncio.run(_replay(log))
-        assert finished == calls, f"{calls - finished} calls were not written"
-        best["replay"] = min(best["replay"], 1e6 * cpu / calls)
-        calls, cpu = _floor_round(log)
-        best["floor"] = min(best["floor"], 1e6 * cpu / calls)
+        calls, us = _replay_round(log)
+        best["replay"] = min(best["replay"], us)
+        best["floor"] = min(best["floor"], 1e6 * _floor_round(log) / calls)
     share = best["floor"] / best["replay"]
     print(f"replay {best['replay']:.1f} us/call, read-side floor {best['floor']:.1f} us/call "
           f"({100 * share:.0f} %); the originator's own logic {best['replay'] - best['floor']:.1f}")
