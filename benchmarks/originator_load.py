@@ -57,7 +57,7 @@ def _top_growth(before: "tracemalloc.Snapshot", after: "tracemalloc.Snapshot", n
 
 
 async def bench(rate: float, seconds: float, hold: float, mode: str,
-                trace_memory: int = 0, poll_ms: float = 0.0) -> dict:
+                trace_memory: int = 0, poll_ms: float = 0.0, keep_sessions: bool = False) -> dict:
     port = free_port()
     sim = start_sim(port, *FAST_DUT)
     try:
@@ -72,6 +72,7 @@ async def bench(rate: float, seconds: float, hold: float, mode: str,
         total = int(rate * seconds)
         orig = Originator([client], dest=dest, proxy=proxy, rate=rate,
                           limit=int(rate * (hold + 2) * 2), duration=hold, max_offered=total)
+        orig.recorder.hand_over = not keep_sessions
         gc.collect()
         if trace_memory:
             tracemalloc.start(1)
@@ -171,17 +172,22 @@ def main() -> None:
                          "switchlab.loops); default: $SWITCHLAB_POLL_MS, else not paced")
     ap.add_argument("--trace-memory", type=int, default=0, metavar="N",
                     help="trace allocations (slower) and report the N lines that grew most")
+    ap.add_argument("--keep-sessions", action="store_true",
+                    help="the listener keeps a session and a call for every channel (the "
+                         "recorder's hand-over off: switchlab.state.handover)")
     ap.add_argument("--out", type=Path, default=ROOT / "data" / "bench" / "originator_load.json")
     args = ap.parse_args()
     if args.loop:
         os.environ["SWITCHLAB_LOOP"] = args.loop
     poll = poll_ms_value(args.poll_ms)
     os.environ.pop(POLL_ENV, None)  # this process only: not the emulator's
-    res = run(bench(args.rate, args.seconds, args.hold, args.mode, args.trace_memory, poll),
-              poll_ms=poll)
+    res = run(bench(args.rate, args.seconds, args.hold, args.mode, args.trace_memory, poll,
+                    args.keep_sessions), poll_ms=poll)
     for k, v in res.items():
         print(f"{k:28} {v}")
-    store_result(args.out, f"{args.mode}_{args.rate:g}cps_{res['loop']}", res)
+    res["keep_sessions"] = args.keep_sessions
+    store_result(args.out, f"{args.mode}_{args.rate:g}cps_{res['loop']}"
+                 + ("_sessions" if args.keep_sessions else ""), res)
 
 
 if __name__ == "__main__":

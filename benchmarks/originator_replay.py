@@ -144,6 +144,8 @@ async def _replay(log: Log) -> tuple[int, float, int]:
                       limit=10**6, duration=10**6, max_offered=10**6, reconnect=False)
     orig._app_ids = ["originator"]
     orig._launcher.picker = SmoothWeighted({"originator": 1.0})
+    if hasattr(orig.recorder, "hand_over"):  # ninth round on
+        orig.recorder.hand_over = not KEEP_SESSIONS[0]
     orig.recorder.attach(client.listener)
     first = next(i for i, (kind, data) in enumerate(log)
                  if kind == "tx" and data.startswith(b"bgapi"))
@@ -189,6 +191,10 @@ async def _replay(log: Log) -> tuple[int, float, int]:
     cpu = time.process_time() - cpu0
     orig._gc.stop()
     return calls, cpu, orig.recorder.finished
+
+
+#: --keep-sessions: the recorder's hand-over off (switchlab.state.handover)
+KEEP_SESSIONS = [False]
 
 
 def _load(path: Path) -> Log:
@@ -296,9 +302,13 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=3)
     ap.add_argument("--floor", action="store_true",
                     help="with --replay: also time the read-side floor, alternated")
+    ap.add_argument("--keep-sessions", action="store_true",
+                    help="the listener keeps a session and a call for every channel (the "
+                         "recorder's hand-over off, as before the ninth round)")
     ap.add_argument("--out", type=Path, help="JSON file (default: data/bench/originator_replay"
                     ".json, originator_floor.json with --floor)")
     args = ap.parse_args()
+    KEEP_SESSIONS[0] = args.keep_sessions
     if args.capture:
         capture(args.capture, args.rate, args.seconds)
     elif args.replay and args.floor:

@@ -27,7 +27,7 @@ from .errors import APIError, CommandError
 from .wire import commands
 from .wire.dialstring import originate_string
 from .wire.validate import check_var_name
-from .state.dispatch import APP_ID_VAR, CALL_TRACKING_VAR, DEFAULT_EVENTS, EventListener
+from .state import APP_ID_VAR, CALL_TRACKING_VAR, DEFAULT_EVENTS, EventListener
 
 __all__ = ["Client", "get_client", "parse_sofia_url"]
 

@@ -61,6 +61,10 @@ class Originator(LoadControls):
     land in the run (``run.outages``); launches due while no host is up are
     counted as not offered (``stats()["not_offered"]``, ``run.not_offered``).
 
+    The channels of calls without an app are handed to the recorder: their
+    hosts' listeners keep no session or call for them (set
+    ``orig.recorder.hand_over = False`` before ``start()`` to keep them).
+
     ``start()`` returns at once; launching runs on the event loop (a Jupyter
     kernel's, or ``await orig.wait()``). ``stop()`` stops launching and lets
     calls end on their own; ``hupall()`` hangs everything up.
@@ -113,7 +117,7 @@ class Originator(LoadControls):
         self.run = run if run is not None else Run(params, directory=run_dir)
         self._gc = LoadTestGC()
         self.recorder = Recorder(self.run, grace=hangup_grace, on_answer=self._on_answer,
-                                 on_done=self._on_done)
+                                 on_done=self._on_done, hand_over=True)
         self._launcher = Launcher(self, on_stop=self._set_stopped)
         self.hosts = HostWatch(self.run, self.recorder, deadline=host_down_deadline,
                                on_all_given_up=self._set_stopped, on_back=self._launcher.poke)

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ..esl import Job
@@ -19,6 +20,7 @@ from ..errors import APIError, Disconnected
 from ..measure import CallRecord, Run
 from ..measure.leg import RECORDED_EVENT_NAMES, Leg
 from ..state.dispatch import EventListener
+from ..state.handover import OwnedFn
 from ..state.registry import SessionFn
 from ..state.session import Session
 from ..wire.events import Event
@@ -32,6 +34,7 @@ RECORDED_EVENTS = RECORDED_EVENT_NAMES
 #: session at its CHANNEL_HANGUP_COMPLETE, and FreeSWITCH renders and the
 #: originator reads two events fewer per call (an app that wants it subscribes it)
 LOAD_TEST_EVENTS = (*RECORDED_EVENTS, "BACKGROUND_JOB")
+_RECORDED = frozenset(RECORDED_EVENTS)
 
 
 class Recorder:
@@ -42,12 +45,19 @@ class Recorder:
     written. ``grace`` seconds after its caller leg completed, an attempt whose
     callee leg never finished (lost on another host, or on a host that went
     away) is written with what is known.
+
+    ``hand_over`` (set before :meth:`attach`): the listener keeps no session or
+    call for the channels of attempts without an app, it hands them to the
+    recorder (:mod:`switchlab.state.handover`; the :class:`Originator` does
+    this). Default False: it keeps them, as for any channel.
     """
 
     def __init__(self, run: Run, *, grace: float = 10.0,
                  on_answer: Callable[[CallRecord], Any] | None = None,
-                 on_done: Callable[[CallRecord, dict[str, Any]], Any] | None = None) -> None:
+                 on_done: Callable[[CallRecord, dict[str, Any]], Any] | None = None,
+                 hand_over: bool = False) -> None:
         self.run = run
+        self.hand_over = hand_over
         self.grace = grace
         self.on_answer = on_answer
         self.on_done = on_done
@@ -94,7 +104,27 @@ class Recorder:
         for name in RECORDED_EVENTS:
             listener.add_session_handler(name, on_event)
         listener.column_sinks.append(self.set_column)
+        if self.hand_over:  # app-less calls: no session or call kept for their channels
+            listener.set_call_owner(self._own, (on_event,))
         self._listeners.append((listener, on_event))
+
+    def _own(self, call_id: str, uuid: str) -> OwnedFn | None:
+        """The handler of a channel of attempt ``call_id`` (open, launched here) that
+        the listener hands over, or None (not one of this recorder's attempts)."""
+        rec = self.open.get(call_id)
+        if rec is None:
+            return None
+        return partial(self._owned_event, rec, rec.leg_of(uuid), uuid)
+
+    def _owned_event(self, rec: CallRecord, leg: Leg, uuid: str, ev: Event, name: str,
+                     ts: int | None) -> None:
+        """An event of a handed-over channel: what ``on_event`` does with a session's."""
+        if name not in _RECORDED or self.open.get(rec.call_id) is not rec:
+            return
+        if name == "CHANNEL_HANGUP_COMPLETE" or name == "CHANNEL_ANSWER":
+            self._on_leg(rec, leg, ev, name, uuid, ts, ev.received or None)
+        else:
+            leg.add(ev, name, ts, ev.received or None)
 
     def is_attached(self, listener: EventListener) -> bool:
         return any(l is listener for l, _ in self._listeners)
@@ -105,6 +135,8 @@ class Recorder:
                 listener.remove_session_handler(name, fn)
             if self.set_column in listener.column_sinks:
                 listener.column_sinks.remove(self.set_column)
+            if self.hand_over:
+                listener.set_call_owner(None)
         self._listeners.clear()
 
     # -- input --------------------------------------------------------------

@@ -3,7 +3,8 @@ the listener that keeps them from a connection's events."""
 from ..esl import Job
 from .call import Call
 from ..wire.dialstring import originate_string, sofia_url, var_block
-from .dispatch import APP_ID_VAR, CALL_TRACKING_VAR, DEFAULT_EVENTS, EventListener
+from .dispatch import EventListener
+from .names import APP_ID_VAR, CALL_TRACKING_VAR, DEFAULT_EVENTS
 from .session import Session, Vars
 
 __all__ = ["APP_ID_VAR", "CALL_TRACKING_VAR", "DEFAULT_EVENTS", "Call", "EventListener", "Job",

@@ -24,40 +24,20 @@ from ..esl import Connection, ConnectionState, Gap, Job
 from ..errors import APIError, CommandFailed, Disconnected, SessionGone
 from ..wire.events import Event
 from .call import Call, break_unobserved_cycle
+from .handover import HandOver, stamp_of
+from .names import (
+    APP_ID_VAR,
+    CALL_TRACKING_VAR,
+    FULL_EVENTS as _FULL,
+    NO_CREATE_EVENTS as _NO_CREATE,
+    header_of,
+)
 from .registry import CoroFn, Registry, SessionFn
 from .session import Session
 
 log = logging.getLogger(__name__)
 
-#: default names of the tracking and app-id variables (as set at originate)
-CALL_TRACKING_VAR = "sip_h_X-switchlab_call_id"
-APP_ID_VAR = "sip_h_X-switchlab_app"
-
-#: events that must not create a session for an unknown uuid (trailing events)
-_NO_CREATE = frozenset({"CHANNEL_DESTROY", "CHANNEL_HANGUP_COMPLETE"})
-#: events that carry the channel variables (CHANNEL_STATE, CODEC, CHANNEL_OUTGOING and
-#: CHANNEL_CALLSTATE carry none): a session is tied to its call by the first of these
-#: (CHANNEL_DATA: the ``connect`` reply of an outbound socket)
-_FULL = frozenset({"CHANNEL_DATA", "CHANNEL_CREATE", "CHANNEL_ORIGINATE", "CHANNEL_PROGRESS",
-                   "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER", "CHANNEL_EXECUTE", "CHANNEL_PARK",
-                   "CHANNEL_BRIDGE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE",
-                   "CHANNEL_DESTROY", "CALL_UPDATE"})
-
-#: channel events the listener needs by default (Client subscribes to these)
-DEFAULT_EVENTS = (
-    "CHANNEL_CREATE", "CHANNEL_OUTGOING", "CHANNEL_ORIGINATE", "CHANNEL_PROGRESS",
-    "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER", "CHANNEL_PARK", "CHANNEL_UNPARK",
-    "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE",
-    "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY", "BACKGROUND_JOB",
-    "PLAYBACK_START", "PLAYBACK_STOP", "DTMF", "HEARTBEAT",
-)
-
-def header_of(var: str) -> str:
-    """The event header of a channel variable: ``variable_<var>`` (idempotent)."""
-    return var if var.startswith("variable_") else f"variable_{var}"
-
-
-class EventListener(Registry):
+class EventListener(Registry, HandOver):
     """Keeps ``sessions`` (uuid → :class:`Session`) and ``calls`` (call id →
     :class:`Call`) for one connection and dispatches events.
 
@@ -84,6 +64,7 @@ class EventListener(Registry):
         self.sessions: dict[str, Session] = {}
         self.calls: dict[str, Call] = {}
         self._init_registry()
+        self._init_hand_over()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._released: set[str] = set()
         self._released_order: deque[str] = deque()
@@ -147,17 +128,19 @@ class EventListener(Registry):
         ts = None
         if uuid is not None:
             sess = self.sessions.get(uuid)
+            if self._owner is not None and (sess is None or not sess._tied):  # handed over?
+                owned = self._owned.get(uuid) if sess is None else None
+                if owned is None and name in _FULL and name not in _NO_CREATE:
+                    owned = self._offer(ev, uuid, self._owner, sess)
+                if owned is not None:
+                    self._owned_event(owned, ev, uuid, name)
+                    if self._handlers:
+                        self._plain_handlers(ev, name)
+                    return
             if sess is None and name not in _NO_CREATE and uuid not in self._released:
                 sess = self._new_session(ev, uuid, name)
             if sess is not None:
-                # the session's update: ev.timestamp_us without its frames
-                # (Event._number's rule: decimal digits, else ProtocolError)
-                ts = get("Event-Date-Timestamp")
-                if ts:
-                    ts = int(ts) if ts.isascii() and ts.isdigit() else \
-                        ev._number("Event-Date-Timestamp")
-                else:
-                    ts = None
+                ts = stamp_of(ev)  # the session's update
                 sess.events.appendleft(ev)
                 sess.timeline.append((name, ts, ev.received))
                 if sess._waiters or sess._apps:
@@ -184,15 +167,8 @@ class EventListener(Registry):
                     tap(ev, sess, name, ts)
                 except Exception:
                     self._failed(tap, ev)
-        handlers = self._handlers
-        if handlers:
-            for fn in handlers.get(name, ()):
-                try:
-                    fn(ev)
-                except Exception:
-                    self._failed(fn, ev)
-            for fn in handlers.get("*", ()):
-                self._call(fn, ev)
+        if self._handlers:
+            self._plain_handlers(ev, name)
         if sess is not None:
             if self._callbacks or self._coroutines:  # any app registered at all
                 app_id = sess.app_id or "default"
@@ -207,6 +183,14 @@ class EventListener(Registry):
             if name == "CHANNEL_DESTROY" or (name == "CHANNEL_HANGUP_COMPLETE"
                                              and not self.destroy_comes):
                 self._release(sess)
+
+    def _plain_handlers(self, ev: Event, name: str) -> None:
+        """The :meth:`add_handler` handlers of ``ev``, named ``name``."""
+        handlers = self._handlers
+        for fn in handlers.get(name, ()):
+            self._call(fn, ev)
+        for fn in handlers.get("*", ()):
+            self._call(fn, ev)
 
     def _new_session(self, ev: Event, uuid: str, name: str) -> Session | None:
         """A session for a channel first seen in ``ev``; None for an event of a
@@ -308,11 +292,7 @@ class EventListener(Registry):
         if reason:
             sess.lost = True
         sess._end(reason)
-        released, order = self._released, self._released_order
-        released.add(uuid)
-        order.append(uuid)
-        if len(order) > 4096:
-            released.discard(order.popleft())
+        self._released_add(uuid)
         call = sess.call
         if call is None:
             return
@@ -326,6 +306,14 @@ class EventListener(Registry):
         for fn in self._call_end:
             self._call(fn, call)
         self.conn.loop.call_soon(break_unobserved_cycle, call, object())
+
+    def _released_add(self, uuid: str) -> None:
+        """Remember the last 4096 released channels (their trailing events make no session)."""
+        released, order = self._released, self._released_order
+        released.add(uuid)
+        order.append(uuid)
+        if len(order) > 4096:
+            released.discard(order.popleft())
 
     # -- jobs and connection state ----------------------------------------------
     def _job_done(self, job: Job) -> None:
@@ -352,12 +340,13 @@ class EventListener(Registry):
     def _on_disconnect(self, reason: str, reconnecting: bool) -> None:
         if reconnecting:
             return  # reconciled after the reconnect
+        self._drop_owned()
         for sess in list(self.sessions.values()):
             self._release(sess, f"connection closed: {reason}")
 
     def _on_reconnect(self, gap: Gap) -> None:
         self.gaps.append(gap)
-        if self.sessions:
+        if self.sessions or self._owned:
             task = self.conn.loop.create_task(self.reconcile(f"ended during a connection gap of "
                                                              f"{gap.duration:.3f} s"))
             self._tasks.add(task)
@@ -375,7 +364,7 @@ class EventListener(Registry):
         gone = [s for s in self.sessions.values() if s.uuid not in alive]
         for sess in gone:
             self._release(sess, reason)
-        return len(gone)
+        return len(gone) + self._drop_owned(alive)
 
     def close(self) -> None:
         """Detach from the connection and release everything."""
@@ -390,6 +379,7 @@ class EventListener(Registry):
             f"connection closed: {self.conn.closed_reason}"
         for sess in list(self.sessions.values()):
             self._release(sess, reason)
+        self._drop_owned()
         if self._release_timer is not None:
             self._release_timer.cancel()
             self._release_timer = None
