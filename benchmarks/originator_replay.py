@@ -16,7 +16,9 @@ same bytes (framing, one event each, its name, uuid and stamp): the rest is the
 originator's own logic (``data/bench/originator_floor.json``).
 
 ``--before REF`` replays with ``REF``'s tree and this one alternately (a
-subprocess each) and prints the fastest round of each and the ratio. CPU time
+subprocess each) and prints the fastest round of each and the ratio;
+``--before keep-sessions`` compares this tree with itself run with
+``--keep-sessions`` (the listener keeping a session and a call per channel). CPU time
 on a loaded machine still moves by ±20 %; instruction counts do not:
 
     valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
@@ -265,19 +267,30 @@ def floor(path: Path, rounds: int, out: Path) -> None:
         "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()}})
 
 
+#: ``--before`` value: this tree with ``--keep-sessions``, not a git ref (both compiled alike)
+KEEP_SESSIONS_REF = "keep-sessions"
+
+
 def compare(path: Path, before: str, rounds: int, pairs: int, out: Path) -> None:
     with tempfile.TemporaryDirectory() as d:
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", before, "switchlab"],
-                                 check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", d], input=archive, check=True)
+        extra: dict[str, list[str]] = {"before": [], "after": []}
+        if before == KEEP_SESSIONS_REF:
+            d, extra["before"] = str(ROOT), ["--keep-sessions"]
+        else:
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", before, "switchlab"],
+                                     check=True, capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", d], input=archive, check=True)
         best = {"before": float("inf"), "after": float("inf")}
+        rounds_us: dict[str, list[float]] = {"before": [], "after": []}
         for _ in range(pairs):
             for name, tree in (("before", d), ("after", str(ROOT))):
                 said = subprocess.run(
-                    [sys.executable, __file__, "--replay", str(path), "--rounds", str(rounds)],
+                    [sys.executable, __file__, "--replay", str(path), "--rounds", str(rounds),
+                     *extra[name]],
                     env=dict(os.environ, PYTHONPATH=tree), cwd=tree, check=True,
                     capture_output=True, text=True).stdout
-                best[name] = min(best[name], float(said.split()[1]))
+                rounds_us[name].append(float(said.split()[1]))
+                best[name] = min(best[name], rounds_us[name][-1])
         print(f"before ({before}) {best['before']:.1f} us/call, after {best['after']:.1f} "
               f"us/call: x{best['after'] / best['before']:.2f}")
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -288,6 +301,7 @@ def compare(path: Path, before: str, rounds: int, pairs: int, out: Path) -> None
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "capture": path.name,
         "method": f"fastest of {rounds} rounds x {pairs} alternated pairs, CPU (process time)",
         "cpu_us_per_call": best, "ratio": best["after"] / best["before"],
+        "pairs_us_per_call": rounds_us,
         "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()}})
 
 
@@ -298,7 +312,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--replay", type=Path, help="replay this capture")
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--before", help="git ref to compare with (alternated subprocesses)")
+    ap.add_argument("--before", help="git ref to compare with (alternated subprocesses); "
+                    f"'{KEEP_SESSIONS_REF}': this tree with --keep-sessions")
     ap.add_argument("--pairs", type=int, default=3)
     ap.add_argument("--floor", action="store_true",
                     help="with --replay: also time the read-side floor, alternated")
