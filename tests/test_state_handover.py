@@ -182,6 +182,29 @@ async def test_another_session_handler_keeps_the_sessions() -> None:
     assert recorder.finished == 4 and recorder.failed == 1
 
 
+async def test_two_recorders_on_one_listener_both_get_their_rows() -> None:
+    """Each recorder's session handler is a stranger to the other's hand-over: the
+    listener keeps sessions and both see every event of their calls."""
+    async with scripted({"a": setup_frames(), "b": teardown_frames()}) as fs:
+        conn = await connect(fs.address)
+        try:
+            listener = EventListener(conn)
+            listener.destroy_comes = False
+            recorders = [Recorder(Run(), hand_over=True) for _ in range(2)]
+            for recorder, calls in zip(recorders, (CALLS[:2], CALLS[2:])):
+                recorder.attach(listener)
+                for call_id, app in calls:
+                    recorder.launched(CallRecord(call_id, app=app), Job(call_id))  # type: ignore[arg-type]
+            await asyncio.sleep(0)
+            await conn.api("replay a")
+            assert listener.owned_channels == 0 and len(listener.sessions) == 8
+            await conn.api("replay b")
+        finally:
+            await conn.close()
+    assert [sorted(r.run.df.call_id) for r in recorders] == [["c1", "c2"], ["c3", "c4"]]
+    assert [r.failed for r in recorders] == [0, 1]
+
+
 async def test_a_trailing_event_of_a_handed_over_channel_makes_no_session() -> None:
     late = frame("CHANNEL_HANGUP_COMPLETE", "c1", "c1", 2000) + \
         frame("CHANNEL_ANSWER", "c1-b", "c1", 2001)  # after its HANGUP_COMPLETE
