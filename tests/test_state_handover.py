@@ -205,6 +205,23 @@ async def test_two_recorders_on_one_listener_both_get_their_rows() -> None:
     assert [r.failed for r in recorders] == [0, 1]
 
 
+async def test_detaching_lets_go_of_the_channels_handed_over() -> None:
+    """After ``detach`` the recorder gets nothing more, and the channels it had
+    taken do not come back as sessions mid-call."""
+    async with scripted({"a": setup_frames(), "b": teardown_frames()}) as fs:
+        conn, listener, recorder, _fired = await listening(fs, True)
+        try:
+            await conn.api("replay a")
+            assert listener.owned_channels == 5
+            recorder.detach()
+            assert listener.owned_channels == 0
+            await conn.api("replay b")
+        finally:
+            await conn.close()
+    assert not listener.sessions and recorder.finished == 0 and recorder.active == 4
+    assert listener.total_sessions == 8  # no channel counted twice
+
+
 async def test_a_trailing_event_of_a_handed_over_channel_makes_no_session() -> None:
     late = frame("CHANNEL_HANGUP_COMPLETE", "c1", "c1", 2000) + \
         frame("CHANNEL_ANSWER", "c1-b", "c1", 2001)  # after its HANGUP_COMPLETE

@@ -69,9 +69,13 @@ class HandOver:
         self._owned: dict[str, OwnedFn] = {}  # uuid -> its handler
 
     def set_call_owner(self, owner: OwnerFn | None, taps: Iterable[Any] = ()) -> None:
-        """Offer new app-less channels to ``owner`` (None: stop; the channels
-        handed over so far are kept until they end). ``taps`` are the owner's
-        own session handlers, which a handed-over channel does not need."""
+        """Offer new app-less channels to ``owner`` (None: stop). ``taps`` are the
+        owner's own session handlers, which a handed-over channel does not need.
+        A new owner (or None) lets go of the channels handed to the one before:
+        their later events are those of a released channel (no session; session
+        handlers get them with none)."""
+        if owner != self._owner:
+            self._drop_owned()
         self._owner = owner
         self._owner_taps = tuple(taps)
 
