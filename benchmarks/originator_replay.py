@@ -119,7 +119,7 @@ def _use_recorded_uuids() -> None:
                                    for d in originate.__defaults__ or ())
 
 
-async def _replay(log: Log) -> tuple[int, float, int]:
+async def _replay(log: Log, keep_sessions: bool = False) -> tuple[int, float, int]:
     from switchlab.client import Client
     from switchlab.esl import Connection, ConnectionState, decoders
     from switchlab.esl.stream import ESLStream
@@ -147,7 +147,7 @@ async def _replay(log: Log) -> tuple[int, float, int]:
     orig._app_ids = ["originator"]
     orig._launcher.picker = SmoothWeighted({"originator": 1.0})
     if hasattr(orig.recorder, "hand_over"):  # ninth round on
-        orig.recorder.hand_over = not KEEP_SESSIONS[0]
+        orig.recorder.hand_over = not keep_sessions
     orig.recorder.attach(client.listener)
     first = next(i for i, (kind, data) in enumerate(log)
                  if kind == "tx" and data.startswith(b"bgapi"))
@@ -195,10 +195,6 @@ async def _replay(log: Log) -> tuple[int, float, int]:
     return calls, cpu, orig.recorder.finished
 
 
-#: --keep-sessions: the recorder's hand-over off (switchlab.state.handover)
-KEEP_SESSIONS = [False]
-
-
 def _load(path: Path) -> Log:
     """The capture at ``path``, with logging quiet and launches on its recorded uuids."""
     logging.disable(logging.WARNING)
@@ -207,19 +203,20 @@ def _load(path: Path) -> Log:
     return log
 
 
-def _replay_round(log: Log) -> tuple[int, float]:
-    """One replay of ``log``: ``(calls, CPU µs per call)``; every call must be written."""
-    calls, cpu, finished = asyncio.run(_replay(log))
+def _replay_round(log: Log, keep_sessions: bool = False) -> tuple[int, float]:
+    """One replay of ``log``: ``(calls, CPU µs per call)``; every call must be written.
+    ``keep_sessions``: the recorder's hand-over off (switchlab.state.handover)."""
+    calls, cpu, finished = asyncio.run(_replay(log, keep_sessions))
     assert finished == calls, f"{calls - finished} calls were not written"
     return calls, 1e6 * cpu / calls
 
 
-def replay(path: Path, rounds: int) -> float:
+def replay(path: Path, rounds: int, keep_sessions: bool = False) -> float:
     """Replay ``rounds`` times; the fastest round's CPU µs per call."""
     log = _load(path)
     best = float("inf")
     for _ in range(rounds):
-        calls, us = _replay_round(log)
+        calls, us = _replay_round(log, keep_sessions)
         best = min(best, us)
     print(f"BEST {best:.1f} us/call over {rounds} rounds of {calls} calls")
     return best
@@ -243,13 +240,13 @@ def _floor_round(log: Log) -> float:
     return time.process_time() - cpu0
 
 
-def floor(path: Path, rounds: int, out: Path) -> None:
+def floor(path: Path, rounds: int, out: Path, keep_sessions: bool = False) -> None:
     """The replay and its read-side floor (:func:`_floor_round`), alternated in one
     process: the share of the originator's CPU per call that is its own logic."""
     log = _load(path)
     best = {"replay": float("inf"), "floor": float("inf")}
     for _ in range(rounds):
-        calls, us = _replay_round(log)
+        calls, us = _replay_round(log, keep_sessions)
         best["replay"] = min(best["replay"], us)
         best["floor"] = min(best["floor"], 1e6 * _floor_round(log) / calls)
     share = best["floor"] / best["replay"]
@@ -280,7 +277,6 @@ def compare(path: Path, before: str, rounds: int, pairs: int, out: Path) -> None
             archive = subprocess.run(["git", "-C", str(ROOT), "archive", before, "switchlab"],
                                      check=True, capture_output=True).stdout
             subprocess.run(["tar", "-x", "-C", d], input=archive, check=True)
-        best = {"before": float("inf"), "after": float("inf")}
         rounds_us: dict[str, list[float]] = {"before": [], "after": []}
         for _ in range(pairs):
             for name, tree in (("before", d), ("after", str(ROOT))):
@@ -290,7 +286,7 @@ def compare(path: Path, before: str, rounds: int, pairs: int, out: Path) -> None
                     env=dict(os.environ, PYTHONPATH=tree), cwd=tree, check=True,
                     capture_output=True, text=True).stdout
                 rounds_us[name].append(float(said.split()[1]))
-                best[name] = min(best[name], rounds_us[name][-1])
+        best = {name: min(us) for name, us in rounds_us.items()}
         print(f"before ({before}) {best['before']:.1f} us/call, after {best['after']:.1f} "
               f"us/call: x{best['after'] / best['before']:.2f}")
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -323,17 +319,17 @@ def main() -> None:
     ap.add_argument("--out", type=Path, help="JSON file (default: data/bench/originator_replay"
                     ".json, originator_floor.json with --floor)")
     args = ap.parse_args()
-    KEEP_SESSIONS[0] = args.keep_sessions
     if args.capture:
         capture(args.capture, args.rate, args.seconds)
     elif args.replay and args.floor:
-        floor(args.replay, args.rounds, args.out or BENCH / "originator_floor.json")
+        floor(args.replay, args.rounds, args.out or BENCH / "originator_floor.json",
+              args.keep_sessions)
     elif args.replay and args.before:
         compare(args.replay, args.before, args.rounds, args.pairs,
                 args.out or BENCH / "originator_replay.json")
     elif args.replay:
         sys.path.insert(0, os.environ.get("PYTHONPATH") or str(ROOT))
-        replay(args.replay, args.rounds)
+        replay(args.replay, args.rounds, args.keep_sessions)
     else:
         ap.error("give --capture FILE or --replay FILE")
 

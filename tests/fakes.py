@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 import uuid as _uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from switchlab.errors import APIError
 from switchlab.wire import CommandParser, FrameParser, serialize
 from switchlab.wire.parser import Command
 
@@ -364,3 +366,20 @@ class FakeSwitch:
             if pending:
                 data += background_job(pending[0], pending[1], f"-ERR {cause}\n")
         peer.send(data)
+
+
+class FakeJob:
+    """What the recorder reads of a bgapi :class:`~switchlab.Job`."""
+
+    def __init__(self) -> None:
+        self.future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.body: str | None = None
+        self.done_at: float | None = None
+
+    def ok(self, uuid: str) -> None:
+        self.body, self.done_at = f"+OK {uuid}\n", time.monotonic()
+        self.future.set_result(uuid)
+
+    def err(self, cause: str) -> None:
+        self.body, self.done_at = f"-ERR {cause}\n", time.monotonic()
+        self.future.set_exception(APIError("originate", self.body))

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from switchlab import Client, connect
-from switchlab.errors import APIError, Disconnected
+from switchlab.errors import Disconnected
 from switchlab.esl import ESLProtocol
 from switchlab.measure import CallRecord, Run
 from switchlab.originator import LOAD_TEST_EVENTS, RECORDED_EVENTS, Recorder
@@ -24,7 +24,7 @@ from switchlab.state import EventListener
 from switchlab.sim import DUTModel, Emulator
 from switchlab.wire import Event, serialize
 
-from fakes import FakeESL, answer_verb
+from fakes import FakeESL, FakeJob, answer_verb
 
 PROXY = "127.0.0.1:5070"  # the emulator's DUT address
 
@@ -169,23 +169,6 @@ class FakeListener:
     def dispatch(self, ev: Event) -> None:
         for fn in list(self.handlers.get(ev.name, ())):
             fn(ev, None, ev.name, None)
-
-
-class FakeJob:
-    """What the recorder reads of a bgapi :class:`~switchlab.Job`."""
-
-    def __init__(self) -> None:
-        self.future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self.body: str | None = None
-        self.done_at: float | None = None
-
-    def ok(self, uuid: str) -> None:
-        self.body, self.done_at = f"+OK {uuid}\n", time.monotonic()
-        self.future.set_result(uuid)
-
-    def err(self, cause: str) -> None:
-        self.body, self.done_at = f"-ERR {cause}\n", time.monotonic()
-        self.future.set_exception(APIError("originate", self.body))
 
 
 TS = 1_795_691_766_000_000

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +23,7 @@ from switchlab.originator import Originator, Recorder, loopback_destinations
 from switchlab.state import EventListener
 from switchlab.wire import serialize
 
-from fakes import FakeESL, Peer
+from fakes import FakeESL, FakeJob, Peer
 from switchlab.wire.parser import Command
 
 TRACK = "variable_sip_h_X-switchlab_call_id"
@@ -93,15 +92,6 @@ def scripted(parts: dict[str, bytes], api: dict[str, str] | None = None) -> Fake
     return FakeESL(responder=responder, api=api)
 
 
-class Job:
-    """What the recorder reads of a bgapi job: its future, body and time."""
-
-    def __init__(self, uuid: str) -> None:
-        self.future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self.body, self.done_at = f"+OK {uuid}\n", time.monotonic()
-        self.future.set_result(uuid)
-
-
 async def listening(fs: FakeESL, hand_over: bool, *, extra_tap: Callable[..., Any] | None = None
                     ) -> tuple[Any, EventListener, Recorder, list[str]]:
     conn = await connect(fs.address)
@@ -115,7 +105,9 @@ async def listening(fs: FakeESL, hand_over: bool, *, extra_tap: Callable[..., An
     listener.add_callback("CHANNEL_ANSWER", "tone", lambda sess: fired.append(sess.uuid))
     for call_id, app in CALLS:
         rec = CallRecord(call_id, app=app, launch=1.0, launch_monotonic=0.0)
-        recorder.launched(rec, Job(call_id))  # type: ignore[arg-type]
+        job = FakeJob()
+        recorder.launched(rec, job)  # type: ignore[arg-type]
+        job.ok(call_id)
     await asyncio.sleep(0)
     return conn, listener, recorder, fired
 
@@ -194,7 +186,9 @@ async def test_two_recorders_on_one_listener_both_get_their_rows() -> None:
             for recorder, calls in zip(recorders, (CALLS[:2], CALLS[2:])):
                 recorder.attach(listener)
                 for call_id, app in calls:
-                    recorder.launched(CallRecord(call_id, app=app), Job(call_id))  # type: ignore[arg-type]
+                    job = FakeJob()
+                    recorder.launched(CallRecord(call_id, app=app), job)  # type: ignore[arg-type]
+                    job.ok(call_id)
             await asyncio.sleep(0)
             await conn.api("replay a")
             assert listener.owned_channels == 0 and len(listener.sessions) == 8

@@ -118,13 +118,9 @@ class Recorder:
 
     def _owned_event(self, rec: CallRecord, leg: Leg, uuid: str, ev: Event, name: str,
                      ts: int | None) -> None:
-        """An event of a handed-over channel: what ``on_event`` does with a session's."""
-        if name not in _RECORDED or self.open.get(rec.call_id) is not rec:
-            return
-        if name == "CHANNEL_HANGUP_COMPLETE" or name == "CHANNEL_ANSWER":
+        """An event of a handed-over channel, recorded while its attempt is open."""
+        if name in _RECORDED and self.open.get(rec.call_id) is rec:
             self._on_leg(rec, leg, ev, name, uuid, ts, ev.received or None)
-        else:
-            leg.add(ev, name, ts, ev.received or None)
 
     def is_attached(self, listener: EventListener) -> bool:
         return any(l is listener for l, _ in self._listeners)

@@ -24,7 +24,7 @@ from ..esl import Connection, ConnectionState, Gap, Job
 from ..errors import APIError, CommandFailed, Disconnected, SessionGone
 from ..wire.events import Event
 from .call import Call, break_unobserved_cycle
-from .handover import HandOver, stamp_of
+from .handover import HandOver
 from .names import (
     APP_ID_VAR,
     CALL_TRACKING_VAR,
@@ -140,7 +140,7 @@ class EventListener(Registry, HandOver):
             if sess is None and name not in _NO_CREATE and uuid not in self._released:
                 sess = self._new_session(ev, uuid, name)
             if sess is not None:
-                ts = stamp_of(ev)  # the session's update
+                ts = ev.timestamp_us  # the session's update
                 sess.events.appendleft(ev)
                 sess.timeline.append((name, ts, ev.received))
                 if sess._waiters or sess._apps:

@@ -35,20 +35,6 @@ OwnedFn = Callable[[Event, str, "int | None"], Any]
 OwnerFn = Callable[[str, str], "OwnedFn | None"]
 
 
-def stamp_of(ev: Event) -> int | None:
-    """``ev``'s ``Event-Date-Timestamp`` in µs (None without one): ``ev.timestamp_us``
-    without its property frame (``Event._number``'s rule: decimal digits, else
-    :class:`~switchlab.errors.ProtocolError`).
-
-    >>> stamp_of(Event.from_plain(b"Event-Date-Timestamp: 1700000000123456\\n\\n"))
-    1700000000123456
-    """
-    ts = ev.get("Event-Date-Timestamp")
-    if not ts:
-        return None
-    return int(ts) if ts.isascii() and ts.isdigit() else ev._number("Event-Date-Timestamp")
-
-
 class HandOver:
     """The listener's owned channels (a mixin: the listener dispatches)."""
 
@@ -124,7 +110,7 @@ class HandOver:
             self._released_add(uuid)
             if name == "CHANNEL_HANGUP_COMPLETE":
                 self.hangup_causes[ev.get("Hangup-Cause") or "UNKNOWN"] += 1
-        fn(ev, name, stamp_of(ev))
+        fn(ev, name, ev.timestamp_us)
 
     def _released_add(self, uuid: str) -> None:
         raise NotImplementedError  # the listener's

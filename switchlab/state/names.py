@@ -19,10 +19,10 @@ NO_CREATE_EVENTS = frozenset({"CHANNEL_DESTROY", "CHANNEL_HANGUP_COMPLETE"})
 #: events that carry the channel variables (CHANNEL_STATE, CODEC, CHANNEL_OUTGOING and
 #: CHANNEL_CALLSTATE carry none): a session is tied to its call by the first of these
 #: (CHANNEL_DATA: the ``connect`` reply of an outbound socket)
-FULL_EVENTS = frozenset({"CHANNEL_DATA", "CHANNEL_CREATE", "CHANNEL_ORIGINATE", "CHANNEL_PROGRESS",
-                   "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER", "CHANNEL_EXECUTE", "CHANNEL_PARK",
-                   "CHANNEL_BRIDGE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE",
-                   "CHANNEL_DESTROY", "CALL_UPDATE"})
+FULL_EVENTS = frozenset({"CHANNEL_DATA", "CHANNEL_CREATE", "CHANNEL_ORIGINATE",
+                         "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER",
+                         "CHANNEL_EXECUTE", "CHANNEL_PARK", "CHANNEL_BRIDGE", "CHANNEL_HANGUP",
+                         "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY", "CALL_UPDATE"})
 
 #: channel events the listener needs by default (Client subscribes to these)
 DEFAULT_EVENTS = (
@@ -32,6 +32,7 @@ DEFAULT_EVENTS = (
     "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY", "BACKGROUND_JOB",
     "PLAYBACK_START", "PLAYBACK_STOP", "DTMF", "HEARTBEAT",
 )
+
 
 def header_of(var: str) -> str:
     """The event header of a channel variable: ``variable_<var>`` (idempotent)."""
