@@ -75,7 +75,8 @@ async def _bursts(poll_s: float) -> tuple[list[float], float, float]:
 
 async def test_a_quiet_client_gets_events_on_the_20ms_poll() -> None:
     bursts, reply_delay, _ = await _bursts(POLL)
-    assert reply_delay < 0.015  # the command itself is answered at once
+    # the command itself is answered at once: before the first poll sends any event
+    assert reply_delay < bursts[0] and reply_delay < 0.25, (reply_delay, bursts)
     assert len(bursts) >= 3, bursts  # create, 180, 200 OK: three moments
     # nothing before the listener's first wake-up, and wake-ups never closer than a poll
     assert bursts[0] >= POLL - 0.001, bursts
@@ -84,8 +85,11 @@ async def test_a_quiet_client_gets_events_on_the_20ms_poll() -> None:
 
 
 async def test_immediate_delivery_when_the_poll_is_off() -> None:
-    bursts, _, _ = await _bursts(0.0)
-    assert bursts and bursts[0] < POLL - 0.005, bursts
+    bursts, reply_delay, _ = await _bursts(0.0)
+    # the call's first events follow the reply in the same turn of the loop, while a
+    # poll would hold them at least 20 ms after it (the emulator and the client share
+    # one loop, so a slow machine delays both alike)
+    assert bursts and bursts[0] - reply_delay < POLL / 2, (reply_delay, bursts)
 
 
 async def test_a_command_flushes_the_queue_after_its_reply() -> None:
