@@ -78,7 +78,9 @@ def per_call(root: Path, k1: int, k2: int, store: bool = False) -> dict[str, Any
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--before", help="a git ref to measure too (exported to a temp dir)")
+    ap.add_argument("--before", help="a git ref to measure too (exported to a temp dir, "
+                    "run as pure Python), or a directory holding a built copy of a tree "
+                    "(its switchlab and benchmarks: the same build, before a change)")
     ap.add_argument("--k1", type=int, help="calls (replays with --store) of the short run")
     ap.add_argument("--k2", type=int, help="calls (replays with --store) of the long run")
     ap.add_argument("--store", action="store_true",
@@ -94,7 +96,10 @@ def main() -> None:
                               "machine": platform.machine()}
     with tempfile.TemporaryDirectory() as tmp:
         trees = {"after": ROOT}
-        if args.before:
+        if args.before and Path(args.before).is_dir():
+            trees = {"before": Path(args.before), "after": ROOT}
+            result["before_tree"] = args.before
+        elif args.before:
             archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.before,
                                       "switchlab", "benchmarks"],
                                      check=True, capture_output=True).stdout

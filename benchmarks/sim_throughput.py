@@ -316,7 +316,8 @@ def compare(args: argparse.Namespace) -> dict[str, object]:
     """Old (``--compare REV``) and this tree alternately, ``--rounds`` times each: the
     per-run figures, their medians and the before/after ratios."""
     pure = args.compare == PURE  # before: this tree as plain Python
-    old_src = ROOT if pure else export(args.compare)
+    built = not pure and Path(args.compare).is_dir()  # a tree built earlier (kept)
+    old_src = ROOT if pure else Path(args.compare) if built else export(args.compare)
     compiled = {"before": [] if pure else compiled_modules(old_src),
                 "after": compiled_modules(ROOT)}
     keys = ("emulator_cpu_ms_per_call", "answered_rate_cps", "emulator_cpu_busy_while_sending")
@@ -334,7 +335,7 @@ def compare(args: argparse.Namespace) -> dict[str, object]:
                 print(f"round {k + 1} {label:6}  " + "  ".join(f"{a}={b}" for a, b in row.items()),
                       flush=True)
     finally:
-        if not pure:
+        if not pure and not built:
             shutil.rmtree(old_src, ignore_errors=True)
 
     def med(label: str, key: str) -> float:
@@ -402,7 +403,9 @@ def main() -> None:
     parser.add_argument("--compare", metavar="REV", default=None,
                         help="also run git revision REV, alternately with this tree, and "
                              "report before/after ratios (medians of --rounds runs each); "
-                             f"'{PURE}': this tree as plain Python ({PURE_ENV}=1)")
+                             f"'{PURE}': this tree as plain Python ({PURE_ENV}=1); a "
+                             "directory: the switchlab tree in it, as built there (copy a "
+                             "built tree aside to compare a change with the same build)")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each side for --compare")
     parser.add_argument("--find-rate", action="store_true",
                         help="search the highest rate that keeps up (from --rate; --steps runs)")

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from switchlab.sim import DUTModel, Emulator
-from switchlab.sim.host import TimerWheel
+from switchlab.sim.model.timers import TimerWheel
 from switchlab.sim.model import milestones
 from switchlab.sim.model.template import Template, variables
 from switchlab.wire import FrameParser

@@ -21,71 +21,9 @@ from .model.channel import Channel
 from .model.clock import SimClock, uptime_text
 from .model.fsdata import FS_VERSION
 from .model.ports import Network, Profile
+from .model.timers import Timer, TimerWheel
 
 log = logging.getLogger("switchlab.sim")
-
-
-class Timer:
-    """A callback waiting in a :class:`TimerWheel`; cancelled like an asyncio handle."""
-
-    __slots__ = ("fn", "args")
-
-    def __init__(self, fn: Callable[..., Any] | None, args: tuple[Any, ...]) -> None:
-        self.fn = fn
-        self.args = args
-
-    def cancel(self) -> None:
-        """Do not run (and let go of the callback and its arguments now)."""
-        self.fn = None
-        self.args = ()
-
-    def cancelled(self) -> bool:
-        return self.fn is None
-
-
-class TimerWheel:
-    """Call steps due in the same millisecond of the loop's clock, run by one loop timer.
-
-    A call costs about ten timers, most of them one tick (1 ms) apart; at hundreds of
-    calls a second many fall in the same millisecond. Instead of a loop timer each,
-    they wait in that millisecond's list and run in the order they were scheduled,
-    as uvloop runs timers due in the same millisecond. A step scheduled for the
-    millisecond being run goes to a new list, run on the loop's next iteration (as a
-    new loop timer would be).
-    """
-
-    __slots__ = ("_slots",)
-
-    def __init__(self) -> None:
-        self._slots: dict[int, list[Timer]] = {}
-
-    def add(self, loop: asyncio.AbstractEventLoop, delay: float, fn: Callable[..., Any],
-            args: tuple[Any, ...]) -> Timer:
-        """Schedule ``fn(*args)`` in ``delay`` seconds (rounded to the millisecond)."""
-        key = int((loop.time() + delay) * 1000 + 0.5)
-        timer = Timer(fn, args)
-        slots = self._slots
-        if key in slots:
-            slots[key].append(timer)
-        else:
-            slots[key] = [timer]
-            loop.call_at(key / 1000, self._run, loop, key)
-        return timer
-
-    def _run(self, loop: asyncio.AbstractEventLoop, key: int) -> None:
-        for timer in self._slots.pop(key):
-            fn = timer.fn
-            if fn is None:
-                continue
-            try:
-                fn(*timer.args)
-            except Exception as exc:  # as the loop does for a failing callback
-                loop.call_exception_handler({
-                    "message": f"Exception in callback {fn!r}", "exception": exc})
-
-    def __len__(self) -> int:
-        """Callbacks waiting (cancelled ones included until their millisecond)."""
-        return sum(len(slot) for slot in self._slots.values())
 
 
 class EmulatedHost:
@@ -123,6 +61,11 @@ class EmulatedHost:
         self.slow_disconnects = 0
         #: api commands the emulator adds (``sim_fault``); FreeSWITCH's are in esl.api
         self.extra_api: dict[str, Callable[[Any, str], str]] = {}
+        #: recordings made here: path -> length in ms (mod_dptools.media)
+        self.recordings: dict[str, int] = {}
+        #: the last task id of switch_scheduler.c, which numbers tasks from 1; a fresh
+        #: 1.11 core has added 5 (heartbeat, sql/cache cleanups, ...)
+        self.sched_task_id = 5
         self._heartbeat_task: asyncio.Task[None] | None = None
         #: the host's scheduled call steps, batched per millisecond
         self.wheel = TimerWheel()

@@ -16,7 +16,7 @@ compiled files when
   each source's SHA-256 in ``_compiled_hashes.py`` beside them.
 
 >>> COMPILED_MODULES
-('events', 'parser')
+('events', 'parser', 'urlcodec')
 >>> sorted(COMPILED_GROUPS)
 ['switchlab.sim', 'switchlab.wire']
 >>> import switchlab.wire.events as ev
@@ -40,20 +40,20 @@ from types import ModuleType
 
 #: Modules of this package compiled by setup.py (which loads this file on its own:
 #: keep its imports to the standard library).
-COMPILED_MODULES = ("events", "parser")
+COMPILED_MODULES = ("events", "parser", "urlcodec")
 #: The emulator's modules that every emulated call goes through (the model, the call
 #: flows, the event socket's delivery), compiled together; ``bridge`` and
 #: ``esl.outbound`` because their classes subclass ``calls.originate``'s and
 #: ``esl.server``'s (a compiled class has no interpreted subclass).
 SIM_MODULES = (
-    "model.bus", "model.causes", "model.channel", "model.channel_render", "model.clock",
-    "model.event_builder", "model.expand", "model.milestones", "model.milestones_bridge",
-    "model.ports", "model.sip", "model.statelog", "model.template",
-    "calls.answer", "calls.bridging", "calls.callee_id", "calls.cdr", "calls.dialplan",
-    "calls.hooks", "calls.inbound", "calls.legs", "calls.lifecycle", "calls.loopback",
-    "calls.medialog", "calls.originate", "calls.sofia", "calls.sofialog",
-    "esl.outbound", "esl.server", "esl.subscription", "mod_dptools.basic",
-    "mod_dptools.bridge",
+    "host", "model.bus", "model.causes", "model.channel", "model.channel_render",
+    "model.clock", "model.event_builder", "model.expand", "model.milestones",
+    "model.milestones_bridge", "model.ports", "model.sip", "model.statelog", "model.template",
+    "model.timers", "calls.answer", "calls.bridging", "calls.callee_id", "calls.cdr",
+    "calls.dialplan", "calls.hooks", "calls.inbound", "calls.legs", "calls.lifecycle",
+    "calls.loopback", "calls.medialog", "calls.originate", "calls.sofia", "calls.sofialog",
+    "esl.api", "esl.commands", "esl.outbound", "esl.server", "esl.subscription",
+    "mod_dptools.basic", "mod_dptools.bridge", "mod_dptools.runner",
 )
 #: Each group is one compiled library: the package that selects it -> its modules
 #: (dotted, relative to the package).

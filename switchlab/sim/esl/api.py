@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TypeAlias
 
 from ...wire.parser import Command
 from ..calls.answer import answer_channel
@@ -29,7 +30,7 @@ from .uuid_api import (api_sched_hangup, api_uuid_dump, api_uuid_setvar_multi, c
                        queue_broadcast)
 from .uuid_flow import COMMANDS as UUID_FLOW
 
-ApiResult = str | Deferred
+ApiResult: TypeAlias = "str | Deferred"
 ApiFn = Callable[[Host, str], ApiResult]
 
 MODULES = frozenset({

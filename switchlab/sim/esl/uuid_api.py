@@ -20,9 +20,6 @@ from ..model.event_builder import Pairs, SimEvent
 from ..model.ports import Host
 
 NO_CHANNEL = "-ERR No such channel!\n"
-#: switch_scheduler.c numbers its tasks from 1; a fresh 1.11 core has added these already
-#: (heartbeat, sql/cache cleanups, ...)
-_FIRST_TASK_ID = 6
 
 
 def channel_arg(host: Host, words: list[str], need: int, at: int,
@@ -93,8 +90,7 @@ def api_sched_hangup(host: Host, arg: str) -> str:
 def _schedule_event(host: Host, name: str, chan: Channel, when: int,
                     task_id: int | None) -> int:
     if task_id is None:
-        task_id = getattr(host, "_sched_task_id", _FIRST_TASK_ID - 1) + 1
-        setattr(host, "_sched_task_id", task_id)
+        task_id = host.sched_task_id = host.sched_task_id + 1
     host.fire(name, post=[("Task-ID", str(task_id)), ("Task-Desc", "switch_ivr_schedule_hangup"),
                           ("Task-Group", chan.uuid), ("Task-Runtime", str(when))])
     return task_id

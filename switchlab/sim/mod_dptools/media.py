@@ -7,16 +7,13 @@ from __future__ import annotations
 import os
 import re
 import wave
-import weakref
 from typing import Any
 
 from ..model.channel import Channel
 from .dtmf import far_end, playback_started
 from .runner import AppRun, complete
 
-#: per host: recorded path -> its length in ms (what a later playback of it lasts)
-RECORDINGS: weakref.WeakKeyDictionary[Any, dict[str, int]] = weakref.WeakKeyDictionary()
-#: how many recordings per host are remembered (the oldest is forgotten first)
+#: how many recordings each host remembers (``host.recordings``; the oldest goes first)
 MAX_RECORDINGS = 10_000
 
 
@@ -26,7 +23,7 @@ _TONE_SEGMENT = re.compile(r"%\(([^)]*)\)")
 def playback_ms(path: str, host: Any = None) -> int:
     """How long ``path`` plays: tone_stream segments, silence_stream, a recording made
     on ``host``, or a local WAV."""
-    recorded = RECORDINGS.get(host, {}).get(path) if host is not None else None
+    recorded = host.recordings.get(path) if host is not None else None
     if recorded is not None:
         return recorded
     if path.startswith("tone_stream://"):
@@ -131,7 +128,7 @@ def stop_recording(chan: Channel) -> None:
     chan.set_var("record_seconds", str(ms // 1000))
     chan.set_var("record_ms", str(ms))
     chan.set_var("record_completion_cause", "success-maxtime")
-    made = RECORDINGS.setdefault(chan.host, {})
+    made = chan.host.recordings
     made.pop(path, None)
     made[path] = ms
     if len(made) > MAX_RECORDINGS:

@@ -122,6 +122,10 @@ class Host(Protocol):
     event_poll_s: float
     #: api commands beyond FreeSWITCH's own (``sim_fault`` when the emulator enables it)
     extra_api: dict[str, Callable[[Any, str], str]]
+    #: recordings made on it: path -> length in ms (what a later playback of it lasts)
+    recordings: dict[str, int]
+    #: the last scheduler task id given (``sched_hangup``, ``sched_transfer``...)
+    sched_task_id: int
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop: ...
