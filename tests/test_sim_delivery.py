@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -23,19 +25,25 @@ from switchlab.wire import FrameParser
 POLL = 0.020
 
 
-async def _bursts(poll_s: float) -> tuple[list[float], float, float]:
-    """One call to a DUT that rings (30 ms) and answers (70 ms later), watched by a quiet
-    raw client: the arrival times of the event bursts (relative to the ``bgapi`` sent),
-    the reply's delay and the delay of the first frame after an ``api`` command."""
-    dut = DUTModel(seed=3, trying_ms=0, ringing_ms=Latency.fixed(30), ring_ms=Latency.fixed(70),
-                   failures={}, answer_probability=1.0, knee_ms=0)
+Arrivals = list[tuple[float, str]]
+
+
+@asynccontextmanager
+async def _quiet_client(poll_s: float, ringing_ms: int,
+                        ring_ms: int) -> AsyncIterator[tuple[asyncio.StreamWriter, Arrivals]]:
+    """An emulator with a ``poll_s`` event poll whose DUT rings after ``ringing_ms`` and
+    answers ``ring_ms`` later, and a raw client subscribed to every event that sends
+    nothing more by itself: its writer, and the arrival time and content type of every
+    frame it receives."""
+    dut = DUTModel(seed=3, trying_ms=0, ringing_ms=Latency.fixed(ringing_ms),
+                   ring_ms=Latency.fixed(ring_ms), failures={}, answer_probability=1.0,
+                   knee_ms=0)
     async with Emulator(hosts=1, port=0, dut=dut) as fs:
         for host in fs.hosts:
             host.event_poll_s = poll_s
-        host_, port = fs.esl_addresses[0]
-        reader, writer = await asyncio.open_connection(host_, port)
+        reader, writer = await asyncio.open_connection(*fs.esl_addresses[0])
         parser = FrameParser()
-        arrivals: list[tuple[float, str]] = []
+        arrivals: Arrivals = []
 
         async def read() -> None:
             while True:
@@ -43,38 +51,41 @@ async def _bursts(poll_s: float) -> tuple[list[float], float, float]:
                 if not data:
                     return
                 now = time.monotonic()
-                for frame in parser.feed(data):
-                    arrivals.append((now, frame.content_type))
+                arrivals.extend((now, frame.content_type) for frame in parser.feed(data))
 
         task = asyncio.create_task(read())
         writer.write(b"auth ClueCon\n\nevent plain ALL\n\n")
         await asyncio.sleep(0.1)
+        try:
+            yield writer, arrivals
+        finally:
+            writer.write(b"exit\n\n")
+            await asyncio.sleep(0.05)
+            task.cancel()
+            writer.close()
+
+
+async def _bursts(poll_s: float) -> tuple[list[float], float]:
+    """One call to a DUT that rings (30 ms) and answers (70 ms later), watched by a quiet
+    raw client: the arrival times of the event bursts (relative to the ``bgapi`` sent)
+    and the reply's delay."""
+    async with _quiet_client(poll_s, 30, 70) as (writer, arrivals):
         sent = time.monotonic()
         writer.write(b"bgapi originate {origination_uuid=3f1c2a9e-0000-4000-8000-00000000a001}"
                      b"sofia/external/switchlab@127.0.0.1:5070 &park()\n\n")
         await asyncio.sleep(0.5)
-        at = next(i for i, (t, ct) in enumerate(arrivals) if t >= sent and ct == "command/reply")
-        reply_at = arrivals[at][0]
-        bursts: list[float] = []
-        for t, ct in arrivals[at + 1:]:  # reads less than 3 ms apart are one burst
-            if ct.startswith("text/event"):
-                if not bursts or t - sent - bursts[-1] > 0.003:
-                    bursts.append(t - sent)
-        # events queued while the client is quiet go out right after a command's reply
-        writer.write(b"api uuid_kill 3f1c2a9e-0000-4000-8000-00000000a001\n\n")
-        await asyncio.sleep(0)
-        kill_sent = time.monotonic()
-        await asyncio.sleep(0.3)
-        after_kill = [t - kill_sent for t, ct in arrivals if t >= kill_sent]
-        writer.write(b"exit\n\n")
-        await asyncio.sleep(0.05)
-        task.cancel()
-        writer.close()
-        return bursts, reply_at - sent, min(after_kill)
+    at = next(i for i, (t, ct) in enumerate(arrivals) if t >= sent and ct == "command/reply")
+    reply_at = arrivals[at][0]
+    bursts: list[float] = []
+    for t, ct in arrivals[at + 1:]:  # reads less than 3 ms apart are one burst
+        if ct.startswith("text/event"):
+            if not bursts or t - sent - bursts[-1] > 0.003:
+                bursts.append(t - sent)
+    return bursts, reply_at - sent
 
 
 async def test_a_quiet_client_gets_events_on_the_20ms_poll() -> None:
-    bursts, reply_delay, _ = await _bursts(POLL)
+    bursts, reply_delay = await _bursts(POLL)
     # the command itself is answered at once: before the first poll sends any event
     assert reply_delay < bursts[0] and reply_delay < 0.25, (reply_delay, bursts)
     assert len(bursts) >= 3, bursts  # create, 180, 200 OK: three moments
@@ -85,7 +96,7 @@ async def test_a_quiet_client_gets_events_on_the_20ms_poll() -> None:
 
 
 async def test_immediate_delivery_when_the_poll_is_off() -> None:
-    bursts, reply_delay, _ = await _bursts(0.0)
+    bursts, reply_delay = await _bursts(0.0)
     # the call's first events follow the reply in the same turn of the loop, while a
     # poll would hold them at least 20 ms after it (the emulator and the client share
     # one loop, so a slow machine delays both alike)
@@ -98,26 +109,7 @@ async def test_a_command_flushes_the_queue_after_its_reply() -> None:
     the poll would. The margins are hundreds of milliseconds, not a few: a loaded CI
     machine cannot blur them."""
     poll = 1.0
-    dut = DUTModel(seed=3, trying_ms=0, ringing_ms=Latency.fixed(10), ring_ms=Latency.fixed(20),
-                   failures={}, answer_probability=1.0, knee_ms=0)
-    async with Emulator(hosts=1, port=0, dut=dut) as fs:
-        fs.hosts[0].event_poll_s = poll
-        host_, port = fs.esl_addresses[0]
-        reader, writer = await asyncio.open_connection(host_, port)
-        parser = FrameParser()
-        arrivals: list[tuple[float, str]] = []
-
-        async def read() -> None:
-            while True:
-                data = await reader.read(1 << 16)
-                if not data:
-                    return
-                now = time.monotonic()
-                arrivals.extend((now, frame.content_type) for frame in parser.feed(data))
-
-        task = asyncio.create_task(read())
-        writer.write(b"auth ClueCon\n\nevent plain ALL\n\n")
-        await asyncio.sleep(0.05)
+    async with _quiet_client(poll, 10, 20) as (writer, arrivals):
         sent = time.monotonic()
         writer.write(b"bgapi originate {origination_uuid=3f1c2a9e-0000-4000-8000-00000000a002}"
                      b"sofia/external/switchlab@127.0.0.1:5070 &park()\n\n")
@@ -127,10 +119,6 @@ async def test_a_command_flushes_the_queue_after_its_reply() -> None:
         writer.write(b"api uuid_kill 3f1c2a9e-0000-4000-8000-00000000a002\n\n")
         await asyncio.sleep(0.3)
         after = [(t - command_sent, ct) for t, ct in arrivals if t >= command_sent]
-        writer.write(b"exit\n\n")
-        await asyncio.sleep(0.05)
-        task.cancel()
-        writer.close()
     assert quiet == [], "events reached a quiet client before the poll"
     kinds = [ct for _, ct in after]
     assert kinds[0] == "api/response", kinds  # the reply first
