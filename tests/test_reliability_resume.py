@@ -165,6 +165,30 @@ async def test_host_that_stays_down_is_given_up_and_the_run_stops():
     assert orig.stats()["hosts_given_up"] == 1
 
 
+async def test_host_lost_between_connect_and_start_is_given_up_not_an_error():
+    """The socket closes after connect() and before start(): the launcher does not try
+    a connect of its own (which raised ConnectionFailed and stopped the run as an error);
+    the host watch reconnects, launches are not offered, the host is given up at the
+    deadline and the run stops, as when a host is lost mid-run."""
+    fs = await Emulator(hosts=1, port=0, dut=dut()).start()
+    orig = await connected_originator(fs, rate=20, limit=10, duration=0.1, max_offered=None,
+                                      host_down_deadline=1.0)
+    await fs.aclose()
+    await wait_for(lambda: orig.hosts.down, 5)
+    t0 = time.monotonic()
+    orig.start()
+    assert await orig.wait(10)
+    waited = time.monotonic() - t0
+    run = await orig.close()
+    assert 0.5 <= waited < 5
+    assert orig.state is OriginatorState.STOPPED
+    assert not [e for e in run.events if "ConnectionFailed" in e["message"]], run.events
+    assert "host_given_up" in [e["kind"] for e in run.events]
+    assert orig.stats()["hosts_given_up"] == 1
+    assert orig.hosts.not_offered >= 5  # ~20 launches were due in the second without a host
+    assert len(run) == 0
+
+
 async def test_two_hosts_one_down_load_goes_to_the_other():
     async with Emulator(hosts=2, port=0, dut=dut()) as fs:
         clients = [Client(*a) for a in fs.esl_addresses]
@@ -214,10 +238,11 @@ def test_dial_exits_3_when_the_host_is_given_up(tmp_path):
              "--host-down-deadline", "1", "--no-progress", "--metrics-file",
              str(tmp_path / "run")],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        # kill the emulator once calls are being written (the dialer started)
+        # kill the emulator once calls are being written (the dialer started): a row
+        # after the journal's header line
         journal = tmp_path / "run" / "calls.jsonl"
         deadline = time.monotonic() + 60
-        while not (journal.exists() and journal.stat().st_size > 0):
+        while not (journal.exists() and journal.read_bytes().count(b"\n") >= 2):
             assert time.monotonic() < deadline and dial.poll() is None, "dial did not start"
             time.sleep(0.1)
         sim.kill()

@@ -107,7 +107,11 @@ class Launcher:
 
     async def _run(self) -> None:
         target = self.target
-        if not any(c.connected for c in target.pool) or self.picker is None:
+        # connect when never connected, or when no host is up and none is being
+        # reconnected; a host that went down after connect() (even before start())
+        # is the host watch's: launches are not offered until it is back or given up
+        if self.picker is None or not (any(c.connected for c in target.pool)
+                                       or target.hosts.down):
             await target.connect()
         now = time.monotonic()
         sched = self.schedule = LaunchSchedule(target.shape, t0=target.start_clock(now))
