@@ -107,11 +107,10 @@ class Launcher:
 
     async def _run(self) -> None:
         target = self.target
-        # connect when never connected, or when no host is up and none is being
-        # reconnected; a host that went down after connect() (even before start())
-        # is the host watch's: launches are not offered until it is back or given up
-        if self.picker is None or not (any(c.connected for c in target.pool)
-                                       or target.hosts.down):
+        # connect when never connected, or when every watched host was given up; a host
+        # that went down after connect() (even before start()) is the host watch's:
+        # launches are not offered until it is back or given up
+        if self.picker is None or target.hosts.hosts_left <= 0:
             await target.connect()
         now = time.monotonic()
         sched = self.schedule = LaunchSchedule(target.shape, t0=target.start_clock(now))
