@@ -9,6 +9,7 @@ import pytest
 from switchlab.sim import DUTModel, Emulator
 from switchlab.sim.model.timers import TimerWheel
 from switchlab.sim.model import milestones
+from switchlab.sim.model.channel import Channel
 from switchlab.sim.model.template import Template, variables
 from switchlab.wire import FrameParser
 
@@ -32,6 +33,27 @@ def test_render_all_equals_one_renderer_per_value_for_every_milestone_template()
     facts = _Facts(uuid="u-1", session_id=42, sip_port=5080)
     for tpl in templates:
         assert tpl.render_all(facts) == _one_by_one(tpl, facts)
+
+
+def test_render_templated_gives_the_templated_values_and_apply_sets_them_all() -> None:
+    """The batch format holds only the templated values: the constants come from the
+    template as they are, in their places (``Channel.apply`` puts both together)."""
+    facts = _Facts(uuid="u-1", session_id=42, sip_port=5080)
+    for tpl in [v for v in vars(milestones).values() if isinstance(v, Template)]:
+        expected = _one_by_one(tpl, facts)
+        templated = [value for value, op in zip(expected, tpl.ops) if op[3] is not None]
+        assert tpl.render_templated(facts) == templated
+    mixed = variables("a=1%\nb={x}\nc=k\nd={y}-{x}\ne=%41")
+    assert mixed.render_templated({"x": "v\x00w", "y": 2}) == ["v\x00w", "2-v\x00w"]
+    assert variables("a=1\nb=2").render_templated({}) == []
+    host = Emulator(hosts=1, port=0).hosts[0]  # never started: a host for the channel
+    chan = Channel(host, "2d5c9f7e-0000-4000-8000-00000000000c", "sofia/external/x@h",
+                   "outbound")
+    chan.apply(mixed, x="v", y=2)
+    assert list(chan.vars.items()) == [("a", "1%"), ("b", "v"), ("c", "k"), ("d", "2-v"),
+                                       ("e", "%41")]
+    assert chan.var_plain() == ("variable_a: 1%25\nvariable_b: v\nvariable_c: k\n"
+                                "variable_d: 2-v\nvariable_e: %41\n")
 
 
 def test_render_all_falls_back_when_a_value_holds_the_separator_or_a_spec() -> None:

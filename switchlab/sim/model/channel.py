@@ -134,16 +134,20 @@ class Channel(ChannelBlocks):
             facts = {**facts, **extra}
         variables = self.vars
         lines = self._vlines
-        for name, value, line, memo in zip(tpl.names, tpl.render_all(facts), tpl.const_lines,
+        rendered = tpl.render_templated(facts)
+        j = 0
+        for name, value, line, memo in zip(tpl.names, tpl.const_values, tpl.const_lines,
                                            tpl.line_memos):
             if memo is not None:  # a templated value: its line by value, else encoded
+                value = rendered[j]
+                j += 1
                 line = memo.get(value)
                 if line is None:
                     line = templated_line(memo, name, value)
             if name in lines:
                 del variables[name]
                 del lines[name]
-            variables[name] = value
+            variables[name] = value  # type: ignore[assignment]  # a constant's value is set
             lines[name] = line  # type: ignore[assignment]  # a constant's line is set
         self._vplain = None
 

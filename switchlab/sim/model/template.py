@@ -33,23 +33,46 @@ class Template:
 
     ``ops`` are ``(name, template, encoded constant line or None, renderer or None)``.
     For :meth:`~.channel.Channel.apply` it also keeps, computed once, the ``names``,
-    the encoded constant lines (``const_lines``, None for a templated value), for each
-    templated value the memo of its name's encoded lines by value (``line_memos``, None for a
-    constant: see :func:`templated_line`) and one ``%``-format over every value
-    (:meth:`render_all`: one C call per template instead of one renderer call per value).
+    the constant values and their encoded lines (``const_values``, ``const_lines``, None
+    for a templated value), for each templated value the memo of its name's encoded lines
+    by value (``line_memos``, None for a constant: see :func:`templated_line`) and one
+    ``%``-format over the templated values only (:meth:`render_templated`: one C call per
+    template instead of one renderer call per value; the constants are not formatted,
+    split or copied again for each call).
     """
 
-    __slots__ = ("ops", "names", "const_lines", "line_memos", "_batch", "_constants")
+    __slots__ = ("ops", "names", "const_lines", "const_values", "line_memos", "_batch",
+                 "_templated")
 
     def __init__(self, ops: tuple[Op, ...]) -> None:
         self.ops = ops
         self.names = tuple(op[0] for op in ops)
         self.const_lines = tuple(op[2] for op in ops)
+        #: a constant's value, or None for a templated one (see :meth:`render_templated`)
+        self.const_values: tuple[str | None, ...] = tuple(
+            op[1] if op[3] is None else None for op in ops)
         self.line_memos: tuple[dict[str, str] | None, ...] = tuple(
             line_memo(op[0]) if op[2] is None else None for op in ops)
-        templated = any(op[3] is not None for op in ops)
-        self._constants = None if templated else [op[1] for op in ops]
-        self._batch = _batch_format(ops) if templated else None
+        self._templated = tuple(op for op in ops if op[3] is not None)
+        # the constants stay out of the format: it scans and splits only what varies
+        self._batch = _batch_format(self._templated) if self._templated else None
+
+    def render_templated(self, facts: dict[str, Any]) -> list[str]:
+        """The templated values only, in order, rendered from ``facts`` (one ``%``-format
+        over them all; the constants are :attr:`const_values`).
+
+        >>> variables("a={x}\\nb=1%\\nc={y}-{x}").render_templated({"x": 1, "y": "z"})
+        ['1', 'z-1']
+        """
+        batch = self._batch
+        if batch is not None:
+            fmt, getter = batch
+            values = (fmt % getter(facts)).split(_SEP)
+            if len(values) == len(self._templated):
+                return values
+        # a spec/conversion, or a value holding the separator: one renderer per value
+        return [render(facts) for _, _, _, render in self._templated
+                if render is not None]
 
     def render_all(self, facts: dict[str, Any]) -> list[str]:
         """Every value, in order, rendered from ``facts``.
@@ -57,18 +80,8 @@ class Template:
         >>> variables("a={x}\\nb=1%\\nc={y}-{x}").render_all({"x": 1, "y": "z"})
         ['1', '1%', 'z-1']
         """
-        constants = self._constants
-        if constants is not None:
-            return constants
-        batch = self._batch
-        if batch is not None:
-            fmt, getter = batch
-            values = (fmt % getter(facts)).split(_SEP)
-            if len(values) == len(self.ops):
-                return values
-        # a spec/conversion, or a value holding the separator: one renderer per value
-        return [render(facts) if render is not None else value
-                for _, value, _, render in self.ops]
+        rendered = iter(self.render_templated(facts))
+        return [next(rendered) if value is None else value for value in self.const_values]
 
     def __add__(self, other: Template) -> Template:
         return Template(self.ops + other.ops)
