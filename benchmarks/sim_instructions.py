@@ -14,8 +14,9 @@ a short run first (a compile inside the k1 run would be subtracted from the call
 
 ``--store`` counts the channels' variable store alone instead (exact: no sockets, no
 timers): every set, template application, unset and render of 100 calls of this tree's
-emulator (``sim_render_ab.record_store_ops``) replayed on fresh channels of each tree
-``--k1`` and ``--k2`` times (default 1 and 3); (N(k2) - N(k1)) / ((k2 - k1) * 100).
+emulator (recorded once by ``sim_store_replay.record``, as plain Python) replayed on
+fresh channels of each tree, compiled or not, ``--k1`` and ``--k2`` times (default 1
+and 3); (N(k2) - N(k1)) / ((k2 - k1) * 100).
 
 Needs ``valgrind``. Writes ``data/bench/sim_instructions.json``.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import platform
 import re
 import shutil
@@ -43,21 +45,24 @@ n = int(sys.argv[1])
 r = asyncio.run(sim_render_ab.one_turn('switchlab', n, 400, 200))
 assert r['answered'] == n, r
 """
-#: the variable store alone: 100 calls' operations replayed N times
+#: the variable store alone: 100 calls' operations (recorded once, by this tree's
+#: sim_store_replay) replayed N times on the tree's channels
 STORE = """
-import sys
-sys.path[:0] = [{root!r}, {root!r} + '/benchmarks']
-import sim_render_ab
-ops = sim_render_ab.record_store_ops(100)
+import pickle, sys
+sys.path.insert(0, {root!r})
+import switchlab
+sys.path.insert(0, {bench!r})
+import sim_store_replay
+ops = pickle.load(open({ops!r}, 'rb'))
 for _ in range(int(sys.argv[1])):
-    sim_render_ab.replay_store('switchlab', ops)
+    sim_store_replay.replay('switchlab', ops)
 """
 STORE_CALLS = 100
 
 
-def instructions(root: Path, calls: int, turn: str = TURN) -> int:
+def instructions(root: Path, calls: int, turn: str = TURN, ops: str = "") -> int:
     """User-space instructions of one process running ``turn`` with ``calls``."""
-    code = turn.format(root=str(root))
+    code = turn.format(root=str(root), bench=str(ROOT / "benchmarks"), ops=ops)
     out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
                           sys.executable, "-c", code, str(calls)],
                          capture_output=True, text=True, check=True, cwd=root)
@@ -67,11 +72,14 @@ def instructions(root: Path, calls: int, turn: str = TURN) -> int:
     return int(found.group(1))
 
 
-def per_call(root: Path, k1: int, k2: int, store: bool = False) -> dict[str, Any]:
-    turn, unit = (STORE, STORE_CALLS) if store else (TURN, 1)
-    subprocess.run([sys.executable, "-c", turn.format(root=str(root)), "1" if store else "5"],
+def per_call(root: Path, k1: int, k2: int, ops: str = "") -> dict[str, Any]:
+    """Instructions per call of ``root``'s tree: the turn, or (``ops``: a pickle of
+    recorded store operations) the variable store's replay."""
+    turn, unit = (STORE, STORE_CALLS) if ops else (TURN, 1)
+    code = turn.format(root=str(root), bench=str(ROOT / "benchmarks"), ops=ops)
+    subprocess.run([sys.executable, "-c", code, "1" if ops else "5"],
                    check=True, cwd=root, capture_output=True)  # compiles the bytecode
-    n1, n2 = instructions(root, k1, turn), instructions(root, k2, turn)
+    n1, n2 = instructions(root, k1, turn, ops), instructions(root, k2, turn, ops)
     return {"instructions_k1": n1, "instructions_k2": n2,
             "per_call": round((n2 - n1) / ((k2 - k1) * unit))}
 
@@ -106,8 +114,14 @@ def main() -> None:
             subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
             trees = {"before": Path(tmp), "after": ROOT}
             result["before_ref"] = args.before
+        ops = ""
+        if args.store:  # one recording for both trees
+            sys.path.insert(0, str(ROOT / "benchmarks"))
+            import sim_store_replay
+            ops = str(Path(tmp) / "store_ops.pickle")
+            Path(ops).write_bytes(pickle.dumps(sim_store_replay.record(STORE_CALLS)))
         for label, root in trees.items():
-            result[label] = per_call(root, args.k1, args.k2, args.store)
+            result[label] = per_call(root, args.k1, args.k2, ops)
             print(f"{label}: {result[label]['per_call']:,} instructions per call", flush=True)
     if "before" in result:
         result["before_over_after"] = round(

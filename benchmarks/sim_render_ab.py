@@ -14,11 +14,11 @@ answer every call and deliver the same events.
 
     .venv/bin/python benchmarks/sim_render_ab.py --before main --rounds 7
 
-``--store`` also times the channels' variable store alone, without sockets or timers:
-every ``set_var``, ``set_vars``, ``apply`` (template and facts), ``unset_var`` and
-render of the variable block that ``--calls`` calls made (recorded from this tree's
-emulator) is replayed on fresh channels of each tree, alternately, fastest of
-``--rounds``; both trees' blocks must be identical.
+``--store`` also times the channels' variable store alone, without sockets or timers
+(``sim_store_replay.py``): every ``set_var``, ``set_vars``, ``apply`` (template and
+facts), ``unset_var`` and render of the variable block that 300 calls made (recorded
+from this tree's emulator) is replayed on fresh channels of each tree, alternately,
+fastest of ``--rounds``; both trees' blocks must be identical.
 
 Writes ``data/bench/sim_render_ab.json``.
 """
@@ -43,6 +43,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
+import sim_store_replay  # noqa: E402
 from sim_throughput import SUBSCRIBED, LeanClient, command  # noqa: E402
 
 OUT = ROOT / "data" / "bench" / "sim_render_ab.json"
@@ -97,127 +98,14 @@ async def one_turn(package: str, calls: int, rate: float, hold_ms: int) -> dict[
             "load_average": round(os.getloadavg()[0], 2)}
 
 
-class _Bus:
-    log_max_level = -1  # no log line is built
-    want: dict[str, int] = {}
-    want_all = 0
-    seq = 0
-
-
-class _Host:
-    """What a channel needs of its host to keep variables."""
-    bus = _Bus()
-
-    def next_session_id(self) -> int:
-        return 1
-
-
-def record_store_ops(calls: int) -> list[tuple[Any, ...]]:
-    """The variable-store operations of ``calls`` calls on this tree's emulator, in order."""
-    channel = importlib.import_module("switchlab.sim.model.channel").Channel
-    ops: list[tuple[Any, ...]] = []
-    saved = {n: getattr(channel, n) for n in
-             ("__init__", "set_var", "set_vars", "apply", "unset_var", "var_plain")}
-
-    depth = [0]  # an operation made by another one (apply -> set_vars) is not recorded
-
-    def nested(kind: str) -> Any:
-        def run(self: Any, *args: Any) -> Any:
-            if depth[0] == 0:
-                ops.append((kind, id(self), *args))
-            depth[0] += 1
-            try:
-                return saved[name_of[kind]](self, *args)
-            finally:
-                depth[0] -= 1
-        return run
-
-    name_of = {"set": "set_var", "unset": "unset_var", "plain": "var_plain"}
-
-    def init(self: Any, *a: Any, **k: Any) -> None:
-        saved["__init__"](self, *a, **k)
-        ops.append(("new", id(self)))
-
-    set_var, unset_var, var_plain = nested("set"), nested("unset"), nested("plain")
-
-    def set_vars(self: Any, pairs: Any) -> None:
-        pairs = list(pairs)
-        if depth[0] == 0:
-            ops.append(("many", id(self), pairs))
-        depth[0] += 1
-        try:
-            saved["set_vars"](self, pairs)
-        finally:
-            depth[0] -= 1
-
-    def apply(self: Any, tpl: Any, **extra: Any) -> None:
-        if depth[0] == 0:
-            ops.append(("apply", id(self), tpl.ops, {**self.facts, **extra}))
-        depth[0] += 1
-        try:
-            saved["apply"](self, tpl, **extra)
-        finally:
-            depth[0] -= 1
-
-    for name, fn in (("__init__", init), ("set_var", set_var), ("set_vars", set_vars),
-                     ("apply", apply), ("unset_var", unset_var), ("var_plain", var_plain)):
-        setattr(channel, name, fn)
-    try:
-        asyncio.run(one_turn("switchlab", calls, 400.0, 100))
-    finally:
-        for name, fn in saved.items():
-            setattr(channel, name, fn)
-    return ops
-
-
-def replay_store(package: str, ops: list[tuple[Any, ...]]) -> tuple[float, list[str]]:
-    """Replay ``ops`` on ``package``'s channels: seconds taken, and every rendered block."""
-    channel = importlib.import_module(f"{package}.sim.model.channel").Channel
-    template = importlib.import_module(f"{package}.sim.model.template").Template
-    templates: dict[int, Any] = {}
-    prepared = []
-    for op in ops:
-        if op[0] == "apply":
-            tpl = templates.get(id(op[2]))
-            if tpl is None:
-                tpl = templates[id(op[2])] = template(op[2])
-            op = ("apply", op[1], tpl, op[3])
-        prepared.append(op)
-    host = _Host()
-    chans: dict[int, Any] = {}
-    blocks = []
-    gc.disable()
-    t0 = time.process_time()  # CPU time: a loaded machine's waits do not count
-    for op in prepared:
-        kind = op[0]
-        if kind == "new":
-            chans[op[1]] = channel(host, "u", "sofia/external/x", "outbound")
-            continue
-        chan = chans[op[1]]
-        if kind == "apply":
-            chan.facts = op[3]
-            chan.apply(op[2])
-        elif kind == "set":
-            chan.set_var(op[2], op[3])
-        elif kind == "many":
-            chan.set_vars(op[2])
-        elif kind == "unset":
-            chan.unset_var(op[2])
-        else:
-            blocks.append(chan.var_plain())
-    elapsed = time.process_time() - t0
-    gc.enable()
-    return elapsed, blocks
-
-
 def store_ab(packages: dict[str, str], calls: int, rounds: int) -> dict[str, Any]:
     """The variable store alone, both trees alternately: µs per call, fastest round."""
-    ops = record_store_ops(calls)
+    ops = sim_store_replay.record(calls)
     best = {label: float("inf") for label in packages}
     reference: list[str] | None = None
     for k in range(rounds):
         for label in (list(packages) if k % 2 == 0 else list(packages)[::-1]):
-            elapsed, blocks = replay_store(packages[label], ops)
+            elapsed, blocks = sim_store_replay.replay(packages[label], ops)
             best[label] = min(best[label], elapsed)
             if reference is None:
                 reference = blocks

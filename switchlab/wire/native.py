@@ -98,6 +98,19 @@ def _built_hashes(directory: Path) -> dict[str, str]:
     return {}
 
 
+def group(package: str) -> tuple[str, ...]:
+    """The modules of ``package``'s compiled group; a copy of the tree imported under
+    another top-level name (``sim_render_ab.py``'s ``switchlab_before``) has the same.
+
+    >>> group("switchlab_before.wire") == group("switchlab.wire") == COMPILED_MODULES
+    True
+    """
+    found = COMPILED_GROUPS.get(package)
+    if found is None:
+        found = COMPILED_GROUPS["switchlab." + package.partition(".")[2]]
+    return found
+
+
 def compiled_modules(package: str = "switchlab.wire") -> list[str]:
     """The modules of ``package``'s group that run compiled in this process (of
     those imported: importing the package imports them all).
@@ -105,7 +118,7 @@ def compiled_modules(package: str = "switchlab.wire") -> list[str]:
     >>> set(compiled_modules()) <= set(COMPILED_MODULES)
     True
     """
-    return [name for name in COMPILED_GROUPS[package]
+    return [name for name in group(package)
             if is_compiled(sys.modules.get(f"{package}.{name}"))]
 
 
@@ -175,7 +188,7 @@ def _stale(directory: Path, built: dict[str, Path | None]) -> list[str]:
 def _built(package: str) -> tuple[Path, dict[str, Path | None]]:
     directory = _directory(package)
     return directory, {name: compiled_file(source_path(directory, name))
-                       for name in COMPILED_GROUPS[package]}
+                       for name in group(package)}
 
 
 def build_state(package: str) -> str:
