@@ -60,9 +60,8 @@ for _ in range(int(sys.argv[1])):
 STORE_CALLS = 100
 
 
-def instructions(root: Path, calls: int, turn: str = TURN, ops: str = "") -> int:
-    """User-space instructions of one process running ``turn`` with ``calls``."""
-    code = turn.format(root=str(root), bench=str(ROOT / "benchmarks"), ops=ops)
+def instructions(root: Path, calls: int, code: str) -> int:
+    """User-space instructions of one process running ``code`` with ``calls``."""
     out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
                           sys.executable, "-c", code, str(calls)],
                          capture_output=True, text=True, check=True, cwd=root)
@@ -79,7 +78,7 @@ def per_call(root: Path, k1: int, k2: int, ops: str = "") -> dict[str, Any]:
     code = turn.format(root=str(root), bench=str(ROOT / "benchmarks"), ops=ops)
     subprocess.run([sys.executable, "-c", code, "1" if ops else "5"],
                    check=True, cwd=root, capture_output=True)  # compiles the bytecode
-    n1, n2 = instructions(root, k1, turn, ops), instructions(root, k2, turn, ops)
+    n1, n2 = instructions(root, k1, code), instructions(root, k2, code)
     return {"instructions_k1": n1, "instructions_k2": n2,
             "per_call": round((n2 - n1) / ((k2 - k1) * unit))}
 

@@ -151,14 +151,12 @@ Getter = Callable[[dict[str, Any]], tuple[Any, ...]]
 
 
 def _batch_format(ops: tuple[Op, ...]) -> tuple[str, Getter] | None:
-    """One ``%``-format for all values of ``ops`` (joined by :data:`_SEP`) and the getter
-    of its facts; None if some value cannot be written that way."""
+    """One ``%``-format for all values of ``ops``, the templated ones of a template (joined
+    by :data:`_SEP`), and the getter of its facts; None if some value cannot be written
+    that way."""
     fmts: list[str] = []
     keys: list[str] = []
-    for _, value, _, render in ops:
-        if render is None:
-            fmts.append(value.replace("%", "%%"))
-            continue
+    for _, value, _, _ in ops:
         parts = _parts(value)
         if parts is None:
             return None
