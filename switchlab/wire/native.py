@@ -49,7 +49,7 @@ SIM_MODULES = (
     "host", "model.bus", "model.causes", "model.channel", "model.channel_render",
     "model.clock", "model.event_builder", "model.expand", "model.milestones",
     "model.milestones_bridge", "model.ports", "model.sip", "model.statelog", "model.template",
-    "model.timers", "calls.answer", "calls.bridging", "calls.callee_id", "calls.cdr",
+    "model.timers", "model.varstore", "calls.answer", "calls.bridging", "calls.callee_id", "calls.cdr",
     "calls.dialplan", "calls.hooks", "calls.inbound", "calls.legs", "calls.lifecycle",
     "calls.loopback", "calls.medialog", "calls.originate", "calls.sofia", "calls.sofialog",
     "esl.api", "esl.commands", "esl.outbound", "esl.server", "esl.subscription",

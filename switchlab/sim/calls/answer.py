@@ -110,7 +110,7 @@ def outbound_answered(chan: Channel) -> None:
     if host.bus.log_max_level >= 5:
         host.log(5, "sofia.c", "sofia_handle_sip_i_state", 8693,
                  f"Channel [{chan.name}] has been answered", chan, text_channel=0)
-    if was_early or chan.vars.get("channel_cid_flipped"):
+    if was_early or chan.get_var("channel_cid_flipped"):
         chan.set_var("endpoint_disposition", "ANSWER")
         orig = chan.originate
         if orig is not None and not orig.done:

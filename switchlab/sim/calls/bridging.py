@@ -80,7 +80,7 @@ def _join(a: Channel, b: Channel) -> None:
     a.unset_var("uuid_bridge")
     a.fire("CHANNEL_EXECUTE", variant="uuid_bridge_a",
            post=[("Application", "uuid_bridge"), ("Application-Data", b.uuid)])
-    b.set_var("call_uuid", b.vars.get("call_uuid", b.uuid))
+    b.set_var("call_uuid", b.var("call_uuid", b.uuid))
     b.fire("CHANNEL_EXECUTE", variant="uuid_bridge_b",
            post=[("Application", "uuid_bridge"), ("Application-Data", a.uuid)])
     link(a, b, cloned=True)

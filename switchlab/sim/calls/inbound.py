@@ -58,9 +58,9 @@ def deliver_invite(caller: Channel, host: Host, profile: Profile,
         fire_codecs(chan)
     chan.set_state("CS_INIT")
     chan.apply(T.IN_CREATE_HEAD_LATE if late else T.IN_CREATE_HEAD)
-    cvars = caller.vars
-    for name in [n for n in cvars if n[:6] == "sip_h_"]:  # custom headers of the INVITE
-        chan.set_var(name, cvars[name])
+    for name, value in caller.var_items():
+        if name[:6] == "sip_h_":  # custom headers of the INVITE
+            chan.set_var(name, value)
     chan.apply(T.IN_CREATE_TAIL_LATE if late else T.IN_CREATE_TAIL)
     chan.state_num = 2
     chan.fire("CHANNEL_CREATE")

@@ -111,7 +111,7 @@ def caller_id(req: OriginateRequest) -> tuple[str, str | None]:
 
 def flip_cid(chan: Channel, disposition: str) -> None:
     """``switch_channel_flip_cid``: the outbound leg's caller-id becomes the callee's."""
-    if chan.vars.get("channel_cid_flipped"):
+    if chan.get_var("channel_cid_flipped"):
         return
     p = chan.profile
     old_name, old_num = p.get("Caller-ID-Name", ""), p.get("Caller-ID-Number", "")

@@ -143,7 +143,7 @@ def refused(chan: Channel, status: int, reason_q850: int | None, replied: bool,
     cause = causes.sip_to_cause(status, reason_q850)
     f = chan.facts
     if replied:
-        if "sip_call_id" not in chan.vars:  # kept in place when a 18x set it
+        if not chan.has_var("sip_call_id"):  # kept in place when a 18x set it
             chan.set_var("sip_call_id", f["call_id"])
         if not f.get("replied"):
             f["replied"] = True

@@ -55,11 +55,11 @@ def start_sofia(orig: Originate) -> None:
     if owner is not None:
         originator_clone(chan, owner, ep.user, cid_num, cid_name)
         try:
-            max_forwards = int(owner.vars.get("max_forwards", "70")) - 1
+            max_forwards = int(owner.var("max_forwards", "70")) - 1
         except ValueError:
             max_forwards = 69
         f.update(originator=owner.uuid, max_forwards=max_forwards,
-                 originator_sdp=owner.vars.get("switch_r_sdp", ""))
+                 originator_sdp=owner.var("switch_r_sdp", ""))
     else:
         outbound_profile(chan, req, ep.user, cid_num, cid_name, "src/switch_ivr_originate.c")
     chan.facts["initial_profile"] = dict(chan.profile)

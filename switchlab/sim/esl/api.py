@@ -170,7 +170,7 @@ def api_uuid_setvar(host: Host, arg: str) -> str:
 def api_uuid_getvar(host: Host, arg: str) -> str:
     words = arg.split()
     chan = channel_arg(host, words, 2, 0, "-USAGE: <uuid> <var>\n")
-    return chan if isinstance(chan, str) else chan.vars.get(words[1], "_undef_")
+    return chan if isinstance(chan, str) else chan.var(words[1], "_undef_")
 
 
 def api_uuid_broadcast(host: Host, arg: str) -> str:
@@ -219,7 +219,7 @@ def api_hupall(host: Host, arg: str) -> str:
     for chan in list(host.channels.values()):
         if chan.dead:
             continue
-        if var is not None and chan.vars.get(var) != value:
+        if var is not None and chan.get_var(var) != value:
             continue
         hangup(chan, cause)
     if var is not None:

@@ -46,7 +46,7 @@ def handle(srv: EslServerProtocol, cmd: Command) -> Awaitable[Any] | None:
             return None
         if low.startswith("getvar"):
             _, _, name = line.partition(" ")
-            srv.reply(srv.session.vars.get(name.strip(), "") if srv.session else "")
+            srv.reply(srv.session.var(name.strip(), "") if srv.session else "")
             return None
     if low.startswith("divert_events"):
         srv.reply("-ERR not controlling a session.")

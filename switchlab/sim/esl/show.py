@@ -22,7 +22,7 @@ def channel_row(chan: Channel) -> dict[str, str]:
     outbound = chan.direction == "outbound"
     init = chan.facts.get("initial_profile") or p
     codec = chan.codec or ("", "", "")
-    flipped = bool(chan.vars.get("channel_cid_flipped"))
+    flipped = bool(chan.get_var("channel_cid_flipped"))
     return {
         "uuid": chan.uuid, "direction": chan.direction, "created": local_stamp(created),
         "created_epoch": str(created // 1_000_000), "name": chan.name,
@@ -39,7 +39,7 @@ def channel_row(chan: Channel) -> dict[str, str]:
         "callee_name": p.get("Callee-ID-Name", "") if flipped or not outbound else "",
         "callee_num": p.get("Callee-ID-Number", "") if flipped or not outbound else "",
         "callee_direction": "RECV" if flipped else "",
-        "call_uuid": chan.vars.get("call_uuid", chan.uuid) if outbound else "",
+        "call_uuid": chan.var("call_uuid", chan.uuid) if outbound else "",
         "sent_callee_name": "", "sent_callee_num": "",
         "initial_cid_name": init.get("Caller-ID-Name", ""),
         "initial_cid_num": init.get("Caller-ID-Number", ""),

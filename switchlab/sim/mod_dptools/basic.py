@@ -99,7 +99,7 @@ def app_export(chan: Channel, run: AppRun) -> None:
         name, value = pair
         if local:
             chan.set_var(name, value)
-        exports = chan.vars.get("export_vars", "")
+        exports = chan.var("export_vars", "")
         chan.set_var("export_vars", f"{exports},{name}" if exports else name)
         other = chan.bridge or chan.peer
         if other is not None and not other.dead:

@@ -43,7 +43,7 @@ def _custom(chan: Channel, subclass: str) -> None:
 
 def app_bert_test(chan: Channel, run: AppRun) -> None:
     try:
-        timeout_ms = int(chan.vars.get("bert_timeout_ms", DEFAULT_TIMEOUT_MS))
+        timeout_ms = int(chan.var("bert_timeout_ms", str(DEFAULT_TIMEOUT_MS)))
     except ValueError:
         timeout_ms = DEFAULT_TIMEOUT_MS
     run.state.update(synced=False, lost=0, started=chan.host.clock.now_us(),
@@ -81,4 +81,4 @@ def _check(chan: Channel, run: AppRun) -> None:
 
 
 def _hangup_on_error(chan: Channel) -> bool:
-    return chan.vars.get("bert_hangup_on_error", "no").lower() in ("yes", "true", "1", "on")
+    return chan.var("bert_hangup_on_error", "no").lower() in ("yes", "true", "1", "on")

@@ -69,14 +69,14 @@ class _BridgeLeg(Originate):
         clear_originator(owner)
         leg = self.leg
         if leg is not None:
-            status = leg.vars.get("sip_invite_failure_status")
+            status = leg.get_var("sip_invite_failure_status")
             if status:  # sofia_handle_sip_r_invite tells the originator too
-                phrase = leg.vars.get("sip_invite_failure_phrase", "")
+                phrase = leg.var("sip_invite_failure_phrase", "")
                 owner.set_var("sip_invite_failure_status", status)
                 owner.set_var("sip_invite_failure_phrase", phrase)
                 owner.set_var("sip_hangup_phrase", phrase)
             owner.set_var("last_bridge_hangup_cause", cause)
-            proto = leg.vars.get("proto_specific_hangup_cause")
+            proto = leg.get_var("proto_specific_hangup_cause")
             if proto:
                 owner.set_var("last_bridge_proto_specific_hangup_cause", proto)
         owner.set_var("originate_disposition", cause)
@@ -85,7 +85,7 @@ class _BridgeLeg(Originate):
             owner.set_var("originate_causes", f"{leg.uuid};{cause}")
         owner.set_var("originate_failed_cause", cause)
         owner.facts.pop("bridge_run", None)
-        if truthy(owner.vars.get("continue_on_fail")):
+        if truthy(owner.get_var("continue_on_fail")):
             complete(owner, self.run)
         else:
             hangup(owner, cause)
@@ -148,7 +148,7 @@ def bridge_app_ended(chan: Channel, run: AppRun, cause: str) -> None:
     chan.facts.pop("bridge_run", None)
     chan.bridge = None
     complete(chan, run)
-    if truthy(chan.vars.get("hangup_after_bridge")):
+    if truthy(chan.get_var("hangup_after_bridge")):
         hangup(chan, cause)
-    elif truthy(chan.vars.get("park_after_bridge")):
+    elif truthy(chan.get_var("park_after_bridge")):
         start_app(chan, "park", "", "dialplan")

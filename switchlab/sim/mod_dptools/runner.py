@@ -110,13 +110,13 @@ def start_app(chan: Channel, name: str, data: str, source: str,
                  host.hostname, chan.uuid, name)
         hangup(chan, "DESTINATION_OUT_OF_ORDER")
         return
-    data = expand(data, chan.vars, host.global_vars)
+    data = expand(data, chan.get_var, host.global_vars)
     run = AppRun(name, data, event_uuid or sip.new_uuid(), source, on_done, list(lead or ()))
     if not private:
         run.state["no_private"] = True
     if not chan.facts.get("_executed"):
         chan.facts["_executed"] = True
-        chan.set_var("call_uuid", chan.vars.get("call_uuid", chan.uuid))
+        chan.set_var("call_uuid", chan.var("call_uuid", chan.uuid))
     if loop_vars:
         chan.set_var("current_loop", "1")
         chan.set_var("total_loops", "1")
@@ -124,7 +124,7 @@ def start_app(chan: Channel, name: str, data: str, source: str,
     chan.set_var("current_application", name)
     if data:
         chan.set_var("current_application_data", data)
-    elif "current_application_data" in chan.vars:
+    elif chan.has_var("current_application_data"):
         chan.unset_var("current_application_data")  # as FreeSWITCH: no stale data
     chan.last_app = name
     chan.last_arg = data
@@ -159,7 +159,7 @@ def complete(chan: Channel, run: AppRun, response: str | None = None) -> None:
     if run in stack:
         stack.remove(run)
     _sync_current(chan)
-    resp = chan.vars.get("current_application_response", "_none_")
+    resp = chan.var("current_application_response", "_none_")
     post = [("Application", run.name)]
     if run.data:
         post.append(("Application-Data", run.data))

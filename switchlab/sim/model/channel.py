@@ -11,13 +11,14 @@ moves it to the end of the list.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .channel_render import ChannelBlocks, var_line
 from .event_builder import Headers, Pairs
 from .statelog import log_callstate, log_state
 from .template import Template, templated_line
+from .varstore import ROOT
 
 if TYPE_CHECKING:
     from .ports import Host
@@ -70,8 +71,9 @@ class Channel(ChannelBlocks):
         self.times: dict[str, int] = {}
         self.other: tuple[str, dict[str, str], dict[str, int]] | None = None
         self._oplain = None
-        self.vars: dict[str, str] = {}
-        self._vlines: dict[str, str] = {}
+        self._layout = ROOT
+        self._vals: list[str] = []
+        self._vlines: list[str] = []
         self._vplain: str | None = None
         self.facts: dict[str, Any] = {"uuid": uuid, "session_id": self.session_id,
                                       "chan_name": name, "profile": profile_name}
@@ -103,77 +105,60 @@ class Channel(ChannelBlocks):
         self.sent_callee: tuple[str, str] | None = None
 
     # -- variables -----------------------------------------------------------------
-    # ``vars`` and ``_vlines`` (name -> its encoded ``variable_*`` line) hold the same
-    # names in the same order; a line is encoded (or found in a memo) when it is set,
-    # so rendering the block is one join, kept until the next change.
+    # Every value set is appended to ``_vals`` and its encoded ``variable_*`` line (from
+    # a memo, or encoded) to ``_vlines``; which of them are live, and in what order, is
+    # ``_layout``'s (shared by every channel that set the same names: see
+    # :mod:`.varstore`). Rendering the block is one pick and one join, kept until the
+    # next change.
     def set_var(self, name: str, value: str) -> None:
         """Set a variable (moves it to the end, as FreeSWITCH does)."""
-        lines = self._vlines
-        variables = self.vars
-        if name in lines:
-            del variables[name]
-            del lines[name]
-        variables[name] = value
-        lines[name] = var_line(name, value)
+        self._layout = self._layout.after(name, (name,))
+        self._vals.append(value)
+        self._vlines.append(var_line(name, value))
         self._vplain = None
 
     def unset_var(self, name: str) -> None:
         """Remove a variable if present."""
-        if name in self._vlines:
-            del self.vars[name]
-            del self._vlines[name]
+        layout = self._layout
+        if name in layout.index:
+            self._layout = layout.without(name)
             self._vplain = None
-
-    def get_var(self, name: str, default: str | None = None) -> str | None:
-        return self.vars.get(name, default)
 
     def apply(self, tpl: Template, **extra: Any) -> None:
         """Set the variables of ``tpl`` in order, formatting with the facts (+ ``extra``)."""
         facts = self.facts
         if extra:
             facts = {**facts, **extra}
-        variables = self.vars
-        lines = self._vlines
         rendered = tpl.render_templated(facts)
-        j = 0
-        for name, value, line, memo in zip(tpl.names, tpl.const_values, tpl.const_lines,
-                                           tpl.line_memos):
-            if memo is not None:  # a templated value: its line by value, else encoded
-                value = rendered[j]
-                j += 1
-                line = memo.get(value)
-                if line is None:
-                    line = templated_line(memo, name, value)
-            if name in lines:
-                del variables[name]
-                del lines[name]
-            variables[name] = value  # type: ignore[assignment]  # a constant's value is set
-            lines[name] = line  # type: ignore[assignment]  # a constant's line is set
+        values = self._vals
+        lines = self._vlines
+        base = len(values)
+        values.extend(tpl.const_values)  # type: ignore[arg-type]  # templated ones: below
+        lines.extend(tpl.const_lines)  # type: ignore[arg-type]
+        for at, value, memo, name in zip(tpl.templated_at, rendered, tpl.templated_memos,
+                                         tpl.templated_names):
+            values[base + at] = value
+            line = memo.get(value)
+            lines[base + at] = templated_line(memo, name, value) if line is None else line
+        self._layout = self._layout.after(tpl, tpl.names)
         self._vplain = None
 
-    def put_lines(self, names: Iterable[str], values: Iterable[str],
+    def put_lines(self, names: Sequence[str], values: Iterable[str],
                   lines: Iterable[str]) -> None:
-        """:meth:`set_vars` with the encoded ``lines`` given."""
-        variables = self.vars
-        vlines = self._vlines
-        for name, value, line in zip(names, values, lines):
-            if name in vlines:
-                del variables[name]
-                del vlines[name]
-            variables[name] = value
-            vlines[name] = line
+        """:meth:`set_vars` with the encoded ``lines`` given (one of each per name)."""
+        key = tuple(names)
+        self._vals.extend(values)
+        self._vlines.extend(lines)
+        self._layout = self._layout.after(key, key)
         self._vplain = None
 
     def set_vars(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Set many variables in order (same rule as :meth:`set_var`, less overhead)."""
-        variables = self.vars
-        lines = self._vlines
-        for name, value in pairs:
-            if name in lines:
-                del variables[name]
-                del lines[name]
-            variables[name] = value
-            lines[name] = var_line(name, value)
+        items = list(pairs)
+        names = tuple([name for name, _ in items])
+        self._vals.extend([value for _, value in items])
+        self._vlines.extend([var_line(name, value) for name, value in items])
+        self._layout = self._layout.after(names, names)
         self._vplain = None
 
     # -- state changes ------------------------------------------------------------------

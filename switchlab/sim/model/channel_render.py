@@ -14,6 +14,7 @@ from typing import Any
 from ...wire.urlcodec import fs_url_encode_fast as enc
 from .event_builder import Pairs
 from .template import LINE_MEMOS, line_memo, templated_line
+from .varstore import Layout
 
 PROFILE_FIELDS = (
     "Direction", "Logical-Direction", "Username", "Dialplan", "Caller-ID-Name",
@@ -124,7 +125,6 @@ class ChannelBlocks:
     # set by Channel.__init__
     uuid: str
     direction: str
-    vars: dict[str, str]
     profile: dict[str, str]
     profile_index: str | None
     times: dict[str, int]
@@ -136,7 +136,11 @@ class ChannelBlocks:
     _oplain: str | None
     _name_enc: tuple[str, str] | None
     _uuid_enc: str | None
-    _vlines: dict[str, str]
+    #: the variables (see :mod:`.varstore`): every value and line set, in order, and
+    #: which of them are live
+    _layout: Layout
+    _vals: list[str]
+    _vlines: list[str]
     _vplain: str | None
     # the channel-data fields: plain attributes, set from anywhere (the state part
     # is re-rendered when any of them differs from what it was rendered from)
@@ -150,15 +154,38 @@ class ChannelBlocks:
     codec: tuple[str, str, str] | None
     write_codec: bool
 
+    def get_var(self, name: str, default: str | None = None) -> str | None:
+        """A variable's value, or ``default``."""
+        at = self._layout.index.get(name)
+        return default if at is None else self._vals[at]
+
+    def var(self, name: str, default: str = "") -> str:
+        """A variable's value, or ``default``."""
+        at = self._layout.index.get(name)
+        return default if at is None else self._vals[at]
+
+    def has_var(self, name: str) -> bool:
+        return name in self._layout.index
+
+    def var_items(self) -> list[tuple[str, str]]:
+        """``(name, value)`` of every variable, in FreeSWITCH's order."""
+        layout = self._layout
+        return list(zip(layout.names, layout.pick(self._vals)))
+
+    @property
+    def vars(self) -> dict[str, str]:
+        """A copy of the variables, in order (set them with ``set_var``)."""
+        return dict(self.var_items())
+
     def var_plain(self) -> str:
         """The ``variable_*`` lines, URL-encoded (each encoded when it was set)."""
         block = self._vplain
         if block is None:
-            block = self._vplain = "".join(self._vlines.values())
+            block = self._vplain = "".join(self._layout.pick(self._vlines))
         return block
 
     def var_pairs(self) -> Pairs:
-        return [(f"variable_{k}", v) for k, v in self.vars.items()]
+        return [(f"variable_{k}", v) for k, v in self.var_items()]
 
     # -- channel data block -------------------------------------------------------------
     def profile_changed(self) -> None:
@@ -170,7 +197,7 @@ class ChannelBlocks:
         """What the state part is rendered from: the channel-data fields and ``call_uuid``."""
         return (self.name, self.state_name, self.state_num, self.callstate, self.answer_state,
                 self.hit_dialplan, self.hangup_cause, self.codec, self.write_codec,
-                self.vars.get("call_uuid"))
+                self.get_var("call_uuid"))
 
     def _state_plain(self) -> str:
         d = self.direction
@@ -181,7 +208,7 @@ class ChannelBlocks:
         uid = self._uuid_enc
         if uid is None:
             uid = self._uuid_enc = enc(self.uuid)
-        call_uuid = self.vars.get("call_uuid")
+        call_uuid = self.get_var("call_uuid")
         call_uuid = uid if call_uuid is None or call_uuid == self.uuid else enc(call_uuid)
         text = (f"Channel-State: {self.state_name}\nChannel-Call-State: {self.callstate}\n"
                 f"Channel-State-Number: {self.state_num}\nChannel-Name: {cname[1]}\n"
@@ -215,7 +242,7 @@ class ChannelBlocks:
             ("Call-Direction", d),
             ("Presence-Call-Direction", d),
             ("Channel-HIT-Dialplan", "true" if self.hit_dialplan else "false"),
-            ("Channel-Call-UUID", self.vars.get("call_uuid", self.uuid)),
+            ("Channel-Call-UUID", self.var("call_uuid", self.uuid)),
             ("Answer-State", self.answer_state),
         ]
         if self.hangup_cause:

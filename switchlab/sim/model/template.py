@@ -34,15 +34,17 @@ class Template:
     ``ops`` are ``(name, template, encoded constant line or None, renderer or None)``.
     For :meth:`~.channel.Channel.apply` it also keeps, computed once, the ``names``,
     the constant values and their encoded lines (``const_values``, ``const_lines``, None
-    for a templated value), for each templated value the memo of its name's encoded lines
-    by value (``line_memos``, None for a constant: see :func:`templated_line`) and one
+    for a templated value), the positions of the templated values (``templated_at``),
+    their names and the memos of their names' encoded lines by value (``templated_names``,
+    ``templated_memos``: see :func:`templated_line`) and one
     ``%``-format over the templated values only (:meth:`render_templated`: one C call per
     template instead of one renderer call per value; the constants are not formatted,
     split or copied again for each call).
     """
 
-    __slots__ = ("ops", "names", "const_lines", "const_values", "line_memos", "_batch",
-                 "_templated")
+    __slots__ = ("ops", "names", "const_lines", "const_values", "_batch",
+                 "_templated", "templated_at", "templated_memos",
+                 "templated_names")
 
     def __init__(self, ops: tuple[Op, ...]) -> None:
         self.ops = ops
@@ -51,9 +53,11 @@ class Template:
         #: a constant's value, or None for a templated one (see :meth:`render_templated`)
         self.const_values: tuple[str | None, ...] = tuple(
             op[1] if op[3] is None else None for op in ops)
-        self.line_memos: tuple[dict[str, str] | None, ...] = tuple(
-            line_memo(op[0]) if op[2] is None else None for op in ops)
         self._templated = tuple(op for op in ops if op[3] is not None)
+        #: the positions of the templated values, and their names' line memos
+        self.templated_at = tuple(i for i, op in enumerate(ops) if op[3] is not None)
+        self.templated_memos = tuple(line_memo(op[0]) for op in self._templated)
+        self.templated_names = tuple(op[0] for op in self._templated)
         # the constants stay out of the format: it scans and splits only what varies
         self._batch = _batch_format(self._templated) if self._templated else None
 

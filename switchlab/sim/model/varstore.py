@@ -1,0 +1,122 @@
+"""Where a channel's variables sit: layouts shared by every channel that set the same names.
+
+FreeSWITCH keeps a channel's variables in one list, in the order they were set; setting
+one again moves it to the end, unsetting removes it. Which names a channel holds, and
+in what order, depends only on the *names* it set, in order, never on the values. The
+channels of one call flow set the same names in the same order, so that part is worked
+out once per sequence and shared: a :class:`Layout` says, after a given sequence of
+sets, where each live variable's value sits in the channel's own list of values (the
+channel appends every value it sets, nothing else) and the order of their lines.
+
+A set is then one lookup (the next layout, by the template or the names set) and one
+``list.extend``: no dictionary per channel, no insert or delete per value.
+
+>>> root, vals = Layout({}, {}, 0), []
+>>> first = root.after(("a", "b"), ("a", "b")); vals += ["1", "2"]
+>>> again = first.after("a", ("a",)); vals += ["3"]
+>>> [(name, vals[i]) for name, i in zip(again.names, again.live)]
+[('b', '2'), ('a', '3')]
+>>> again.pick(vals), again.index["a"]
+(('2', '3'), 2)
+>>> first.after("a", ("a",)) is again  # worked out once, then shared
+True
+>>> gone = again.without("b"); gone.names, gone.pick(vals)
+(('a',), ('3',))
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+from typing import Any
+
+Picker = Callable[[Sequence[str]], tuple[str, ...]]
+#: layouts kept at most (each holds a dictionary of its live names); past it the known
+#: ones are dropped from :data:`ROOT` and learnt again (channels keep the ones they hold)
+MAX_LAYOUTS = 4096
+
+
+def _picker(live: tuple[int, ...]) -> Picker:
+    """A function giving the items of a list at ``live``'s positions, as a tuple (C)."""
+    if not live:
+        return _nothing
+    if len(live) == 1:
+        only = live[0]
+        return lambda seq: (seq[only],)
+    getter: Any = itemgetter(*live)
+    return getter
+
+
+def _nothing(seq: Sequence[str]) -> tuple[str, ...]:
+    return ()
+
+
+class Layout:
+    """The live variables after one sequence of sets: ``names`` in FreeSWITCH's order,
+    ``live`` their positions in the channel's value (and line) list, ``index`` name ->
+    position, ``size`` how many positions the sequence used, ``pick`` the live items
+    of such a list (see the module's example)."""
+
+    def __init__(self, index: dict[str, int], order: dict[int, str], size: int) -> None:
+        self.index = index
+        self.live: tuple[int, ...] = tuple(order)
+        self.names: tuple[str, ...] = tuple(order.values())
+        self.size = size
+        self.pick: Picker = _picker(self.live)
+        #: the next layouts: by template, name (one set), names (many), (None, name) (unset)
+        self.children: dict[object, Layout] = {}
+
+    def after(self, key: object, names: Sequence[str]) -> Layout:
+        """The layout once ``names`` are set in order. ``key`` names that step and must
+        always come with the same names: a template (its names), a name (one set), a
+        tuple of names (many at once); ``(None, name)`` is :meth:`without`'s."""
+        child = self.children.get(key)
+        if child is None:
+            index = dict(self.index)
+            order = dict(zip(self.live, self.names))
+            pos = self.size
+            for name in names:
+                old = index.get(name)
+                if old is not None:
+                    del order[old]
+                index[name] = pos
+                order[pos] = name
+                pos += 1
+            child = Layout(index, order, pos)
+            _keep(self, key, child)
+        return child
+
+    def without(self, name: str) -> Layout:
+        """The layout once ``name`` (a live one) is unset."""
+        key = (None, name)
+        child = self.children.get(key)
+        if child is None:
+            index = dict(self.index)
+            order = dict(zip(self.live, self.names))
+            del order[index.pop(name)]
+            child = Layout(index, order, self.size)
+            _keep(self, key, child)
+        return child
+
+
+#: the layout of a channel that has set nothing
+ROOT = Layout({}, {}, 0)
+_count = [0]
+
+
+def _keep(parent: Layout, key: object, child: Layout) -> None:
+    """Remember ``child`` under ``parent``, within :data:`MAX_LAYOUTS`."""
+    if _count[0] >= MAX_LAYOUTS:
+        forget_layouts()
+    parent.children[key] = child
+    _count[0] += 1
+
+
+def forget_layouts() -> None:
+    """Drop the known layouts (channels keep the ones they hold): they are learnt again."""
+    ROOT.children.clear()
+    _count[0] = 0
+
+
+def known_layouts() -> int:
+    """How many layouts were worked out since the last reset (for tests)."""
+    return _count[0]

@@ -1,0 +1,72 @@
+"""Channels' variable layouts (``sim/model/varstore.py``): worked out once per sequence of
+names set, shared by the channels that set the same names, bounded, and never wrong.
+
+What each channel reads and renders is held to FreeSWITCH's rule from scratch by
+``test_sim_render_cache.py`` (any sequence of sets, applications, unsets, renders);
+these tests hold the sharing and the bound."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+
+from switchlab.sim import Emulator
+from switchlab.sim.model import varstore
+from switchlab.sim.model.channel import Channel
+from switchlab.sim.model.template import variables
+
+from test_sim_render_cache import OPS, _run
+
+FLOW = variables("a={x}\nb=const\nc={x}-{y}")
+
+
+@pytest.fixture(scope="module")
+def host():  # type: ignore[no-untyped-def]
+    return Emulator(hosts=1, port=0).hosts[0]  # never started: a host to hang channels on
+
+
+def _leg(host, n: int) -> Channel:  # type: ignore[no-untyped-def]
+    chan = Channel(host, f"2d5c9f7e-0000-4000-8000-{n:012d}", "sofia/external/1000@h",
+                   "outbound")
+    chan.apply(FLOW, x=f"v{n}", y="w")
+    chan.set_var("b", f"again {n}")
+    chan.set_vars([("d", "1"), ("a", f"last {n}")])
+    chan.unset_var("c")
+    return chan
+
+
+def test_channels_that_set_the_same_names_share_one_layout_and_keep_their_values(host) -> None:  # type: ignore[no-untyped-def]
+    one, two = _leg(host, 1), _leg(host, 2)
+    assert one._layout is two._layout
+    assert one._layout.names == ("b", "d", "a")
+    assert one.var_items() == [("b", "again 1"), ("d", "1"), ("a", "last 1")]
+    assert two.var_items() == [("b", "again 2"), ("d", "1"), ("a", "last 2")]
+    assert one.var_plain() == "variable_b: again%201\nvariable_d: 1\nvariable_a: last%201\n"
+    assert (two.get_var("a"), two.get_var("c"), two.var("c", "-"), two.has_var("d")) == \
+        ("last 2", None, "-", True)
+    before = varstore.known_layouts()
+    _leg(host, 3)
+    assert varstore.known_layouts() == before  # nothing new to work out
+
+
+@settings(max_examples=60, deadline=None)
+@given(OPS)
+def test_with_room_for_two_layouts_every_read_and_render_is_still_right(host, ops) -> None:  # type: ignore[no-untyped-def]
+    """Past :data:`MAX_LAYOUTS` the known layouts are dropped and learnt again: the
+    channels holding one keep it, and what they render does not change."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(varstore, "MAX_LAYOUTS", 2)
+        varstore.forget_layouts()
+        _run(host, ops)
+        assert varstore.known_layouts() <= 2
+
+
+def test_the_count_of_layouts_stays_under_its_bound_with_names_that_never_recur(host) -> None:  # type: ignore[no-untyped-def]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(varstore, "MAX_LAYOUTS", 50)
+        varstore.forget_layouts()
+        chan = Channel(host, "2d5c9f7e-0000-4000-8000-0000000000ff", "sofia/x/y@h", "inbound")
+        for n in range(500):
+            chan.set_var(f"name_{n}", str(n))
+            assert varstore.known_layouts() <= 50
+        assert chan.var_items() == [(f"name_{n}", str(n)) for n in range(500)]
+        assert len(varstore.ROOT.children) <= 50
