@@ -60,6 +60,22 @@ def test_with_room_for_two_layouts_every_read_and_render_is_still_right(host, op
         assert varstore.known_layouts() <= 2
 
 
+@settings(max_examples=60, deadline=None)
+@given(OPS)
+def test_compacting_after_every_set_changes_no_read_and_no_render(host, ops) -> None:  # type: ignore[no-untyped-def]
+    """With a slack below zero every layout is crowded: a channel compacts its lists
+    after every set; what it reads and renders is the same (held to the from-scratch
+    model)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(varstore, "SLACK", -10**9)
+        varstore.forget_layouts()
+        try:
+            _run(host, ops)
+        finally:
+            mp.undo()
+            varstore.forget_layouts()  # no layout worked out without slack stays
+
+
 def test_the_count_of_layouts_stays_under_its_bound_with_names_that_never_recur(host) -> None:  # type: ignore[no-untyped-def]
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(varstore, "MAX_LAYOUTS", 50)
@@ -70,3 +86,26 @@ def test_the_count_of_layouts_stays_under_its_bound_with_names_that_never_recur(
             assert varstore.known_layouts() <= 50
         assert chan.var_items() == [(f"name_{n}", str(n)) for n in range(500)]
         assert len(varstore.ROOT.children) <= 50
+
+
+def test_a_long_call_that_sets_the_same_names_again_stays_bounded_and_reuses_its_layouts(host) -> None:  # type: ignore[no-untyped-def]
+    """An app loop sets ``current_application`` & co. again and again: the channel's lists
+    are compacted (never more than twice its variables plus the slack), and after a few
+    rounds every set finds its layout already worked out."""
+    varstore.forget_layouts()
+    chan = _leg(host, 4)
+    loop = variables("current_application={app}\ncurrent_application_data={arg}")
+    seen = []
+    for n in range(3000):
+        chan.apply(loop, app="playback", arg=f"tone_stream://{n}")
+        chan.set_var("playback_seconds", str(n % 7))
+        chan.unset_var("current_application_response")
+        assert len(chan._vals) == len(chan._vlines) <= 2 * len(chan._layout.live) \
+            + varstore.SLACK + 3
+        seen.append(varstore.known_layouts())
+    assert seen[-1] == seen[len(seen) // 2] < 200  # a cycle of known layouts
+    assert chan.var_items()[-3:] == [("current_application", "playback"),
+                                     ("current_application_data", "tone_stream://2999"),
+                                     ("playback_seconds", str(2999 % 7))]
+    assert chan.var_plain().endswith("variable_current_application_data: "
+                                     "tone_stream%3A//2999\nvariable_playback_seconds: 3\n")

@@ -112,10 +112,19 @@ class Channel(ChannelBlocks):
     # next change.
     def set_var(self, name: str, value: str) -> None:
         """Set a variable (moves it to the end, as FreeSWITCH does)."""
-        self._layout = self._layout.after(name, (name,))
+        layout = self._layout = self._layout.after(name, (name,))
         self._vals.append(value)
         self._vlines.append(var_line(name, value))
         self._vplain = None
+        if layout.crowded:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Keep only the live values and lines (see :meth:`.varstore.Layout.compacted`)."""
+        layout = self._layout
+        self._vals = list(layout.pick(self._vals))
+        self._vlines = list(layout.pick(self._vlines))
+        self._layout = layout.compacted()
 
     def unset_var(self, name: str) -> None:
         """Remove a variable if present."""
@@ -140,8 +149,10 @@ class Channel(ChannelBlocks):
             values[base + at] = value
             line = memo.get(value)
             lines[base + at] = templated_line(memo, name, value) if line is None else line
-        self._layout = self._layout.after(tpl, tpl.names)
+        layout = self._layout = self._layout.after(tpl, tpl.names)
         self._vplain = None
+        if layout.crowded:
+            self._compact()
 
     def put_lines(self, names: Sequence[str], values: Iterable[str],
                   lines: Iterable[str]) -> None:
@@ -149,8 +160,10 @@ class Channel(ChannelBlocks):
         key = tuple(names)
         self._vals.extend(values)
         self._vlines.extend(lines)
-        self._layout = self._layout.after(key, key)
+        layout = self._layout = self._layout.after(key, key)
         self._vplain = None
+        if layout.crowded:
+            self._compact()
 
     def set_vars(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Set many variables in order (same rule as :meth:`set_var`, less overhead)."""
@@ -158,8 +171,10 @@ class Channel(ChannelBlocks):
         names = tuple([name for name, _ in items])
         self._vals.extend([value for _, value in items])
         self._vlines.extend([var_line(name, value) for name, value in items])
-        self._layout = self._layout.after(names, names)
+        layout = self._layout = self._layout.after(names, names)
         self._vplain = None
+        if layout.crowded:
+            self._compact()
 
     # -- state changes ------------------------------------------------------------------
     def fire(self, name: str, *, pre: Headers = (), post: Headers = (),

@@ -9,7 +9,11 @@ sets, where each live variable's value sits in the channel's own list of values 
 channel appends every value it sets, nothing else) and the order of their lines.
 
 A set is then one lookup (the next layout, by the template or the names set) and one
-``list.extend``: no dictionary per channel, no insert or delete per value.
+``list.extend``: no dictionary per channel, no insert or delete per value. A channel
+whose lists hold many more values than it has live variables (a long call whose apps
+set the same names again and again) is compacted to the :meth:`~Layout.compacted`
+layout of its names: its lists stay bounded, and a loop of sets comes back to layouts
+already worked out.
 
 >>> root, vals = Layout({}, {}, 0), []
 >>> first = root.after(("a", "b"), ("a", "b")); vals += ["1", "2"]
@@ -33,6 +37,9 @@ Picker = Callable[[Sequence[str]], tuple[str, ...]]
 #: layouts kept at most (each holds a dictionary of its live names); past it the known
 #: ones are dropped from :data:`ROOT` and learnt again (channels keep the ones they hold)
 MAX_LAYOUTS = 4096
+#: a layout is :attr:`~Layout.crowded` when its positions exceed twice its live names
+#: plus this many
+SLACK = 64
 
 
 def _picker(live: tuple[int, ...]) -> Picker:
@@ -64,6 +71,9 @@ class Layout:
         self.pick: Picker = _picker(self.live)
         #: the next layouts: by template, name (one set), names (many), (None, name) (unset)
         self.children: dict[object, Layout] = {}
+        #: a channel at this layout should compact its lists (see :meth:`compacted`)
+        self.crowded = size > 2 * len(self.live) + SLACK
+        self._compact: Layout | None = None
 
     def after(self, key: object, names: Sequence[str]) -> Layout:
         """The layout once ``names`` are set in order. ``key`` names that step and must
@@ -98,8 +108,34 @@ class Layout:
         return child
 
 
+    def compacted(self) -> Layout:
+        """The layout of the same names at positions ``0, 1, ...`` (a channel's lists
+        after ``list(layout.pick(values))``), one per sequence of names.
+
+        >>> root = Layout({}, {}, 0)
+        >>> moved = root.after(("a", "b"), ("a", "b")).after("a", ("a",))
+        >>> (moved.size, moved.live), (moved.compacted().size, moved.compacted().live)
+        ((3, (1, 2)), (2, (0, 1)))
+        """
+        compact = self._compact
+        if compact is None:
+            compact = _CANONICAL.get(self.names)
+            if compact is None:
+                names = self.names
+                compact = Layout(dict(zip(names, range(len(names)))), dict(enumerate(names)),
+                                 len(names))
+                if _count[0] >= MAX_LAYOUTS:
+                    forget_layouts()
+                _CANONICAL[names] = compact
+                _count[0] += 1
+            self._compact = compact
+        return compact
+
+
 #: the layout of a channel that has set nothing
 ROOT = Layout({}, {}, 0)
+#: compacted layouts by their names
+_CANONICAL: dict[tuple[str, ...], Layout] = {}
 _count = [0]
 
 
@@ -114,6 +150,7 @@ def _keep(parent: Layout, key: object, child: Layout) -> None:
 def forget_layouts() -> None:
     """Drop the known layouts (channels keep the ones they hold): they are learnt again."""
     ROOT.children.clear()
+    _CANONICAL.clear()
     _count[0] = 0
 
 
