@@ -107,7 +107,6 @@ class Layout:
             _keep(self, key, child)
         return child
 
-
     def compacted(self) -> Layout:
         """The layout of the same names at positions ``0, 1, ...`` (a channel's lists
         after ``list(layout.pick(values))``), one per sequence of names.
