@@ -112,9 +112,14 @@ class Channel(ChannelBlocks):
     # next change.
     def set_var(self, name: str, value: str) -> None:
         """Set a variable (moves it to the end, as FreeSWITCH does)."""
-        layout = self._layout = self._layout.after(name, (name,))
         self._vals.append(value)
         self._vlines.append(var_line(name, value))
+        self._moved(name, (name,))
+
+    def _moved(self, key: object, names: Sequence[str]) -> None:
+        """``names`` were appended to the lists (``key``: see :meth:`.varstore.Layout.after`):
+        the next layout, the block to render again, the lists compacted if crowded."""
+        layout = self._layout = self._layout.after(key, names)
         self._vplain = None
         if layout.crowded:
             self._compact()
@@ -149,10 +154,7 @@ class Channel(ChannelBlocks):
             values[base + at] = value
             line = memo.get(value)
             lines[base + at] = templated_line(memo, name, value) if line is None else line
-        layout = self._layout = self._layout.after(tpl, tpl.names)
-        self._vplain = None
-        if layout.crowded:
-            self._compact()
+        self._moved(tpl, tpl.names)
 
     def put_lines(self, names: Sequence[str], values: Iterable[str],
                   lines: Iterable[str]) -> None:
@@ -160,21 +162,13 @@ class Channel(ChannelBlocks):
         key = tuple(names)
         self._vals.extend(values)
         self._vlines.extend(lines)
-        layout = self._layout = self._layout.after(key, key)
-        self._vplain = None
-        if layout.crowded:
-            self._compact()
+        self._moved(key, key)
 
     def set_vars(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Set many variables in order (same rule as :meth:`set_var`, less overhead)."""
         items = list(pairs)
-        names = tuple([name for name, _ in items])
-        self._vals.extend([value for _, value in items])
-        self._vlines.extend([var_line(name, value) for name, value in items])
-        layout = self._layout = self._layout.after(names, names)
-        self._vplain = None
-        if layout.crowded:
-            self._compact()
+        self.put_lines([name for name, _ in items], [value for _, value in items],
+                       [var_line(name, value) for name, value in items])
 
     # -- state changes ------------------------------------------------------------------
     def fire(self, name: str, *, pre: Headers = (), post: Headers = (),
