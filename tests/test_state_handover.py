@@ -159,6 +159,43 @@ async def test_rows_counters_and_apps_are_those_of_kept_sessions() -> None:
     assert on["sessions"] == on["owned"] == on["open"] == 0 == off["sessions"]
 
 
+async def test_with_no_app_registered_every_tracked_channel_is_handed_over() -> None:
+    """The app id matters only when some app is registered (``_offer`` reads it only
+    then): with none, the "tone" call's channels are handed over too, and the rows
+    are those of the listener that keeps sessions. Registering an app later puts
+    the rule back for the channels created after it."""
+    late = frame("CHANNEL_CREATE", "c5", "c5", 0, "tone") + \
+        frame("CHANNEL_CREATE", "c6", "c6", 0, "originator")
+    got: dict[bool, pd.DataFrame] = {}
+    for hand_over in (True, False):
+        async with scripted({"a": setup_frames(), "b": teardown_frames(), "c": late}) as fs:
+            conn = await connect(fs.address)
+            listener = EventListener(conn)
+            listener.destroy_comes = False
+            recorder = Recorder(Run(), hand_over=hand_over)
+            recorder.attach(listener)
+            for call_id, app in [*CALLS, ("c5", "tone"), ("c6", "originator")]:
+                job = FakeJob()
+                recorder.launched(CallRecord(call_id, app=app, launch=1.0,  # type: ignore[arg-type]
+                                             launch_monotonic=0.0), job)
+                job.ok(call_id)
+            await asyncio.sleep(0)
+            try:
+                await conn.api("replay a")
+                if hand_over:  # all but the untracked channel "x"
+                    assert listener.owned_channels == 7 and sorted(listener.sessions) == ["x"]
+                await conn.api("replay b")
+                listener.add_callback("CHANNEL_ANSWER", "tone", lambda sess: None)
+                await conn.api("replay c")
+                if hand_over:  # c5 is the app's now: a session; c6 is still handed over
+                    assert sorted(listener.sessions) == ["c5"] and listener.owned_channels == 1
+            finally:
+                await conn.close()
+            got[hand_over] = rows(recorder)
+    assert len(got[True]) == 4
+    pd.testing.assert_frame_equal(got[True], got[False])
+
+
 async def test_another_session_handler_keeps_the_sessions() -> None:
     seen: list[str] = []
     async with scripted({"a": setup_frames(), "b": teardown_frames()}) as fs:

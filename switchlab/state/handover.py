@@ -85,9 +85,14 @@ class HandOver:
         (CHANNEL_OUTGOING) came first: it is dropped unless somebody waits on it."""
         if sess is not None and (sess._waiters or sess._apps):
             return None
-        app_id = ev.get(self.app_id_header) or "default"
-        if uuid in self._released or app_id in self._callbacks or app_id in self._coroutines:
-            return None  # an app would see it
+        if uuid in self._released:
+            return None
+        # no app registered: none would see it, whatever its app id (not read: it is a
+        # variable, near the end of the event's ~6 KB)
+        if self._callbacks or self._coroutines:
+            app_id = ev.get(self.app_id_header) or "default"
+            if app_id in self._callbacks or app_id in self._coroutines:
+                return None  # an app would see it
         call_id = ev.get(self.call_tracking_header)
         if call_id is None or not self._only_owner_taps():
             return None
