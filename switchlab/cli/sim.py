@@ -12,7 +12,6 @@ seconds after start, down for 3 s; ``--fault-api`` lets clients inject them with
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import signal
 import sys
@@ -22,6 +21,7 @@ import click
 
 from ..loops import MAX_POLL_MS, run
 from ..sim import DUTModel, Emulator, Latency
+from ..sim.collector import EmulatorGC
 from ..sim.faultplan import GRAMMAR, FaultSpec, schedule
 
 
@@ -149,43 +149,18 @@ def command(port: int, hosts: int, bind: str, password: str, tick_ms: str, heart
         pass
 
 
-#: seconds between collections of the young generations / of everything
-GC_YOUNG_EVERY_S = 1.0
-GC_FULL_EVERY_S = 300.0
-
-
 async def _collect_garbage(emulator: Emulator) -> None:
-    """The cyclic garbage collector, run on a schedule instead of by allocation counts.
-
-    The emulator frees channels by reference counting (it breaks its own
-    cycles), so the collector only has to catch strays. Left automatic, it
-    would walk every live channel's objects again and again under load (a pause
-    of a few hundred milliseconds at 10 000 channels, and about a third more
-    CPU). Here: the young generations every second, a full pass every five
-    minutes or whenever no call is up. A young pass walks only what was made since
-    the last one and is still alive: each call held longer than a second once.
-    A longer interval saves little for calls held seconds (those alive at a pass
-    are walked anyway) and makes each pass longer: at 1000 calls/s with a 6 s hold,
-    every 10 s gave an originate latency p99 of 0.9-1.4 s against 0.16-0.26 s every
-    second, at the same CPU per call (docs/EMULATOR.md). A load test's calls leave
-    no strays (1000 calls, collector off: 0 unreachable).
-    """
-    gc.collect()
-    gc.freeze()  # what exists at start-up is never garbage
-    gc.disable()
-    last_full = time.monotonic()
+    """The cyclic garbage collector on :class:`~switchlab.sim.collector.EmulatorGC`'s
+    schedule, one step a second (what survived frozen, strays probed, a full pass
+    every five minutes or when no call is up)."""
+    policy = EmulatorGC()
+    policy.start(time.monotonic())
     try:
         while True:
-            await asyncio.sleep(GC_YOUNG_EVERY_S)
-            now = time.monotonic()
-            idle = not any(h.channels for h in emulator.hosts)
-            if now - last_full >= GC_FULL_EVERY_S or (idle and now - last_full >= 10):
-                gc.collect()
-                last_full = now
-            else:
-                gc.collect(1)
+            await asyncio.sleep(1.0)
+            policy.tick(time.monotonic(), not any(h.channels for h in emulator.hosts))
     finally:
-        gc.enable()
+        policy.stop()
 
 
 def _report_fault(spec: FaultSpec, what: str) -> None:
