@@ -30,11 +30,12 @@ Arrivals = list[tuple[float, str]]
 
 @asynccontextmanager
 async def _quiet_client(poll_s: float, ringing_ms: int,
-                        ring_ms: int) -> AsyncIterator[tuple[asyncio.StreamWriter, Arrivals]]:
+                        ring_ms: int) -> AsyncIterator[tuple[asyncio.StreamWriter, Arrivals,
+                                                             Emulator]]:
     """An emulator with a ``poll_s`` event poll whose DUT rings after ``ringing_ms`` and
     answers ``ring_ms`` later, and a raw client subscribed to every event that sends
-    nothing more by itself: its writer, and the arrival time and content type of every
-    frame it receives."""
+    nothing more by itself: its writer, the arrival time and content type of every
+    frame it receives, and the emulator."""
     dut = DUTModel(seed=3, trying_ms=0, ringing_ms=Latency.fixed(ringing_ms),
                    ring_ms=Latency.fixed(ring_ms), failures={}, answer_probability=1.0,
                    knee_ms=0)
@@ -57,7 +58,7 @@ async def _quiet_client(poll_s: float, ringing_ms: int,
         writer.write(b"auth ClueCon\n\nevent plain ALL\n\n")
         await asyncio.sleep(0.1)
         try:
-            yield writer, arrivals
+            yield writer, arrivals, fs
         finally:
             writer.write(b"exit\n\n")
             await asyncio.sleep(0.05)
@@ -69,7 +70,7 @@ async def _bursts(poll_s: float) -> tuple[list[float], float]:
     """One call to a DUT that rings (30 ms) and answers (70 ms later), watched by a quiet
     raw client: the arrival times of the event bursts (relative to the ``bgapi`` sent)
     and the reply's delay."""
-    async with _quiet_client(poll_s, 30, 70) as (writer, arrivals):
+    async with _quiet_client(poll_s, 30, 70) as (writer, arrivals, _):
         sent = time.monotonic()
         writer.write(b"bgapi originate {origination_uuid=3f1c2a9e-0000-4000-8000-00000000a001}"
                      b"sofia/external/switchlab@127.0.0.1:5070 &park()\n\n")
@@ -109,7 +110,7 @@ async def test_a_command_flushes_the_queue_after_its_reply() -> None:
     the poll would. The margins are hundreds of milliseconds, not a few: a loaded CI
     machine cannot blur them."""
     poll = 1.0
-    async with _quiet_client(poll, 10, 20) as (writer, arrivals):
+    async with _quiet_client(poll, 10, 20) as (writer, arrivals, _):
         sent = time.monotonic()
         writer.write(b"bgapi originate {origination_uuid=3f1c2a9e-0000-4000-8000-00000000a002}"
                      b"sofia/external/switchlab@127.0.0.1:5070 &park()\n\n")
@@ -175,3 +176,48 @@ async def test_events_keep_their_order_while_commands_interleave() -> None:
     assert set(uuids) <= set(seqs)
     for uid, numbers in seqs.items():
         assert numbers == sorted(numbers), uid
+
+
+class _Recording:
+    """A transport that records each write call of the server side, then makes it."""
+
+    def __init__(self, real: asyncio.Transport) -> None:
+        self.real = real
+        self.calls: list[tuple[str, list[bytes]]] = []
+
+    def write(self, data: bytes) -> None:
+        self.calls.append(("write", [data]))
+        self.real.write(data)
+
+    def writelines(self, lines: list[bytes]) -> None:
+        self.calls.append(("writelines", list(lines)))
+        self.real.writelines(lines)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.real, name)
+
+
+async def test_a_reply_and_the_queue_it_flushes_go_out_in_one_write() -> None:
+    """The reply to a command and the events queued before it leave in one write (one
+    ``writev``, not a ``write`` and then a ``writev``), reply first, as the client reads
+    them over the socket."""
+    async with _quiet_client(1.0, 10, 20) as (writer, arrivals, fs):
+        writer.write(b"bgapi originate {origination_uuid=3f1c2a9e-0000-4000-8000-00000000a003}"
+                     b"sofia/external/switchlab@127.0.0.1:5070 &park()\n\n")
+        await asyncio.sleep(0.2)  # answered; its events wait for the 1 s poll
+        (srv,) = fs.hosts[0].listeners
+        assert srv.transport is not None
+        rec = _Recording(srv.transport)
+        srv.transport = rec  # type: ignore[assignment]
+        command_sent = time.monotonic()
+        writer.write(b"api uuid_kill 3f1c2a9e-0000-4000-8000-00000000a003\n\n")
+        await asyncio.sleep(0.3)
+        srv.transport = rec.real
+        after = [ct for t, ct in arrivals if t >= command_sent]
+    assert after[0] == "api/response" and "text/event-plain" in after, after
+    first_kind, first_lines = rec.calls[0]
+    assert first_kind == "writelines", rec.calls[:3]
+    frames = FrameParser().feed(b"".join(first_lines))
+    assert frames[0].content_type == "api/response", [f.content_type for f in frames]
+    assert len(frames) > 1 and all(f.content_type == "text/event-plain" for f in frames[1:])
+    assert not any(kind == "write" for kind, _ in rec.calls), rec.calls

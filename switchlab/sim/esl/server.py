@@ -1,10 +1,8 @@
 """The server side of one event-socket connection (``mod_event_socket``): bytes in,
-commands run in order, replies and subscribed events out.
-
-(The client side's event listener is :class:`switchlab.state.EventListener`.)
-The commands themselves are in :mod:`.commands`. A client that sends garbage or
-vanishes mid-frame only loses its own connection; the problem is logged on
-``switchlab.sim``.
+commands run in order, replies and subscribed events out (the client side's event
+listener is :class:`switchlab.state.EventListener`; the commands are in :mod:`.commands`).
+A client that sends garbage or vanishes mid-frame only loses its own connection; the
+problem is logged on ``switchlab.sim``.
 
 Commands run in arrival order. A blocking ``api`` (e.g. ``originate``) holds
 later commands and this connection's events until its response is written, as
@@ -82,6 +80,7 @@ class EslServerProtocol:
         self._backlog: deque[Command] = deque()
         self._held: list[bytes] | None = None
         self._out: list[bytes] = []
+        self._staged: list[bytes] | None = None  # a running command's replies (see _run)
         #: when the listener thread last went to sleep in its 20 ms poll, and the timer
         #: that wakes it while something is queued
         self._anchor = host.loop.time()
@@ -149,7 +148,10 @@ class EslServerProtocol:
         if t is not None and not self.closed and not t.is_closing():
             if self._out and self.host.event_poll_s <= 0:
                 self._flush()
-            t.write(data)
+            if self._staged is None:
+                t.write(data)
+            else:
+                self._staged.append(data)
 
     def _queue_out(self, data: bytes) -> None:
         """Queue an event or log line for the listener's next wake-up."""
@@ -194,14 +196,14 @@ class EslServerProtocol:
         self._out = later
         self._wake = loop.call_at(self._anchor + self.host.event_poll_s, self._woke)
 
-    def _flush(self) -> None:
-        out = self._out
-        if not out:
-            return
-        self._out = []
+    def _flush(self, lines: list[bytes] | None = None) -> None:  # default: replies + queue
+        if lines is None:
+            lines, self._out = self._out, []
+            if self._staged:
+                lines, self._staged = self._staged + lines, []
         t = self.transport
-        if t is not None and not self.closed and not t.is_closing():
-            t.writelines(out)  # uvloop: one writev, no joined copy
+        if lines and t is not None and not self.closed and not t.is_closing():
+            t.writelines(lines)  # uvloop: one writev, no joined copy
 
     def hold(self) -> None:
         """Hold this connection's events until :meth:`unhold` (an api command runs)."""
@@ -304,6 +306,7 @@ class EslServerProtocol:
         if self.closed:
             return
         self._flush()
+        self._staged = None  # the notice goes out at once, before the transport closes
         if self._wake is not None:
             self._wake.cancel()
             self._wake = None
@@ -350,6 +353,14 @@ class EslServerProtocol:
         return handle(self, cmd)
 
     def _run(self, cmd: Command) -> None:
+        self._staged = []  # its replies go out with the events flushed right after them
+        try:
+            self._run_command(cmd)
+        finally:
+            staged, self._staged = self._staged, None
+            self._flush(staged or [])  # replies that no events followed
+
+    def _run_command(self, cmd: Command) -> None:
         queued = len(self._out)
         try:
             pending = self.handle_command(cmd)
