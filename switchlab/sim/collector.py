@@ -37,12 +37,13 @@ False
 from __future__ import annotations
 
 import gc
+from typing import Literal
 
 __all__ = ["EmulatorGC", "Step"]
 
 #: what a tick did: ``"freeze"``, ``"probe"`` (young collection, then freeze),
 #: ``"young"`` (young collection, strays seen) or ``"full"``
-Step = str
+Step = Literal["freeze", "probe", "young", "full"]
 
 
 class EmulatorGC:
@@ -93,14 +94,11 @@ class EmulatorGC:
             self._last_full = now
             self.strays = False
             return "full"
-        if self.strays:
-            self.collected += gc.collect(1)
-            return "young"
-        if self._ticks % self.probe_every == 0:
+        if self.strays or self._ticks % self.probe_every == 0:
             found = gc.collect(1)
             self.collected += found
-            if found:
-                self.strays = True
+            self.strays = self.strays or found > 0
+            if self.strays:  # no freeze: each second's strays are collected the next
                 return "young"
             gc.freeze()
             return "probe"
