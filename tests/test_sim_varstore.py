@@ -109,3 +109,24 @@ def test_a_long_call_that_sets_the_same_names_again_stays_bounded_and_reuses_its
                                      ("playback_seconds", str(2999 % 7))]
     assert chan.var_plain().endswith("variable_current_application_data: "
                                      "tone_stream%3A//2999\nvariable_playback_seconds: 3\n")
+
+
+def test_a_render_after_only_new_names_appends_to_the_last_block(host) -> None:  # type: ignore[no-untyped-def]
+    """Setting only names that are not live yet extends the last block with their
+    lines (the earlier lines are not picked and joined again); a name set again, an
+    unset or a compaction drops the block at once, and the next one is made afresh."""
+    chan = _leg(host, 5)
+    first = chan.var_plain()
+    at = chan._layout.index["b"]
+    line, chan._vlines[at] = chan._vlines[at], "variable_b: not read again\n"
+    chan.set_vars([("f", "1"), ("g", "x y")])
+    assert chan.var_plain() == first + "variable_f: 1\nvariable_g: x%20y\n"  # appended
+    chan._vlines[at] = line
+    chan.set_var("f", "2")  # moved: picked and joined afresh
+    assert chan._vplain == ""  # the old block is not held until then (memory per channel)
+    assert chan.var_plain() == ("variable_b: again%205\nvariable_d: 1\nvariable_a: last%205\n"
+                                "variable_g: x%20y\nvariable_f: 2\n")
+    chan.unset_var("d")
+    chan.set_var("h", "3")
+    assert chan.var_plain() == ("variable_b: again%205\nvariable_a: last%205\n"
+                                "variable_g: x%20y\nvariable_f: 2\nvariable_h: 3\n")

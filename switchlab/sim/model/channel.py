@@ -18,7 +18,7 @@ from .channel_render import ChannelBlocks, var_line
 from .event_builder import Headers, Pairs
 from .statelog import log_callstate, log_state
 from .template import Template, templated_line
-from .varstore import ROOT
+from .varstore import ROOT, Layout
 
 if TYPE_CHECKING:
     from .ports import Host
@@ -74,7 +74,8 @@ class Channel(ChannelBlocks):
         self._layout = ROOT
         self._vals: list[str] = []
         self._vlines: list[str] = []
-        self._vplain: str | None = None
+        self._vplain = ""
+        self._vlayout: Layout | None = ROOT
         self.facts: dict[str, Any] = {"uuid": uuid, "session_id": self.session_id,
                                       "chan_name": name, "profile": profile_name}
         # call processing (driven by callflow/apps)
@@ -118,11 +119,19 @@ class Channel(ChannelBlocks):
 
     def _moved(self, key: object, names: Sequence[str]) -> None:
         """``names`` were appended to the lists (``key``: see :meth:`.varstore.Layout.after`):
-        the next layout, the block to render again, the lists compacted if crowded."""
+        the next layout (the block follows it: see :meth:`var_plain`), the lists compacted
+        if crowded."""
         layout = self._layout = self._layout.after(key, names)
-        self._vplain = None
+        done = self._vlayout
+        if done is not None and not layout.grown_since(done):
+            self._drop_block()
         if layout.crowded:
             self._compact()
+
+    def _drop_block(self) -> None:
+        """Free the rendered block: it cannot be extended to the present layout."""
+        self._vplain = ""
+        self._vlayout = None
 
     def _compact(self) -> None:
         """Keep only the live values and lines (see :meth:`.varstore.Layout.compacted`)."""
@@ -130,13 +139,14 @@ class Channel(ChannelBlocks):
         self._vals = list(layout.pick(self._vals))
         self._vlines = list(layout.pick(self._vlines))
         self._layout = layout.compacted()
+        self._drop_block()  # the lines moved
 
     def unset_var(self, name: str) -> None:
         """Remove a variable if present."""
         layout = self._layout
         if name in layout.index:
             self._layout = layout.without(name)
-            self._vplain = None
+            self._drop_block()
 
     def apply(self, tpl: Template, **extra: Any) -> None:
         """Set the variables of ``tpl`` in order, formatting with the facts (+ ``extra``)."""

@@ -141,7 +141,8 @@ class ChannelBlocks:
     _layout: Layout
     _vals: list[str]
     _vlines: list[str]
-    _vplain: str | None
+    _vplain: str
+    _vlayout: Layout | None
     # the channel-data fields: plain attributes, set from anywhere (the state part
     # is re-rendered when any of them differs from what it was rendered from)
     name: str
@@ -178,10 +179,21 @@ class ChannelBlocks:
         return dict(self.var_items())
 
     def var_plain(self) -> str:
-        """The ``variable_*`` lines, URL-encoded (each encoded when it was set)."""
-        block = self._vplain
-        if block is None:
-            block = self._vplain = "".join(self._layout.pick(self._vlines))
+        """The ``variable_*`` lines, URL-encoded (each encoded when it was set).
+
+        Kept with the layout it was rendered at (``_vlayout``; None once the lists were
+        compacted); if only new names were set since, the new lines are appended to it.
+        """
+        layout = self._layout
+        done = self._vlayout
+        if done is layout:
+            return self._vplain
+        if done is not None and layout.grown_since(done):
+            block = self._vplain + "".join(self._vlines[done.size:layout.size])
+        else:
+            block = "".join(layout.pick(self._vlines))
+        self._vplain = block
+        self._vlayout = layout
         return block
 
     def var_pairs(self) -> Pairs:

@@ -9,7 +9,9 @@ sets, where each live variable's value sits in the channel's own list of values 
 channel appends every value it sets, nothing else) and the order of their lines.
 
 A set is then one lookup (the next layout, by the template or the names set) and one
-``list.extend``: no dictionary per channel, no insert or delete per value. A channel
+``list.extend``: no dictionary per channel, no insert or delete per value. A block
+rendered before sets of new names only is extended with their lines, not picked and
+joined again (:meth:`Layout.grown_since`). A channel
 whose lists hold many more values than it has live variables (a long call whose apps
 set the same names again and again) is compacted to the :meth:`~Layout.compacted`
 layout of its names: its lists stay bounded, and a loop of sets comes back to layouts
@@ -30,9 +32,12 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import count
 from operator import itemgetter
 from typing import Any
 
+#: numbers the chains of layouts that only append (see :meth:`Layout.grown_since`)
+_chains = count()
 Picker = Callable[[Sequence[str]], tuple[str, ...]]
 #: layouts kept at most (each holds a dictionary of its live names); past it the known
 #: ones are dropped from :data:`ROOT` and learnt again (channels keep the ones they hold)
@@ -74,6 +79,9 @@ class Layout:
         #: a channel at this layout should compact its lists (see :meth:`compacted`)
         self.crowded = size > 2 * len(self.live) + SLACK
         self._compact: Layout | None = None
+        #: the layouts reached from one another by setting only names not live before
+        #: share this number (see :meth:`grown_since`); a layout made otherwise, a new one
+        self.chain = next(_chains)
 
     def after(self, key: object, names: Sequence[str]) -> Layout:
         """The layout once ``names`` are set in order. ``key`` names that step and must
@@ -92,8 +100,23 @@ class Layout:
                 order[pos] = name
                 pos += 1
             child = Layout(index, order, pos)
+            if len(order) == len(self.live) + len(names):  # nothing moved: appended only
+                child.chain = self.chain
             _keep(self, key, child)
         return child
+
+    def grown_since(self, earlier: Layout) -> bool:
+        """Whether this layout, reached from ``earlier`` (an ancestor, no compaction
+        between), holds ``earlier``'s live items and then every position from
+        ``earlier.size`` on: only names not live before were set since.
+
+        >>> root = Layout({}, {}, 0)
+        >>> ab = root.after(("a", "b"), ("a", "b"))
+        >>> abc = ab.after("c", ("c",))
+        >>> abc.grown_since(ab), abc.after("a", ("a",)).grown_since(ab)
+        (True, False)
+        """
+        return self.chain == earlier.chain
 
     def without(self, name: str) -> Layout:
         """The layout once ``name`` (a live one) is unset."""
