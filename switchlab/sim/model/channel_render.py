@@ -181,14 +181,15 @@ class ChannelBlocks:
     def var_plain(self) -> str:
         """The ``variable_*`` lines, URL-encoded (each encoded when it was set).
 
-        Kept with the layout it was rendered at (``_vlayout``; None once the lists were
-        compacted); if only new names were set since, the new lines are appended to it.
+        Kept with the layout it was rendered at (``_vlayout``). Every change that is not
+        an append of new names (a name set again, an unset, a compaction) drops it and sets
+        ``_vlayout`` to None, so a kept block is extended with the lines set since.
         """
         layout = self._layout
         done = self._vlayout
         if done is layout:
             return self._vplain
-        if done is not None and layout.grown_since(done):
+        if done is not None:  # only new names were set since (Channel._moved)
             block = self._vplain + "".join(self._vlines[done.size:layout.size])
         else:
             block = "".join(layout.pick(self._vlines))
