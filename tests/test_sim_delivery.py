@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 from contextlib import asynccontextmanager
 
 import pytest
@@ -197,6 +198,15 @@ class _Recording:
         return getattr(self.real, name)
 
 
+def _record_writes(fs: Emulator) -> tuple[Any, _Recording]:
+    """The one listener of ``fs``'s host, its transport swapped for a recording one."""
+    (srv,) = fs.hosts[0].listeners
+    assert srv.transport is not None
+    rec = _Recording(srv.transport)
+    srv.transport = rec  # type: ignore[assignment]
+    return srv, rec
+
+
 async def test_a_reply_and_the_queue_it_flushes_go_out_in_one_write() -> None:
     """The reply to a command and the events queued before it leave in one write (one
     ``writev``, not a ``write`` and then a ``writev``), reply first, as the client reads
@@ -205,10 +215,7 @@ async def test_a_reply_and_the_queue_it_flushes_go_out_in_one_write() -> None:
         writer.write(b"bgapi originate {origination_uuid=3f1c2a9e-0000-4000-8000-00000000a003}"
                      b"sofia/external/switchlab@127.0.0.1:5070 &park()\n\n")
         await asyncio.sleep(0.2)  # answered; its events wait for the 1 s poll
-        (srv,) = fs.hosts[0].listeners
-        assert srv.transport is not None
-        rec = _Recording(srv.transport)
-        srv.transport = rec  # type: ignore[assignment]
+        srv, rec = _record_writes(fs)
         command_sent = time.monotonic()
         writer.write(b"api uuid_kill 3f1c2a9e-0000-4000-8000-00000000a003\n\n")
         await asyncio.sleep(0.3)
@@ -221,3 +228,28 @@ async def test_a_reply_and_the_queue_it_flushes_go_out_in_one_write() -> None:
     assert frames[0].content_type == "api/response", [f.content_type for f in frames]
     assert len(frames) > 1 and all(f.content_type == "text/event-plain" for f in frames[1:])
     assert not any(kind == "write" for kind, _ in rec.calls), rec.calls
+
+
+async def test_the_commands_of_one_read_leave_in_one_write() -> None:
+    """Commands that arrive in one read: their replies, and the events each one flushes,
+    leave in one ``writev`` when the last is done, in the order a write per reply and per
+    flush gives them (a busy emulator reads several commands at a time)."""
+    uuid = "3f1c2a9e-0000-4000-8000-00000000a004"
+    async with _quiet_client(1.0, 10, 20) as (writer, arrivals, fs):
+        writer.write(f"bgapi originate {{origination_uuid={uuid}}}"
+                     "sofia/external/switchlab@127.0.0.1:5070 &park()\n\n".encode())
+        await asyncio.sleep(0.2)  # answered; its events wait for the 1 s poll
+        srv, rec = _record_writes(fs)
+        sent = time.monotonic()
+        writer.write(f"api uuid_kill {uuid}\n\napi status\n\nbgapi status\n\n".encode())
+        await asyncio.sleep(0.3)  # less than the poll: what bgapi caused is not sent yet
+        srv.transport = rec.real
+        after = [ct for t, ct in arrivals if t >= sent]
+    assert [kind for kind, _ in rec.calls] == ["writelines"], rec.calls
+    kinds = [f.content_type for f in FrameParser().feed(b"".join(rec.calls[0][1]))]
+    # uuid_kill's reply, then the queue (the originate's events and the hangup it caused),
+    # the second api's reply and its API event, then bgapi's reply: as one by one
+    assert kinds[0] == "api/response" and kinds[-1] == "command/reply", kinds
+    assert kinds.count("api/response") == 2 and kinds.count("command/reply") == 1, kinds
+    assert kinds.index("api/response", 1) > 5 and "text/event-plain" in kinds, kinds
+    assert after == kinds  # the client read the same frames in the same order

@@ -1,20 +1,17 @@
 """The server side of one event-socket connection (``mod_event_socket``): bytes in,
-commands run in order, replies and subscribed events out (the client side's event
-listener is :class:`switchlab.state.EventListener`; the commands are in :mod:`.commands`).
-A client that sends garbage or vanishes mid-frame only loses its own connection; the
-problem is logged on ``switchlab.sim``.
+commands run in order, replies and subscribed events out (the client side is
+:class:`switchlab.state.EventListener`; the commands are in :mod:`.commands`). A client
+that sends garbage or vanishes mid-frame only loses its own connection (logged on
+``switchlab.sim``). A blocking ``api`` (``originate``) holds later commands and this
+connection's events until its response is written, as FreeSWITCH's one listener thread.
 
-Commands run in arrival order. A blocking ``api`` (e.g. ``originate``) holds
-later commands and this connection's events until its response is written, as
-FreeSWITCH's single listener thread does.
-
-Delivery follows mod_event_socket's ``read_packet`` loop: the listener thread
-sends what its event and log queues hold, then sleeps in ``switch_poll(...,
-20000)`` on the client's socket. So an event queued while the client is quiet
-waits for the end of that 20 ms sleep, and a command wakes the thread at once:
-its reply goes out first, then everything queued (also what the command itself
-caused), then the 20 ms sleep starts again. One timer per connection, armed only
-while something is queued, models it (``host.event_poll_s``; 0 delivers at once).
+Delivery follows mod_event_socket's ``read_packet`` loop: the listener thread sends its
+queues, then sleeps in ``switch_poll(..., 20000)`` on the client's socket. An event
+queued while the client is quiet waits for the end of that 20 ms sleep; a command wakes
+the thread at once: its reply goes out first, then everything queued, then the sleep
+starts again. One timer per connection, armed only while something is queued, models it
+(``host.event_poll_s``; 0 delivers at once). What the commands of one read write leaves
+in one writev (:meth:`EslServerProtocol._run`).
 """
 from __future__ import annotations
 
@@ -22,7 +19,7 @@ import asyncio
 import logging
 import math
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, cast
 
 from ...errors import ProtocolError
@@ -52,10 +49,9 @@ def protocol_factory(make: Callable[[], EslServerProtocol]) -> Callable[[], asyn
 class EslServerProtocol:
     """One inbound event-socket connection to an emulated host (an asyncio protocol).
 
-    It has every method asyncio calls on a protocol, without ``asyncio.Protocol``
-    as its base: compiled (``switchlab.wire.native.SIM_MODULES``), a class with a
-    Python base gets a ``__weakref__`` slot that mypyc's generated ``clear`` frees.
-    """
+    It has every method asyncio calls on a protocol, without ``asyncio.Protocol`` as its
+    base: compiled, a class with a Python base gets a ``__weakref__`` slot that mypyc's
+    generated ``clear`` frees."""
 
     def __init__(self, host: Host) -> None:
         self.host = host
@@ -80,7 +76,7 @@ class EslServerProtocol:
         self._backlog: deque[Command] = deque()
         self._held: list[bytes] | None = None
         self._out: list[bytes] = []
-        self._staged: list[bytes] | None = None  # a running command's replies (see _run)
+        self._batch: list[bytes] | None = None  # what running commands write (see _run)
         #: when the listener thread last went to sleep in its 20 ms poll, and the timer
         #: that wakes it while something is queued
         self._anchor = host.loop.time()
@@ -114,17 +110,10 @@ class EslServerProtocol:
                         "closing that connection only", self.host.hostname, self.peer, exc)
             self.close(notice=False)
             return
-        for cmd in commands:
-            if self.closed:
-                return
-            if self._busy:
-                self._backlog.append(cmd)
-            else:
-                self._run(cmd)
+        self._run(commands)
 
     def eof_received(self) -> bool | None:
-        """The client shut its side: let the transport close (as asyncio.Protocol)."""
-        return None
+        return None  # the client shut its side: let the transport close (asyncio.Protocol)
 
     def pause_writing(self) -> None:
         """asyncio's flow control: nothing to do, delivery checks the buffer itself."""
@@ -148,10 +137,10 @@ class EslServerProtocol:
         if t is not None and not self.closed and not t.is_closing():
             if self._out and self.host.event_poll_s <= 0:
                 self._flush()
-            if self._staged is None:
-                t.write(data)
+            if self._batch is not None:
+                self._batch.append(data)
             else:
-                self._staged.append(data)
+                t.write(data)
 
     def _queue_out(self, data: bytes) -> None:
         """Queue an event or log line for the listener's next wake-up."""
@@ -199,11 +188,17 @@ class EslServerProtocol:
     def _flush(self, lines: list[bytes] | None = None) -> None:  # default: replies + queue
         if lines is None:
             lines, self._out = self._out, []
-            if self._staged:
-                lines, self._staged = self._staged + lines, []
         t = self.transport
         if lines and t is not None and not self.closed and not t.is_closing():
-            t.writelines(lines)  # uvloop: one writev, no joined copy
+            if self._batch is not None:  # commands still running: see _run
+                self._batch.extend(lines)
+            else:
+                t.writelines(lines)  # uvloop: one writev, no joined copy
+
+    def _send_batch(self) -> None:
+        batch, self._batch = self._batch, None
+        if batch and self.transport is not None and not self.transport.is_closing():
+            self.transport.writelines(batch)
 
     def hold(self) -> None:
         """Hold this connection's events until :meth:`unhold` (an api command runs)."""
@@ -306,7 +301,6 @@ class EslServerProtocol:
         if self.closed:
             return
         self._flush()
-        self._staged = None  # the notice goes out at once, before the transport closes
         if self._wake is not None:
             self._wake.cancel()
             self._wake = None
@@ -317,6 +311,7 @@ class EslServerProtocol:
                          ("Content-Disposition", "disconnect")]
             self.write(serialize.disconnect_notice(extra) if body is None
                        else serialize.disconnect_notice(extra, body=body))
+        self._send_batch()  # before the transport closes
         if self.transport is not None:
             self.transport.close()
         self._teardown()
@@ -352,13 +347,21 @@ class EslServerProtocol:
         """Run one command (an outbound socket adds its own verbs)."""
         return handle(self, cmd)
 
-    def _run(self, cmd: Command) -> None:
-        self._staged = []  # its replies go out with the events flushed right after them
+    def _run(self, commands: Iterable[Command]) -> None:
+        """Run commands in order; from one that blocks (a blocking api) on, they wait.
+        What they write, replies and the events flushed after them, leaves in one writev
+        when they are done: the bytes and order of a write per reply and per flush."""
+        self._batch = []
         try:
-            self._run_command(cmd)
+            for cmd in commands:
+                if self.closed:
+                    return
+                if self._busy:
+                    self._backlog.append(cmd)
+                else:
+                    self._run_command(cmd)
         finally:
-            staged, self._staged = self._staged, None
-            self._flush(staged or [])  # replies that no events followed
+            self._send_batch()
 
     def _run_command(self, cmd: Command) -> None:
         queued = len(self._out)
@@ -387,13 +390,10 @@ class EslServerProtocol:
         finally:
             held, self._held = self._held, None
             if held and not self.closed:
-                if self._stalled is not None:
-                    self._stalled.extend(held)
-                    self._stalled_bytes += sum(len(b) for b in held)
-                else:
-                    self._out.append(b"".join(held))
+                self._emit(b"".join(held))  # stalled by a fault, or queued (sent just below)
             if not self.closed:
                 self._command_done()
             self._busy = False
-            while self._backlog and not self._busy and not self.closed:
-                self._run(self._backlog.popleft())
+            if not self.closed:
+                backlog, self._backlog = self._backlog, deque()
+                self._run(backlog)
