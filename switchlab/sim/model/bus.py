@@ -73,7 +73,8 @@ class EventBus:
             f"Core-UUID: {core_uuid}\nFreeSWITCH-Hostname: {enc(hostname)}\n"
             f"FreeSWITCH-Switchname: {enc(hostname)}\nFreeSWITCH-IPv4: {enc(ipv4)}\n"
             f"FreeSWITCH-IPv6: {enc(ipv6)}\n")
-        self._date_cache: tuple[int, str, list[tuple[str, str]]] = (-1, "", [])
+        #: the second of the last event's stamp and its two date lines, URL-encoded
+        self._date_lines: tuple[int, str] = (-1, "")
         self._source_plain: dict[tuple[str, str, str], str] = {}
 
     # -- subscriptions -------------------------------------------------------------------
@@ -164,24 +165,21 @@ class EventBus:
             lst.deliver(ev)
 
     def core_plain(self, ev: SimEvent) -> str:
-        """The host's headers of ``ev``, URL-encoded (date block cached per stamp)."""
+        """The host's headers of ``ev``, URL-encoded (the date lines cached per second)."""
         stamp = ev.stamp
-        cached = self._date_cache
-        if cached[0] != stamp:
+        dates = self._date_lines
+        if dates[0] != stamp // 1_000_000:
             local, gmt = self.clock.dates(stamp)
-            date_plain = (f"Event-Date-Local: {enc(local)}\nEvent-Date-GMT: {enc(gmt)}\n"
-                          f"Event-Date-Timestamp: {stamp}\n")
-            date_pairs = [("Event-Date-Local", local), ("Event-Date-GMT", gmt),
-                          ("Event-Date-Timestamp", str(stamp))]
-            self._date_cache = cached = (stamp, date_plain, date_pairs)
+            lines = f"Event-Date-Local: {enc(local)}\nEvent-Date-GMT: {enc(gmt)}\n"
+            dates = self._date_lines = (stamp // 1_000_000, lines)
         src = self._source_plain.get(ev.source)
         if src is None:
             f, fn, line = ev.source
             src = self._source_plain[ev.source] = (
                 f"Event-Calling-File: {f}\nEvent-Calling-Function: {fn}\n"
                 f"Event-Calling-Line-Number: {line}\n")
-        return (f"Event-Name: {ev.name}\n{self._core_tail_plain}{cached[1]}{src}"
-                f"Event-Sequence: {ev.seq}\n")
+        return (f"Event-Name: {ev.name}\n{self._core_tail_plain}{dates[1]}"
+                f"Event-Date-Timestamp: {stamp}\n{src}Event-Sequence: {ev.seq}\n")
 
     def core_pairs(self, ev: SimEvent) -> Pairs:
         """The host's headers of ``ev``, decoded."""

@@ -119,6 +119,36 @@ def _caller_fields(profile: dict[str, str]) -> str:
     return parts[0] + parts[1]
 
 
+def _cause_line(cause: str | None) -> str:
+    return f"Hangup-Cause: {cause}\n" if cause else ""
+
+
+#: (read codec, write codec set too) -> the codec lines of the channel-data block
+_CODEC_LINES: dict[tuple[tuple[str, str, str], bool], str] = {}
+
+
+def _codec_lines(codec: tuple[str, str, str] | None, write: bool) -> str:
+    """The ``Channel-Read-Codec-*`` (and ``-Write-``) lines; the same few every call.
+
+    >>> _codec_lines(("PCMU", "8000", "64000"), True).splitlines()[3]
+    'Channel-Write-Codec-Name: PCMU'
+    """
+    if not codec:
+        return ""
+    text = _CODEC_LINES.get((codec, write))
+    if text is None:
+        name, rate, bits = codec
+        text = (f"Channel-Read-Codec-Name: {name}\nChannel-Read-Codec-Rate: {rate}\n"
+                f"Channel-Read-Codec-Bit-Rate: {bits}\n")
+        if write:
+            text += (f"Channel-Write-Codec-Name: {name}\nChannel-Write-Codec-Rate: {rate}\n"
+                     f"Channel-Write-Codec-Bit-Rate: {bits}\n")
+        if len(_CODEC_LINES) >= 256:
+            _CODEC_LINES.clear()
+        _CODEC_LINES[(codec, write)] = text
+    return text
+
+
 class ChannelBlocks:
     """Renders a channel's header and variable blocks (cached until they change)."""
 
@@ -229,19 +259,8 @@ class ChannelBlocks:
                 f"Presence-Call-Direction: {d}\n"
                 f"Channel-HIT-Dialplan: {'true' if self.hit_dialplan else 'false'}\n"
                 f"Channel-Call-UUID: {call_uuid}\n"
-                f"Answer-State: {self.answer_state}\n")
-        cause = self.hangup_cause
-        if cause:
-            text += f"Hangup-Cause: {cause}\n"
-        codec = self.codec
-        if codec:
-            cname_, rate, bits = codec
-            text += (f"Channel-Read-Codec-Name: {cname_}\nChannel-Read-Codec-Rate: {rate}\n"
-                     f"Channel-Read-Codec-Bit-Rate: {bits}\n")
-            if self.write_codec:
-                text += (f"Channel-Write-Codec-Name: {cname_}\n"
-                         f"Channel-Write-Codec-Rate: {rate}\n"
-                         f"Channel-Write-Codec-Bit-Rate: {bits}\n")
+                f"Answer-State: {self.answer_state}\n"
+                f"{_cause_line(self.hangup_cause)}{_codec_lines(self.codec, self.write_codec)}")
         return text
 
     def _state_pairs(self) -> Pairs:
