@@ -131,7 +131,9 @@ _COMMON_UNSAFE = tuple(ch for ch in UNSAFE if ch != "%")
 _RARE_UNSAFE = re.compile(
     "[" + re.escape("".join(sorted(_UNSAFE_CHARS - set(_COMMON_UNSAFE)))) + "]")
 _ENC_CACHE: dict[str, str] = {}
-_ENC_CACHE_MAX = 100_000
+#: small enough to stay in a core's cache: the values that recur (a profile's URIs) are
+#: few, and those met once (a call's SIP values) only pass through
+_ENC_CACHE_MAX = 16_384
 
 
 def fs_url_encode_fast(value: str) -> str:
@@ -143,12 +145,16 @@ def fs_url_encode_fast(value: str) -> str:
 
     >>> fs_url_encode_fast("100%(x) a@b")
     '100%25(x)%20a%40b'
+
+    A value with nothing to escape (a UUID, a stamp, a number: most values met once) is
+    returned before the memo is looked at: the memo holds escaped values only, and a
+    look-up of a value it cannot hold cost a hash and a cache miss.
     """
+    if _NEEDS_ENCODING.search(value) is None:
+        return value
     hit = _ENC_CACHE.get(value)
     if hit is not None:
         return hit
-    if _NEEDS_ENCODING.search(value) is None:
-        return value
     if value.isascii():
         out = value
         if "%" in out:
