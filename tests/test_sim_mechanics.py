@@ -56,6 +56,22 @@ def test_render_templated_gives_the_templated_values_and_apply_sets_them_all() -
                                 "variable_d: 2-v\nvariable_e: %41\n")
 
 
+def test_apply_takes_a_value_met_last_time_from_the_template_and_others_encoded() -> None:
+    """A templated value equal to the one the template set last takes that line without
+    the memo; any other is encoded (or taken from its name's memo): the lines are those
+    of each value, whatever came before, the empty value included."""
+    tpl = variables("a={x}\nb=k\nc={y}")
+    host = Emulator(hosts=1, port=0).hosts[0]  # never started: a host for the channel
+    sequence = [("", "p q"), ("", "p q"), ("u@h", "p q"), ("", "r"), ("u@h", "")]
+    for n, (x, y) in enumerate(sequence):
+        chan = Channel(host, f"2d5c9f7e-0000-4000-8000-0000000001{n:02d}", "sofia/e/x@h",
+                       "outbound")
+        chan.apply(tpl, x=x, y=y)
+        assert chan.var_plain() == (f"variable_a: {x.replace('@', '%40')}\nvariable_b: k\n"
+                                    f"variable_c: {y.replace(' ', '%20')}\n"), (x, y)
+    assert tpl.last_values == ["u@h", ""]
+
+
 def test_render_all_falls_back_when_a_value_holds_the_separator_or_a_spec() -> None:
     tpl = variables("a={x}\nb=100%\nc={y}-{x}\nd=plain")
     assert tpl.render_all({"x": "1\x002", "y": 3}) == ["1\x002", "100%", "3-1\x002", "plain"]

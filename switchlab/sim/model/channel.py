@@ -159,11 +159,21 @@ class Channel(ChannelBlocks):
         base = len(values)
         values.extend(tpl.const_values)  # type: ignore[arg-type]  # templated ones: below
         lines.extend(tpl.const_lines)  # type: ignore[arg-type]
+        last_values = tpl.last_values
+        last_lines = tpl.last_lines
+        i = 0
         for at, value, memo, name in zip(tpl.templated_at, rendered, tpl.templated_memos,
                                          tpl.templated_names):
             values[base + at] = value
-            line = memo.get(value)
-            lines[base + at] = templated_line(memo, name, value) if line is None else line
+            if value == last_values[i]:  # as the last call's: no hash, no memo look-up
+                lines[base + at] = last_lines[i]
+            else:
+                line = memo.get(value)
+                if line is None:
+                    line = templated_line(memo, name, value)
+                lines[base + at] = last_lines[i] = line
+                last_values[i] = value
+            i += 1
         self._moved(tpl, tpl.names)
 
     def put_lines(self, names: Sequence[str], values: Iterable[str],

@@ -44,7 +44,7 @@ class Template:
 
     __slots__ = ("ops", "names", "const_lines", "const_values", "_batch",
                  "_templated", "templated_at", "templated_memos",
-                 "templated_names")
+                 "templated_names", "last_values", "last_lines")
 
     def __init__(self, ops: tuple[Op, ...]) -> None:
         self.ops = ops
@@ -58,6 +58,10 @@ class Template:
         self.templated_at = tuple(i for i, op in enumerate(ops) if op[3] is not None)
         self.templated_memos = tuple(line_memo(op[0]) for op in self._templated)
         self.templated_names = tuple(op[0] for op in self._templated)
+        #: each templated value's last value and its line (most recur from call to call:
+        #: an equal string is found without hashing it for the memo); always a true pair
+        self.last_values: list[str] = [""] * len(self._templated)
+        self.last_lines = [f"variable_{name}: \n" for name in self.templated_names]
         # the constants stay out of the format: it scans and splits only what varies
         self._batch = _batch_format(self._templated) if self._templated else None
 
