@@ -185,9 +185,9 @@ class EslServerProtocol:
         self._out = later
         self._wake = loop.call_at(self._anchor + self.host.event_poll_s, self._woke)
 
-    def _flush(self, lines: list[bytes] | None = None) -> None:  # default: replies + queue
-        if lines is None:
-            lines, self._out = self._out, []
+    def _flush(self) -> None:
+        """Send the queue: into the batch while commands run (see :meth:`_run`), else now."""
+        lines, self._out = self._out, []
         t = self.transport
         if lines and t is not None and not self.closed and not t.is_closing():
             if self._batch is not None:  # commands still running: see _run

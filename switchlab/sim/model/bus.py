@@ -167,11 +167,12 @@ class EventBus:
     def core_plain(self, ev: SimEvent) -> str:
         """The host's headers of ``ev``, URL-encoded (the date lines cached per second)."""
         stamp = ev.stamp
+        sec = stamp // 1_000_000
         dates = self._date_lines
-        if dates[0] != stamp // 1_000_000:
+        if dates[0] != sec:
             local, gmt = self.clock.dates(stamp)
             lines = f"Event-Date-Local: {enc(local)}\nEvent-Date-GMT: {enc(gmt)}\n"
-            dates = self._date_lines = (stamp // 1_000_000, lines)
+            dates = self._date_lines = (sec, lines)
         src = self._source_plain.get(ev.source)
         if src is None:
             f, fn, line = ev.source

@@ -61,7 +61,7 @@ class Template:
         #: each templated value's last value and its line (most recur from call to call:
         #: an equal string is found without hashing it for the memo); always a true pair
         self.last_values: list[str] = [""] * len(self._templated)
-        self.last_lines = [f"variable_{name}: \n" for name in self.templated_names]
+        self.last_lines = [templated_line({}, name, "") for name in self.templated_names]
         # the constants stay out of the format: it scans and splits only what varies
         self._batch = _batch_format(self._templated) if self._templated else None
 
