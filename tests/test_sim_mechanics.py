@@ -56,6 +56,23 @@ def test_render_templated_gives_the_templated_values_and_apply_sets_them_all() -
                                 "variable_d: 2-v\nvariable_e: %41\n")
 
 
+def test_a_value_that_is_one_fact_is_that_fact_and_the_others_are_formatted() -> None:
+    """A templated value written as one fact alone (``{x}``) is the fact's own string, not
+    a formatted copy (a number becomes its ``str``); values mixing text and facts come
+    from the format, each in its place, wherever the bare ones sit among them."""
+    tpl = variables("a={x}\nb=k\nc=<{x}>\nd={n}\ne={y}\nf={y}{x}")
+    x, y = "".join(["u", "@h"]), "p q"  # strings made at run time: no interned copy
+    values = tpl.render_templated({"x": x, "y": y, "n": 7})
+    assert values == ["u@h", "<u@h>", "7", "p q", "p qu@h"]
+    assert values[0] is x and values[3] is y
+    host = Emulator(hosts=1, port=0).hosts[0]  # never started: a host for the channel
+    chan = Channel(host, "2d5c9f7e-0000-4000-8000-0000000002aa", "sofia/e/x@h", "outbound")
+    chan.apply(tpl, x=x, y=y, n=7)
+    assert chan.get_var("a") is x
+    assert chan.var_plain() == ("variable_a: u%40h\nvariable_b: k\nvariable_c: %3Cu%40h%3E\n"
+                                "variable_d: 7\nvariable_e: p%20q\nvariable_f: p%20qu%40h\n")
+
+
 def test_apply_takes_a_value_met_last_time_from_the_template_and_others_encoded() -> None:
     """A templated value equal to the one the template set last takes that line without
     the memo; any other is encoded (or taken from its name's memo): the lines are those

@@ -43,7 +43,7 @@ class Template:
     """
 
     __slots__ = ("ops", "names", "const_lines", "const_values", "_batch",
-                 "_templated", "templated_at", "templated_memos",
+                 "_templated", "_composite", "_slot_keys", "templated_at", "templated_memos",
                  "templated_names", "last_values", "last_lines")
 
     def __init__(self, ops: tuple[Op, ...]) -> None:
@@ -62,24 +62,46 @@ class Template:
         #: an equal string is found without hashing it for the memo); always a true pair
         self.last_values: list[str] = [""] * len(self._templated)
         self.last_lines = [templated_line({}, name, "") for name in self.templated_names]
-        # the constants stay out of the format: it scans and splits only what varies
-        self._batch = _batch_format(self._templated) if self._templated else None
+        #: per templated value: the fact it is when it is one fact alone (``{uuid}``: the
+        #: fact's own string is the value, nothing is formatted), else None
+        self._slot_keys = tuple(_bare_key(op[1]) for op in self._templated)
+        self._composite = tuple(op for op, key in zip(self._templated, self._slot_keys)
+                                if key is None)
+        # the constants and the bare facts stay out of the format: it scans and splits only
+        # the values made of text and facts
+        self._batch = _batch_format(self._composite) if self._composite else None
 
     def render_templated(self, facts: dict[str, Any]) -> list[str]:
-        """The templated values only, in order, rendered from ``facts`` (one ``%``-format
-        over them all; the constants are :attr:`const_values`).
+        """The templated values only, in order, rendered from ``facts``: a value that is
+        one fact is that fact (``str`` of it), the others come from one ``%``-format over
+        them all; the constants are :attr:`const_values`.
 
         >>> variables("a={x}\\nb=1%\\nc={y}-{x}").render_templated({"x": 1, "y": "z"})
         ['1', 'z-1']
         """
+        composite = self._composite
+        made: list[str] = self._render_composite(facts) if composite else []
+        out: list[str] = []
+        k = 0
+        for key in self._slot_keys:
+            if key is None:
+                out.append(made[k])
+                k += 1
+            else:
+                value = facts[key]
+                out.append(value if isinstance(value, str) else str(value))
+        return out
+
+    def _render_composite(self, facts: dict[str, Any]) -> list[str]:
+        """The values made of text and facts, in order (one ``%``-format over them all)."""
         batch = self._batch
         if batch is not None:
             fmt, getter = batch
             values = (fmt % getter(facts)).split(_SEP)
-            if len(values) == len(self._templated):
+            if len(values) == len(self._composite):
                 return values
         # a spec/conversion, or a value holding the separator: one renderer per value
-        return [render(facts) for _, _, _, render in self._templated
+        return [render(facts) for _, _, _, render in self._composite
                 if render is not None]
 
     def render_all(self, facts: dict[str, Any]) -> list[str]:
@@ -139,6 +161,18 @@ def templated_line(memo: dict[str, str], name: str, value: str) -> str:
 
 #: joins the values inside the batch format (a NUL: no variable value holds one)
 _SEP = "\x00"
+
+
+def _bare_key(template: str) -> str | None:
+    """The fact a value template is alone (``"{x}"`` -> ``"x"``), else None.
+
+    >>> _bare_key("{uuid}"), _bare_key("sip:{user}"), _bare_key("{n:>3}")
+    ('uuid', None, None)
+    """
+    parts = _parts(template)
+    if parts is not None and parts[0] == "%s":
+        return parts[1][0]
+    return None
 
 
 def _parts(template: str) -> tuple[str, list[str]] | None:
