@@ -239,6 +239,9 @@ def compile_template(template: str) -> Renderer:
     >>> compile_template("{n}%")({"n": 5})
     '5%'
     """
+    bare = _bare_key(template)
+    if bare is not None:  # the whole value is one fact
+        return lambda facts: str(facts[bare])
     parts = _parts(template)
     if parts is None:
         return template.format_map
@@ -248,8 +251,6 @@ def compile_template(template: str) -> Renderer:
         return lambda facts: constant
     if len(keys) == 1:
         key = keys[0]
-        if text == "%s":  # the whole value is one fact
-            return lambda facts: str(facts[key])
         return lambda facts: text % (facts[key],)
     getter = itemgetter(*keys)
     return lambda facts: text % getter(facts)
