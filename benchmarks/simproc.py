@@ -84,6 +84,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def sleeps(pid: int) -> int:
+    """How many times a process went to sleep waiting (its voluntary context switches,
+    summed over its threads: Linux /proc). On a VM each wake-up from idle costs CPU of
+    its own, so a per-call CPU figure depends on how often per call the process slept."""
+    total = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        for line in status.read_text().splitlines():
+            if line.startswith("voluntary_ctxt_switches:"):
+                total += int(line.split()[1])
+    return total
+
+
 def pid_rss(pid: int) -> int:
     """RSS in bytes of a process (0 once it is gone)."""
     try:
