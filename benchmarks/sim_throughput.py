@@ -20,9 +20,8 @@ emulator served the offered rate instead of queueing). ``emulator_cpu_ms_per_cal
 is the emulator process's user + system CPU from the first originate until every
 call is gone, divided by the calls answered. ``answered_rate_cps`` counts from the
 first originate to the last job result. ``emulator_sleeps_per_call`` is how often the
-emulator went to sleep per call (its voluntary context switches): on a VM each wake-up
-from idle costs CPU of its own, so at 1000/s (more sleeps per call) a call costs more
-CPU than at 2000/s, the rate the 0.5 ms bar is stated at.
+emulator went to sleep per call (its voluntary context switches): ~1 at 1000/s, 0.2-0.4 at
+2000/s (the rate the 0.5 ms bar is stated at), where a call also costs less CPU.
 
 ``--compare REV`` exports git revision REV to a temporary directory and runs its
 emulator and this tree's alternately (``--rounds`` runs each, order swapped every

@@ -86,8 +86,8 @@ def cpu_seconds(pid: int) -> float:
 
 def sleeps(pid: int) -> int:
     """How many times a process went to sleep waiting (its voluntary context switches,
-    summed over its threads: Linux /proc). On a VM each wake-up from idle costs CPU of
-    its own, so a per-call CPU figure depends on how often per call the process slept."""
+    summed over its threads: Linux /proc): with a per-call CPU figure, how often per call
+    the process slept."""
     total = 0
     for status in Path(f"/proc/{pid}/task").glob("*/status"):
         for line in status.read_text().splitlines():
