@@ -90,7 +90,11 @@ def sleeps(pid: int) -> int:
     the process slept."""
     total = 0
     for status in Path(f"/proc/{pid}/task").glob("*/status"):
-        for line in status.read_text().splitlines():
+        try:
+            text = status.read_text()
+        except OSError:  # the thread ended since the listing
+            continue
+        for line in text.splitlines():
             if line.startswith("voluntary_ctxt_switches:"):
                 total += int(line.split()[1])
     return total
